@@ -1,0 +1,69 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      // The main thread never runs tfjs: it talks to the engine worker through the bridge.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@tensorflow/*'],
+              message: 'tfjs runs in workers/ only.',
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/workers/*', '!**/workers/protocol'],
+              message: 'The UI may import workers/protocol only (types and tfjs-free helpers).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['workers/**/*.ts'],
+    languageOptions: { globals: globals.worker },
+    rules: {
+      // Workers never import React or anything from the UI.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['react', 'react-dom', 'react/*', 'recharts', 'zustand'],
+              message: 'Workers never import UI code.',
+            },
+            {
+              group: ['**/src/*', '../src/*', '../../src/*'],
+              message: 'Workers never import from src/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(dataSync|arraySync|bufferSync)$/]',
+          message: 'Synchronous tensor reads return wrong data on WebGPU: use await t.data().',
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'scripts/**/*.{js,mjs,ts}', '*.config.{js,ts}'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+);

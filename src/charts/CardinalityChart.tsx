@@ -1,0 +1,51 @@
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { DatasetSummary } from '../../workers/protocol';
+
+const ROLE_COLORS = { informative: '#1f5fa8', noise: '#b0b7c3', redundant: '#c2571a' } as const;
+
+/** Field cardinalities on a log scale, coloured by the role the generator gave each field. */
+export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
+  const redundant = new Map(summary.redundantFields.map((r) => [r.field, r.copyOf]));
+  const data = summary.fieldCardinalities.map((card, f) => {
+    const role = summary.noiseFields.includes(f)
+      ? 'noise'
+      : redundant.has(f)
+        ? 'redundant'
+        : 'informative';
+    return {
+      field: `F${f + 1}`,
+      card,
+      role,
+      note: redundant.has(f) ? `copy of F${(redundant.get(f) ?? 0) + 1}` : role,
+    };
+  });
+  return (
+    <ResponsiveContainer width="100%" height={180}>
+      <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <XAxis dataKey="field" interval={0} fontSize={11} />
+        <YAxis scale="log" domain={[10, 'auto']} allowDataOverflow width={56} />
+        <Tooltip
+          formatter={(v, _n, item) => [
+            `${String(v)} values (${(item.payload as { note: string }).note})`,
+            'cardinality',
+          ]}
+        />
+        <Bar dataKey="card" isAnimationActive={false}>
+          {data.map((d) => (
+            <Cell key={d.field} fill={ROLE_COLORS[d.role as keyof typeof ROLE_COLORS]} />
+          ))}
+        </Bar>
+      </BarChart>
+    </ResponsiveContainer>
+  );
+}

@@ -1,0 +1,150 @@
+import { useLabStore } from '../state/labStore';
+import { LossChart } from '../charts/LossChart';
+import { ValidationChart } from '../charts/ValidationChart';
+import { CardinalityChart } from '../charts/CardinalityChart';
+import { formatCount, formatMetric } from '../format';
+
+function RunStatus() {
+  const run = useLabStore((s) => s.run);
+  const pct = run.totalSteps > 0 ? Math.min(100, (100 * run.stepsDone) / run.totalSteps) : 0;
+  return (
+    <section className="run-status">
+      <div>
+        state <strong data-testid="run-state">{run.state}</strong>
+      </div>
+      <div>
+        epoch {run.epoch} · step <span data-testid="run-step">{run.stepsDone}</span> /{' '}
+        {run.totalSteps}
+      </div>
+      <div>{run.msPerStep > 0 ? `${run.msPerStep.toFixed(1)} ms/step` : ''}</div>
+      <progress max={100} value={pct} aria-label="training progress" />
+      {run.error && <div className="run-error">{run.error}</div>}
+    </section>
+  );
+}
+
+function DatasetPanel() {
+  const summary = useLabStore((s) => s.run.dataset);
+  if (!summary) return null;
+  return (
+    <section className="chart-card" data-testid="dataset-panel">
+      <h3>
+        Data slice{' '}
+        <small>
+          {formatCount(summary.numRows)} rows · {summary.numFields} fields ·{' '}
+          {formatCount(summary.totalVocabulary)} features · click rate{' '}
+          {(100 * summary.labelMean).toFixed(1)}% · split {summary.splitSizes.train}/
+          {summary.splitSizes.validation}/{summary.splitSizes.test}
+          {summary.bayesTestAuc !== null && (
+            <>
+              {' '}
+              · Bayes AUC <span data-testid="bayes-auc">{formatMetric(summary.bayesTestAuc)}</span>
+            </>
+          )}
+        </small>
+      </h3>
+      <p className="legend-note">
+        Field cardinality (log scale): <span className="swatch informative" /> informative{' '}
+        <span className="swatch noise" /> pure noise <span className="swatch redundant" /> redundant
+        copy
+      </p>
+      <CardinalityChart summary={summary} />
+    </section>
+  );
+}
+
+function TestPanel() {
+  const test = useLabStore((s) => s.run.test);
+  const result = useLabStore((s) => s.run.result);
+  const bayes = useLabStore((s) => s.run.dataset?.bayesTestAuc ?? null);
+  if (!test) return null;
+  return (
+    <section className="chart-card" data-testid="test-panel">
+      <h3>Test split</h3>
+      <table className="metrics">
+        <tbody>
+          <tr>
+            <th>AUC</th>
+            <td data-testid="test-auc">{formatMetric(test.auc)}</td>
+            {bayes !== null && (
+              <td className="muted">
+                {((100 * (test.auc - 0.5)) / Math.max(1e-9, bayes - 0.5)).toFixed(0)}% of the way
+                from 0.5 to the Bayes AUC {formatMetric(bayes)}
+              </td>
+            )}
+          </tr>
+          <tr>
+            <th>logloss</th>
+            <td>{formatMetric(test.logloss)}</td>
+          </tr>
+          <tr>
+            <th>accuracy</th>
+            <td>{formatMetric(test.accuracy)}</td>
+          </tr>
+          {result && (
+            <tr>
+              <th>parameters</th>
+              <td>{formatCount(result.model.totalParams)}</td>
+              <td className="muted">
+                {result.model.parts.map((p) => `${p.part} ${formatCount(p.params)}`).join(' · ')}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function RunHistory() {
+  const history = useLabStore((s) => s.history);
+  if (history.length === 0) return null;
+  return (
+    <section className="chart-card" data-testid="run-history">
+      <h3>Finished runs</h3>
+      <table className="metrics">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>model</th>
+            <th>dim</th>
+            <th>lr</th>
+            <th>epochs</th>
+            <th>best val AUC</th>
+            <th>test AUC</th>
+            <th>ms/step</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.map((h) => (
+            <tr key={h.id}>
+              <td>{h.id}</td>
+              <td>{h.config.train.model}</td>
+              <td>{h.config.train.embeddingDim}</td>
+              <td>{h.config.train.learningRate}</td>
+              <td>{h.result.epochs.length}</td>
+              <td>{formatMetric(Math.max(...h.result.epochs.map((e) => e.validationAuc)))}</td>
+              <td>{formatMetric(h.result.test?.auc)}</td>
+              <td>{h.result.msPerStep.toFixed(1)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function Dashboard() {
+  return (
+    <main className="dashboard">
+      <RunStatus />
+      <div className="chart-grid">
+        <LossChart />
+        <ValidationChart />
+      </div>
+      <TestPanel />
+      <DatasetPanel />
+      <RunHistory />
+    </main>
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * The lab's UI state. Progress arrives from the worker a few times a second; the run controller
+ * folds it into typed buffers and publishes here at most once per animation frame.
+ */
+import { create } from 'zustand';
+import type {
+  DatasetSummary,
+  EngineInfo,
+  EpochMetrics,
+  MemoryInfo,
+  RunConfig,
+  RunResult,
+  RunState,
+  TestMetrics,
+} from '../../workers/protocol';
+import type { SeriesPoint } from './seriesBuffer';
+import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
+
+export type EngineStatus = 'starting' | 'ready' | 'restarting' | 'failed';
+
+export interface RunView {
+  id: number;
+  state: RunState;
+  config: RunConfig | null;
+  dataset: DatasetSummary | null;
+  lossPoints: SeriesPoint[];
+  stepsDone: number;
+  totalSteps: number;
+  epoch: number;
+  msPerStep: number;
+  firstLoss: number;
+  lastLoss: number;
+  epochs: EpochMetrics[];
+  test: TestMetrics | null;
+  result: RunResult | null;
+  error: string | null;
+}
+
+export interface FinishedRun {
+  id: number;
+  config: RunConfig;
+  result: RunResult;
+}
+
+export interface Banner {
+  id: number;
+  kind: 'error' | 'info';
+  message: string;
+}
+
+export interface LabState {
+  engineStatus: EngineStatus;
+  engineInfo: EngineInfo | null;
+  memory: MemoryInfo | null;
+  form: RunForm;
+  run: RunView;
+  history: FinishedRun[];
+  banner: Banner | null;
+  setForm(id: string, value: string): void;
+  resetForm(): void;
+  showBanner(kind: Banner['kind'], message: string): void;
+  dismissBanner(): void;
+}
+
+export function emptyRun(id: number): RunView {
+  return {
+    id,
+    state: 'idle',
+    config: null,
+    dataset: null,
+    lossPoints: [],
+    stepsDone: 0,
+    totalSteps: 0,
+    epoch: 0,
+    msPerStep: 0,
+    firstLoss: Number.NaN,
+    lastLoss: Number.NaN,
+    epochs: [],
+    test: null,
+    result: null,
+    error: null,
+  };
+}
+
+let bannerId = 0;
+
+export const useLabStore = create<LabState>()((set) => ({
+  engineStatus: 'starting',
+  engineInfo: null,
+  memory: null,
+  form: formFromUrl(
+    typeof location === 'undefined' ? '' : location.search,
+    formFromConfig(DEFAULT_RUN_CONFIG),
+  ),
+  run: emptyRun(0),
+  history: [],
+  banner: null,
+  setForm: (id, value) => set((s) => ({ form: { ...s.form, [id]: value } })),
+  resetForm: () => set({ form: formFromConfig(DEFAULT_RUN_CONFIG) }),
+  showBanner: (kind, message) => set({ banner: { id: ++bannerId, kind, message } }),
+  dismissBanner: () => set({ banner: null }),
+}));

@@ -1,0 +1,180 @@
+/**
+ * Drives runs: owns the EngineBridge, turns engine events into store updates (at most once per
+ * animation frame), and keeps the UI consistent when the engine crashes or its device is lost.
+ */
+import * as Comlink from 'comlink';
+import type { EngineEvent, RunConfig } from '../../workers/protocol';
+import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
+import { StepSeries } from './seriesBuffer';
+import { emptyRun, useLabStore, type RunView } from './labStore';
+import { forcedBackendFromUrl } from './runForm';
+
+const CHART_POINTS = 300;
+const MEMORY_POLL_MS = 1000;
+
+class RunController {
+  readonly bridge: EngineBridge;
+  private series = new StepSeries();
+  private pending: Partial<RunView> = {};
+  private frameRequested = false;
+  private runId = 0;
+  private abort: AbortController | null = null;
+  private memoryTimer: ReturnType<typeof setInterval> | null = null;
+
+  constructor() {
+    this.bridge = new EngineBridge({
+      forceBackend: forcedBackendFromUrl(location.search),
+      onReady: (info) => {
+        useLabStore.setState({ engineStatus: 'ready', engineInfo: info });
+        void this.pollMemory();
+      },
+      onFatal: (message) => this.onEngineFatal(message),
+    });
+  }
+
+  startEngine(): void {
+    useLabStore.setState({ engineStatus: 'starting' });
+    this.bridge.start().catch((err: unknown) => {
+      useLabStore.setState({ engineStatus: 'failed' });
+      useLabStore.getState().showBanner('error', `The engine could not start: ${messageOf(err)}`);
+    });
+    if (!this.memoryTimer) {
+      this.memoryTimer = setInterval(() => void this.pollMemory(), MEMORY_POLL_MS);
+    }
+  }
+
+  private async pollMemory(): Promise<void> {
+    if (!this.bridge.isRunning || useLabStore.getState().engineStatus !== 'ready') return;
+    try {
+      const memory = await this.bridge.call((api) => api.memory());
+      useLabStore.setState({ memory });
+    } catch {
+      // A dead engine is reported by onFatal; nothing to add here.
+    }
+  }
+
+  async train(config: RunConfig): Promise<void> {
+    const id = ++this.runId;
+    this.series = new StepSeries();
+    this.pending = {};
+    this.abort = new AbortController();
+    useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
+    const onEvent = Comlink.proxy((event: EngineEvent) => this.onEvent(id, event));
+    try {
+      const result = await this.bridge.call((api) => api.train(config, onEvent), this.abort.signal);
+      if (id !== this.runId) return;
+      this.publishNow({ result, state: 'done', msPerStep: result.msPerStep });
+      useLabStore.setState((s) => ({ history: [...s.history, { id, config, result }] }));
+    } catch (err) {
+      if (id !== this.runId) return;
+      const cancelled = err instanceof EngineAbortError;
+      this.publishNow({
+        state: cancelled ? 'idle' : 'failed',
+        error: cancelled ? null : messageOf(err),
+      });
+      // A crash was already reported (with the restart) by onEngineFatal.
+      if (!cancelled && !(err instanceof EngineCrashError)) {
+        useLabStore.getState().showBanner('error', `Training failed: ${messageOf(err)}`);
+      }
+    } finally {
+      if (id === this.runId) this.abort = null;
+    }
+  }
+
+  pause(): void {
+    void this.bridge.call((api) => api.pause()).catch(() => undefined);
+  }
+
+  resume(): void {
+    void this.bridge.call((api) => api.resume()).catch(() => undefined);
+  }
+
+  stop(): void {
+    void this.bridge.call((api) => api.stop()).catch(() => undefined);
+  }
+
+  /** Cancels the run at once by terminating the engine (used when Stop does not answer). */
+  cancel(): void {
+    this.abort?.abort();
+  }
+
+  private onEvent(id: number, event: EngineEvent): void {
+    if (id !== this.runId) return;
+    switch (event.type) {
+      case 'progress': {
+        const b = event.batch;
+        this.series.append(b.steps, b.losses);
+        let ms = 0;
+        for (let i = 0; i < b.stepMs.length; i++) ms += b.stepMs[i];
+        useLabStore.setState({ memory: b.memory });
+        this.schedule({
+          stepsDone: this.series.lastStep,
+          totalSteps: b.totalSteps,
+          epoch: b.epoch,
+          msPerStep: b.stepMs.length > 0 ? ms / b.stepMs.length : 0,
+        });
+        break;
+      }
+      case 'epoch':
+        this.schedule({ epochs: [...this.currentEpochs(), event.metrics] });
+        break;
+      case 'dataset':
+        this.schedule({ dataset: event.summary });
+        break;
+      case 'state':
+        this.schedule({ state: event.state });
+        break;
+      case 'test':
+        this.schedule({ test: event.metrics });
+        break;
+    }
+  }
+
+  private currentEpochs() {
+    return this.pending.epochs ?? useLabStore.getState().run.epochs;
+  }
+
+  private schedule(update: Partial<RunView>): void {
+    Object.assign(this.pending, update);
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      this.publishNow({});
+    });
+  }
+
+  private publishNow(update: Partial<RunView>): void {
+    const patch = { ...this.pending, ...update };
+    this.pending = {};
+    useLabStore.setState((s) => ({
+      run: {
+        ...s.run,
+        ...patch,
+        lossPoints: this.series.decimate(CHART_POINTS),
+        firstLoss: this.series.meanLoss('first', 20),
+        lastLoss: this.series.meanLoss('last', 20),
+      },
+    }));
+  }
+
+  private onEngineFatal(message: string): void {
+    useLabStore.setState({ engineStatus: 'restarting', engineInfo: null, memory: null });
+    const { run } = useLabStore.getState();
+    if (run.state === 'running' || run.state === 'paused' || run.state === 'preparing') {
+      this.publishNow({ state: 'failed', error: message });
+    }
+    useLabStore
+      .getState()
+      .showBanner(
+        'error',
+        `${message}. The engine was restarted; your settings and finished runs are kept — press Train to run again.`,
+      );
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export const runController = new RunController();

@@ -1,0 +1,79 @@
+import { expect, test } from '@playwright/test';
+import { chartNumber, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+
+test("the engine picks the lane's backend and shows it in the header", async ({ page }, info) => {
+  await page.goto(TINY_RUN);
+  const backend = await waitForEngine(page);
+  if (info.project.name === 'webgpu') expect(backend).toBe('webgpu');
+  else expect(['webgl', 'cpu']).toContain(backend);
+  await expect(page.getByTestId('adapter-description')).not.toHaveText('…');
+  await expect(page.getByTestId('memory-tensors')).toHaveText(/^\d+$/);
+});
+
+test('a tiny DeepFM trains: charts fill, loss falls, AUC above chance', async ({ page }) => {
+  await page.goto(TINY_RUN);
+  await waitForEngine(page);
+  await trainToCompletion(page);
+  expect(await chartNumber(page, 'loss-chart', 'data-points')).toBeGreaterThan(10);
+  const first = await chartNumber(page, 'loss-chart', 'data-first-loss');
+  const last = await chartNumber(page, 'loss-chart', 'data-last-loss');
+  expect(last).toBeLessThan(first);
+  expect(await chartNumber(page, 'auc-chart', 'data-points')).toBe(3);
+  expect(await chartNumber(page, 'auc-chart', 'data-last-auc')).toBeGreaterThan(0.55);
+  await expect(page.getByTestId('test-auc')).toHaveText(/^0\.\d{4}$/);
+  await expect(page.getByTestId('dataset-panel')).toBeVisible();
+  await expect(page.getByTestId('run-history')).toContainText('deepfm');
+});
+
+test('invalid hyperparameters are refused in the form', async ({ page }) => {
+  await page.goto(TINY_RUN);
+  await waitForEngine(page);
+  const train = page.getByTestId('train-button');
+  await expect(train).toBeEnabled();
+  for (const [field, value] of [
+    ['train.learningRate', '-0.1'],
+    ['train.batchSize', '0'],
+    ['train.dropout', 'NaN'],
+  ] as const) {
+    const input = page.getByTestId(`field-${field}`);
+    const before = await input.inputValue();
+    await input.fill(value);
+    await expect(page.getByTestId(`error-${field}`)).toBeVisible();
+    await expect(train).toBeDisabled();
+    // What the user typed stays in the field (nothing is silently reset).
+    await expect(input).toHaveValue(value);
+    await input.fill(before);
+    await expect(page.getByTestId(`error-${field}`)).toHaveCount(0);
+  }
+  await expect(train).toBeEnabled();
+});
+
+test('pause, resume and stop', async ({ page }) => {
+  await page.goto(TINY_RUN.replace('epochs=3', 'epochs=50'));
+  await waitForEngine(page);
+  await page.getByTestId('train-button').click();
+  await expect(page.getByTestId('run-state')).toHaveText('running', { timeout: 60_000 });
+  await page.getByTestId('pause-button').click();
+  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  const stepAtPause = Number(await page.getByTestId('run-step').textContent());
+  await page.waitForTimeout(1500);
+  expect(Number(await page.getByTestId('run-step').textContent())).toBe(stepAtPause);
+  await page.getByTestId('resume-button').click();
+  await expect(page.getByTestId('run-state')).toHaveText('running');
+  await expect
+    .poll(async () => Number(await page.getByTestId('run-step').textContent()))
+    .toBeGreaterThan(stepAtPause);
+  await page.getByTestId('stop-button').click();
+  await expect(page.getByTestId('run-state')).toHaveText('done', { timeout: 60_000 });
+});
+
+test('a worker crash shows a banner and the lab recovers', async ({ page }) => {
+  await page.goto(TINY_RUN);
+  await waitForEngine(page);
+  await page.evaluate(() =>
+    (window as unknown as { __lab: { simulateCrash(): Promise<void> } }).__lab.simulateCrash(),
+  );
+  await expect(page.getByTestId('error-banner')).toContainText('crashed');
+  await waitForEngine(page);
+  await trainToCompletion(page);
+});

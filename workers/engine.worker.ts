@@ -1,0 +1,137 @@
+/**
+ * The engine worker: the one place where tfjs runs. Exposes LabEngineApi with comlink.
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import type {
+  BackendName,
+  DatasetSummary,
+  EngineEvent,
+  EngineInfo,
+  LabEngineApi,
+  MemoryInfo,
+  RunConfig,
+  RunResult,
+  SyntheticDataConfig,
+} from './protocol';
+import { validateRunConfig } from './protocol';
+import { activeWebGpuDevice, selectBackend } from './engine/backend';
+import { RunControl } from './engine/runControl';
+import { memoryInfo, trainCtr } from './engine/trainer';
+import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
+
+let engineInfo: EngineInfo | null = null;
+let control: RunControl | null = null;
+let cachedData: { key: string; dataset: SyntheticDataset } | null = null;
+let lastHostBytes = 0;
+
+function syntheticFor(config: SyntheticDataConfig): SyntheticDataset {
+  const key = JSON.stringify(config);
+  if (cachedData?.key !== key) {
+    cachedData = null; // let the old arrays go before building new ones
+    cachedData = { key, dataset: generateSyntheticCtr(config) };
+  }
+  return cachedData.dataset;
+}
+
+function summarize(ds: SyntheticDataset): DatasetSummary {
+  let positives = 0;
+  for (let i = 0; i < ds.labels.length; i++) positives += ds.labels[i];
+  return {
+    numRows: ds.numRows,
+    numFields: ds.numFields,
+    fieldCardinalities: Array.from(ds.fieldDims),
+    totalVocabulary: ds.totalVocabulary,
+    labelMean: positives / ds.numRows,
+    splitSizes: {
+      train: ds.split.train.length,
+      validation: ds.split.validation.length,
+      test: ds.split.test.length,
+    },
+    bayesTestAuc: ds.bayesTestAuc,
+    informativeFields: ds.informativeFields,
+    noiseFields: ds.noiseFields,
+    redundantFields: ds.redundantFields,
+  };
+}
+
+/** tfjs's webgpu backend does not watch device.lost itself: after a loss every op fails. */
+function watchDeviceLoss(onDeviceLost: (message: string) => void): void {
+  const device = activeWebGpuDevice();
+  if (!device) return;
+  void device.lost.then((info) => {
+    control?.stop();
+    onDeviceLost(`WebGPU device lost (${info.reason}): ${info.message || 'no details'}`);
+  });
+}
+
+const api: LabEngineApi = {
+  async init(
+    forceBackend: BackendName | null,
+    onDeviceLost: (message: string) => void,
+  ): Promise<EngineInfo> {
+    if (!engineInfo) {
+      engineInfo = await selectBackend(forceBackend);
+      watchDeviceLoss(onDeviceLost);
+    }
+    return engineInfo;
+  },
+
+  async memory(): Promise<MemoryInfo> {
+    return memoryInfo(lastHostBytes);
+  },
+
+  async train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult> {
+    if (!engineInfo) throw new Error('Engine not initialised: call init() first');
+    if (control) throw new Error('A run is already in progress');
+    const errors = validateRunConfig(config);
+    const messages = Object.values(errors);
+    if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
+    control = new RunControl();
+    try {
+      onEvent({ type: 'state', state: 'preparing' });
+      const dataset = syntheticFor(config.data);
+      onEvent({ type: 'dataset', summary: summarize(dataset) });
+      const result = await trainCtr(dataset, config.train, control, onEvent, {
+        progressEverySteps: 25,
+        progressEveryMs: 100,
+        bayesTestAuc: dataset.bayesTestAuc,
+      });
+      lastHostBytes = 0;
+      onEvent({ type: 'state', state: 'done' });
+      return result;
+    } finally {
+      control = null;
+    }
+  },
+
+  async pause(): Promise<void> {
+    control?.pause();
+  },
+
+  async resume(): Promise<void> {
+    control?.resume();
+  },
+
+  async stop(): Promise<void> {
+    control?.stop();
+  },
+
+  async simulateDeviceLoss(): Promise<boolean> {
+    const device = activeWebGpuDevice();
+    if (!device) return false;
+    device.destroy();
+    return true;
+  },
+
+  async simulateCrash(): Promise<void> {
+    // Thrown from a timer so that it is an uncaught worker error, not a rejected call.
+    setTimeout(() => {
+      throw new Error('Simulated engine crash');
+    }, 0);
+  },
+};
+
+// Keep tfjs from logging the backend-registration chatter on every start.
+tf.env().set('PROD', true);
+Comlink.expose(api);

@@ -1,0 +1,107 @@
+/**
+ * One training step and batched inference for any RankingModel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CtrDataset } from '../data/dataset';
+import { gatherBatch } from '../data/dataset';
+import type { BatchPlan, BatchPlanner } from '../embedding/batchPlan';
+import type { DenseOptimizer } from '../optim/denseOptimizers';
+import type { RankingModel } from '../models/rankingModel';
+import { bceWithLogits } from '../models/losses';
+import { uniqueVariableName } from '../models/layers';
+
+export interface BatchBuffers {
+  ids: Int32Array;
+  labels: Float32Array;
+}
+
+export function makeBatchBuffers(batchSize: number, numFields: number): BatchBuffers {
+  return { ids: new Int32Array(batchSize * numFields), labels: new Float32Array(batchSize) };
+}
+
+function uploadTableRows(model: RankingModel, plan: BatchPlan): tf.Tensor2D[] {
+  const u = plan.uniqueRows.length;
+  return model.tables.map((t) => tf.tensor2d(t.gatherRows(plan), [u, t.dim]));
+}
+
+/**
+ * Forward, backward and update for one batch; returns the batch's mean loss.
+ * Device: gather from the touched rows, model math, dense optimizer step.
+ * Host: dedup of ids, sparse optimizer step on the touched rows.
+ */
+export async function trainStep(
+  model: RankingModel,
+  denseOptimizer: DenseOptimizer,
+  planner: BatchPlanner,
+  ds: CtrDataset,
+  rows: Int32Array,
+  start: number,
+  count: number,
+  buffers: BatchBuffers,
+  dropoutSeed: number,
+): Promise<number> {
+  gatherBatch(ds, rows, start, count, buffers.ids, buffers.labels);
+  const plan = planner.plan(buffers.ids, count * ds.numFields);
+  const tableRows = uploadTableRows(model, plan).map((t) =>
+    tf.variable(t, true, uniqueVariableName('batch_rows')),
+  );
+  const localIndex = tf.tensor1d(plan.localIndex, 'int32');
+  const labels = tf.tensor1d(buffers.labels.subarray(0, count));
+  const { value, grads } = tf.variableGrads(
+    () =>
+      bceWithLogits(
+        model.forward({ tableRows, localIndex, dense: null, batchSize: count, dropoutSeed }, true),
+        labels,
+      ),
+    [...model.denseVariables, ...tableRows],
+  );
+  denseOptimizer.applyGradients(grads);
+  const [lossValue, ...rowGrads] = await Promise.all([
+    value.data(),
+    ...tableRows.map((t) => grads[t.name].data()),
+  ]);
+  model.tables.forEach((table, i) => table.applyGradient(plan, rowGrads[i] as Float32Array));
+
+  value.dispose();
+  for (const name of Object.keys(grads)) grads[name].dispose();
+  for (const t of tableRows) t.dispose();
+  localIndex.dispose();
+  labels.dispose();
+  return lossValue[0];
+}
+
+/** Predicted click probabilities for the given dataset rows (inference mode, no dropout). */
+export async function predictProbabilities(
+  model: RankingModel,
+  planner: BatchPlanner,
+  ds: CtrDataset,
+  rows: Int32Array,
+  batchSize = 4096,
+  yieldBetweenBatches?: () => Promise<void>,
+): Promise<Float32Array> {
+  const out = new Float32Array(rows.length);
+  const buffers = makeBatchBuffers(batchSize, ds.numFields);
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const count = Math.min(batchSize, rows.length - start);
+    gatherBatch(ds, rows, start, count, buffers.ids, buffers.labels);
+    const plan = planner.plan(buffers.ids, count * ds.numFields);
+    const probs = tf.tidy(() =>
+      tf.sigmoid(
+        model.forward(
+          {
+            tableRows: uploadTableRows(model, plan),
+            localIndex: tf.tensor1d(plan.localIndex, 'int32'),
+            dense: null,
+            batchSize: count,
+            dropoutSeed: 0,
+          },
+          false,
+        ),
+      ),
+    );
+    out.set((await probs.data()) as Float32Array, start);
+    probs.dispose();
+    if (yieldBetweenBatches) await yieldBetweenBatches();
+  }
+  return out;
+}

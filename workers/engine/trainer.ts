@@ -1,0 +1,219 @@
+/**
+ * The training loop: epochs of shuffled mini-batches, validation each epoch, test at the end.
+ * Streams batched progress events and honours pause / resume / stop between steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CtrDataset } from '../data/dataset';
+import type {
+  EngineEvent,
+  EpochMetrics,
+  MemoryInfo,
+  RunResult,
+  TestMetrics,
+  TrainConfig,
+} from '../protocol';
+import { derivedSeed, Rng } from '../rng';
+import { BatchPlanner } from '../embedding/batchPlan';
+import { FmFamilyModel } from '../models/fmFamily';
+import type { RankingModel } from '../models/rankingModel';
+import { TorchAdam } from '../optim/denseOptimizers';
+import { accuracy, logloss, rocAuc } from '../metrics/classification';
+import { makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
+import { type RunControl, yieldToEventLoop } from './runControl';
+
+export interface TrainOptions {
+  progressEverySteps: number;
+  progressEveryMs: number;
+  bayesTestAuc: number | null;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  progressEverySteps: 25,
+  progressEveryMs: 100,
+  bayesTestAuc: null,
+};
+
+export function memoryInfo(hostEmbeddingBytes: number): MemoryInfo {
+  const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+  return {
+    numTensors: mem.numTensors,
+    numBytes: mem.numBytes,
+    numBytesInGPU: typeof mem.numBytesInGPU === 'number' ? mem.numBytesInGPU : null,
+    hostEmbeddingBytes,
+  };
+}
+
+export function buildModel(ds: CtrDataset, cfg: TrainConfig, rng: Rng): RankingModel {
+  return new FmFamilyModel(
+    {
+      kind: cfg.model,
+      numFields: ds.numFields,
+      vocabulary: ds.totalVocabulary,
+      embeddingDim: cfg.embeddingDim,
+      mlpLayers: cfg.mlpLayers,
+      dropout: cfg.dropout,
+      batchNorm: cfg.batchNorm,
+    },
+    {
+      kind: cfg.embeddingOptimizer,
+      mode: cfg.embeddingUpdate,
+      learningRate: cfg.learningRate,
+      weightDecay: cfg.weightDecay,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+    },
+    rng,
+  );
+}
+
+async function evaluate(
+  model: RankingModel,
+  planner: BatchPlanner,
+  ds: CtrDataset,
+  rows: Int32Array,
+): Promise<{ auc: number; logloss: number; accuracy: number }> {
+  const probs = await predictProbabilities(model, planner, ds, rows, 4096, yieldToEventLoop);
+  const labels = Float32Array.from(rows, (r) => ds.labels[r]);
+  return {
+    auc: rocAuc(probs, labels),
+    logloss: logloss(probs, labels),
+    accuracy: accuracy(probs, labels),
+  };
+}
+
+export async function trainCtr(
+  ds: CtrDataset,
+  cfg: TrainConfig,
+  control: RunControl,
+  emit: (event: EngineEvent) => void,
+  options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
+): Promise<RunResult> {
+  const rng = new Rng(cfg.seed);
+  const model = buildModel(ds, cfg, rng.fork(1));
+  const shuffleRng = rng.fork(2);
+  const denseOptimizer = new TorchAdam(model.denseVariables, {
+    learningRate: cfg.learningRate,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: cfg.weightDecay,
+    decoupledWeightDecay: false,
+  });
+  const planner = new BatchPlanner(ds.totalVocabulary);
+  const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields);
+  const trainRows = Int32Array.from(ds.split.train);
+  const hostBytes = () => model.tables.reduce((a, t) => a + t.bytes, planner.bytes);
+
+  const cap = options.progressEverySteps;
+  let pendingSteps = new Int32Array(cap);
+  let pendingLosses = new Float32Array(cap);
+  let pendingMs = new Float32Array(cap);
+  let pending = 0;
+  let lastFlush = performance.now();
+  const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
+  const totalSteps = stepsPerEpoch * cfg.epochs;
+  let epochNow = 0;
+  const flush = () => {
+    if (pending === 0) return;
+    emit({
+      type: 'progress',
+      batch: {
+        steps: pendingSteps.slice(0, pending),
+        losses: pendingLosses.slice(0, pending),
+        stepMs: pendingMs.slice(0, pending),
+        epoch: epochNow,
+        totalSteps,
+        memory: memoryInfo(hostBytes()),
+      },
+    });
+    pendingSteps = new Int32Array(cap);
+    pendingLosses = new Float32Array(cap);
+    pendingMs = new Float32Array(cap);
+    pending = 0;
+    lastFlush = performance.now();
+  };
+
+  const epochs: EpochMetrics[] = [];
+  let step = 0;
+  let stoppedEarly = false;
+  let test: TestMetrics | null = null;
+  let stepMsTotal = 0;
+  const started = performance.now();
+  emit({ type: 'state', state: 'running' });
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs && !stoppedEarly; epoch++) {
+      epochNow = epoch;
+      shuffleRng.shuffle(trainRows);
+      let epochLoss = 0;
+      let epochBatches = 0;
+      for (let start = 0; start < trainRows.length; start += cfg.batchSize) {
+        // A batch of one breaks BatchNorm's batch statistics (torch raises); skip that remainder.
+        const count = Math.min(cfg.batchSize, trainRows.length - start);
+        if (count < 2 && cfg.batchNorm && cfg.model !== 'fm') continue;
+        if (control.paused) {
+          flush();
+          emit({ type: 'state', state: 'paused' });
+          await control.waitWhilePaused();
+          if (!control.stopRequested) emit({ type: 'state', state: 'running' });
+        }
+        if (control.stopRequested) {
+          stoppedEarly = true;
+          break;
+        }
+        const t0 = performance.now();
+        const loss = await trainStep(
+          model,
+          denseOptimizer,
+          planner,
+          ds,
+          trainRows,
+          start,
+          count,
+          buffers,
+          derivedSeed(cfg.seed, step, 17),
+        );
+        const ms = performance.now() - t0;
+        stepMsTotal += ms;
+        step++;
+        epochLoss += loss;
+        epochBatches++;
+        pendingSteps[pending] = step;
+        pendingLosses[pending] = loss;
+        pendingMs[pending] = ms;
+        pending++;
+        if (pending === cap || performance.now() - lastFlush >= options.progressEveryMs) flush();
+        await yieldToEventLoop();
+      }
+      flush();
+      if (epochBatches === 0) break;
+      const val = await evaluate(model, planner, ds, ds.split.validation);
+      const metrics: EpochMetrics = {
+        epoch,
+        step,
+        validationAuc: val.auc,
+        validationLogloss: val.logloss,
+        trainLoss: epochLoss / epochBatches,
+        seconds: (performance.now() - started) / 1000,
+      };
+      epochs.push(metrics);
+      emit({ type: 'epoch', metrics });
+    }
+    if (ds.split.test.length > 0 && step > 0) {
+      test = await evaluate(model, planner, ds, ds.split.test);
+      emit({ type: 'test', metrics: test });
+    }
+    return {
+      stoppedEarly,
+      steps: step,
+      epochs,
+      test,
+      bayesTestAuc: options.bayesTestAuc,
+      model: model.summary(),
+      msPerStep: step > 0 ? stepMsTotal / step : 0,
+    };
+  } finally {
+    model.dispose();
+    denseOptimizer.dispose();
+  }
+}

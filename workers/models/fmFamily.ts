@@ -1,0 +1,130 @@
+/**
+ * FM and DeepFM over host-resident embedding tables.
+ *
+ * Inputs of a forward pass are the table rows a batch touches (uploaded as small [U, d] tensors)
+ * and, for each (example, field), the position of its row in that block. The gather's gradient
+ * therefore lands on the [U, d] block only; it is read back and applied on the host.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelKind, ModelSummary } from '../protocol';
+import type { Rng } from '../rng';
+import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import { lookupRows } from '../embedding/rowLookup';
+import { Mlp, uniqueVariableName } from './layers';
+import type { RankingForwardInputs, RankingModel } from './rankingModel';
+
+export interface CtrModelConfig {
+  kind: ModelKind;
+  numFields: number;
+  vocabulary: number;
+  embeddingDim: number;
+  mlpLayers: number[];
+  dropout: number;
+  batchNorm: boolean;
+}
+
+/** FM (kind 'fm') and DeepFM (kind 'deepfm', FM plus an MLP over the concatenated fields). */
+export class FmFamilyModel implements RankingModel {
+  readonly embedding: HostEmbeddingTable;
+  /** FM's first-order term: its own 1-d table (not pruned, not counted as embedding). */
+  readonly linear: HostEmbeddingTable;
+  readonly bias: tf.Variable;
+  readonly mlp: Mlp | null;
+
+  constructor(
+    readonly config: CtrModelConfig,
+    embeddingOptimizer: SparseOptimizerConfig,
+    rng: Rng,
+  ) {
+    this.embedding = new HostEmbeddingTable(
+      'embedding',
+      config.vocabulary,
+      config.embeddingDim,
+      embeddingOptimizer,
+      { kind: 'xavier-uniform' },
+      rng.fork(11),
+    );
+    // torchfm FeaturesLinear (used by the PEP code): nn.Embedding(N, 1) keeps torch's default
+    // N(0, 1) init, plus a zero bias. Followed as is: it shapes FM's early learning curve.
+    this.linear = new HostEmbeddingTable(
+      'linear',
+      config.vocabulary,
+      1,
+      embeddingOptimizer,
+      { kind: 'normal', std: 1 },
+      rng.fork(12),
+    );
+    this.bias = tf.variable(tf.zeros([1]), true, uniqueVariableName('fm_bias'));
+    this.mlp =
+      config.kind === 'deepfm'
+        ? new Mlp(
+            {
+              inputSize: config.numFields * config.embeddingDim,
+              hidden: config.mlpLayers,
+              dropout: config.dropout,
+              batchNorm: config.batchNorm,
+              outputLayer: true,
+            },
+            rng.fork(13),
+            'deepfm_mlp',
+          )
+        : null;
+  }
+
+  get name(): string {
+    return this.config.kind === 'fm' ? 'FM' : 'DeepFM';
+  }
+
+  get numFields(): number {
+    return this.config.numFields;
+  }
+
+  get tables(): HostEmbeddingTable[] {
+    return [this.embedding, this.linear];
+  }
+
+  get denseVariables(): tf.Variable[] {
+    return [this.bias, ...(this.mlp ? this.mlp.variables : [])];
+  }
+
+  /** Logits, shape [B]. */
+  forward(inputs: RankingForwardInputs, training: boolean): tf.Tensor1D {
+    const { batchSize: b, localIndex, dropoutSeed } = inputs;
+    const [embeddingRows, linearRows] = inputs.tableRows;
+    const m = this.config.numFields;
+    const d = this.config.embeddingDim;
+    const emb = lookupRows(embeddingRows, localIndex).reshape([b, m, d]);
+    const firstOrder = lookupRows(linearRows, localIndex).reshape([b, m]).sum(1).add(this.bias);
+    // FM second-order term: 0.5 * sum_k [(sum_i v_ik)^2 - sum_i v_ik^2].
+    const sumSquare = emb.sum(1).square();
+    const squareSum = emb.square().sum(1);
+    const fm = sumSquare.sub(squareSum).sum(1).mul(0.5);
+    let logit = firstOrder.add(fm) as tf.Tensor1D;
+    if (this.mlp) {
+      const deep = this.mlp.apply(emb.reshape([b, m * d]), training, dropoutSeed);
+      logit = logit.add(deep.reshape([b]));
+    }
+    return logit;
+  }
+
+  summary(): ModelSummary {
+    const m = this.config.numFields;
+    const d = this.config.embeddingDim;
+    const parts = [
+      { part: 'embedding', params: this.embedding.numRows * d },
+      { part: 'linear', params: this.linear.numRows + 1 },
+    ];
+    // FM: sum over fields and squares (about 3*M*d) plus the linear sum (M).
+    let flops = 3 * m * d + m;
+    if (this.mlp) {
+      parts.push({ part: 'mlp', params: this.mlp.numParams });
+      flops += this.mlp.flopsPerExample;
+    }
+    return { parts, totalParams: parts.reduce((a, p) => a + p.params, 0), flopsPerExample: flops };
+  }
+
+  dispose(): void {
+    this.bias.dispose();
+    if (this.mlp) for (const v of [...this.mlp.variables, ...this.mlp.stateVariables]) v.dispose();
+  }
+}

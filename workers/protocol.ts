@@ -1,0 +1,282 @@
+/**
+ * The contract between the UI (src/) and the engine worker (workers/).
+ *
+ * This module must stay free of tfjs and of DOM/worker globals: the main thread imports it at
+ * runtime (defaults, validation) and imports the engine API as a type only.
+ */
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+export type ModelKind = 'fm' | 'deepfm';
+export type EmbeddingOptimizerKind = 'adam' | 'rowwise-adagrad';
+/**
+ * 'lazy': only rows present in the batch are updated (cost grows with the batch).
+ * 'exact': every row is updated every step, as dense torch.optim.Adam does (the official PEP
+ * semantics); untouched rows see only their weight-decay gradient.
+ */
+export type EmbeddingUpdateMode = 'lazy' | 'exact';
+
+export interface SyntheticDataConfig {
+  seed: number;
+  numRows: number;
+  numFields: number;
+  /** Largest field cardinality; cardinalities spread log-uniformly from ~20 up to this. */
+  maxCardinality: number;
+}
+
+export interface TrainConfig {
+  model: ModelKind;
+  embeddingDim: number;
+  /** Hidden layer sizes of the DeepFM MLP. */
+  mlpLayers: number[];
+  dropout: number;
+  batchNorm: boolean;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  embeddingOptimizer: EmbeddingOptimizerKind;
+  embeddingUpdate: EmbeddingUpdateMode;
+  seed: number;
+}
+
+export interface RunConfig {
+  data: SyntheticDataConfig;
+  train: TrainConfig;
+}
+
+export const DEFAULT_DATA_CONFIG: SyntheticDataConfig = {
+  seed: 7,
+  numRows: 20000,
+  numFields: 12,
+  maxCardinality: 100000,
+};
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  model: 'deepfm',
+  embeddingDim: 8,
+  mlpLayers: [64, 32],
+  dropout: 0.2,
+  batchNorm: true,
+  epochs: 4,
+  batchSize: 256,
+  learningRate: 0.003,
+  weightDecay: 1e-6,
+  embeddingOptimizer: 'adam',
+  embeddingUpdate: 'lazy',
+  seed: 1,
+};
+
+/** One typed table of every user-settable number: bounds used by the form, the URL and the worker. */
+export interface NumericParamSpec {
+  label: string;
+  min: number;
+  max: number;
+  integer: boolean;
+  /** Whether `min` itself is allowed (learning rate must be strictly positive). */
+  minInclusive: boolean;
+}
+
+export const DATA_PARAM_SPECS: Record<keyof SyntheticDataConfig, NumericParamSpec> = {
+  seed: { label: 'Data seed', min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true },
+  numRows: { label: 'Rows', min: 200, max: 2_000_000, integer: true, minInclusive: true },
+  numFields: { label: 'Fields', min: 4, max: 64, integer: true, minInclusive: true },
+  maxCardinality: {
+    label: 'Largest cardinality',
+    min: 20,
+    max: 5_000_000,
+    integer: true,
+    minInclusive: true,
+  },
+};
+
+type NumericTrainKey = {
+  [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never;
+}[keyof TrainConfig];
+
+export const TRAIN_PARAM_SPECS: Record<NumericTrainKey, NumericParamSpec> = {
+  embeddingDim: { label: 'Embedding dim', min: 1, max: 256, integer: true, minInclusive: true },
+  dropout: { label: 'Dropout', min: 0, max: 0.95, integer: false, minInclusive: true },
+  epochs: { label: 'Epochs', min: 1, max: 1000, integer: true, minInclusive: true },
+  batchSize: { label: 'Batch size', min: 1, max: 65536, integer: true, minInclusive: true },
+  learningRate: { label: 'Learning rate', min: 0, max: 10, integer: false, minInclusive: false },
+  weightDecay: { label: 'Weight decay', min: 0, max: 1, integer: false, minInclusive: true },
+  seed: { label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true },
+};
+
+/** Returns a message saying what is wrong with `value`, or null when it is acceptable. */
+export function checkNumber(value: number, spec: NumericParamSpec): string | null {
+  if (typeof value !== 'number' || Number.isNaN(value)) return `${spec.label} must be a number`;
+  if (!Number.isFinite(value)) return `${spec.label} must be finite`;
+  if (spec.integer && !Number.isInteger(value)) return `${spec.label} must be a whole number`;
+  if (spec.minInclusive ? value < spec.min : value <= spec.min) {
+    return `${spec.label} must be ${spec.minInclusive ? 'at least' : 'greater than'} ${spec.min}`;
+  }
+  if (value > spec.max) return `${spec.label} must be at most ${spec.max}`;
+  return null;
+}
+
+export type ConfigErrors = Partial<Record<string, string>>;
+
+/** Validates a whole run config; keys are `data.<name>` / `train.<name>`. Empty object = valid. */
+export function validateRunConfig(config: RunConfig): ConfigErrors {
+  const errors: ConfigErrors = {};
+  for (const key of Object.keys(DATA_PARAM_SPECS) as (keyof SyntheticDataConfig)[]) {
+    const msg = checkNumber(config.data[key], DATA_PARAM_SPECS[key]);
+    if (msg) errors[`data.${key}`] = msg;
+  }
+  for (const key of Object.keys(TRAIN_PARAM_SPECS) as NumericTrainKey[]) {
+    const msg = checkNumber(config.train[key], TRAIN_PARAM_SPECS[key]);
+    if (msg) errors[`train.${key}`] = msg;
+  }
+  const layers = config.train.mlpLayers;
+  if (config.train.model === 'deepfm') {
+    if (layers.length === 0) errors['train.mlpLayers'] = 'DeepFM needs at least one MLP layer';
+    else if (layers.length > 8) errors['train.mlpLayers'] = 'At most 8 MLP layers';
+    else if (layers.some((n) => !Number.isInteger(n) || n < 1 || n > 4096)) {
+      errors['train.mlpLayers'] = 'MLP layer sizes must be whole numbers from 1 to 4096';
+    }
+  }
+  const trainRows = Math.floor(config.data.numRows * 0.8);
+  if (!errors['train.batchSize'] && !errors['data.numRows'] && config.train.batchSize > trainRows) {
+    errors['train.batchSize'] = `Batch size must be at most the ${trainRows} training rows`;
+  }
+  if (config.data.maxCardinality < 20 && !errors['data.maxCardinality']) {
+    errors['data.maxCardinality'] = 'Largest cardinality must be at least 20';
+  }
+  return errors;
+}
+
+/** Parses "400-400-400" or "400,400" into layer sizes; NaN entries are kept so validation reports them. */
+export function parseLayerList(text: string): number[] {
+  const parts = text
+    .split(/[-,\s]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return parts.map((s) => (/^\d+$/.test(s) ? Number(s) : Number.NaN));
+}
+
+export function formatLayerList(layers: number[]): string {
+  return layers.join('-');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine status and events
+
+export interface EngineInfo {
+  backend: BackendName;
+  /** Backends tried before this one, with the reason each failed. */
+  fallbacks: { backend: BackendName; reason: string }[];
+  adapterDescription: string;
+  isFallbackAdapter: boolean | null;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+  /** Only the webgpu/webgl backends report GPU bytes. */
+  numBytesInGPU: number | null;
+  /** Bytes held by host-side embedding tables and their optimizer state. */
+  hostEmbeddingBytes: number;
+}
+
+export interface DatasetSummary {
+  numRows: number;
+  numFields: number;
+  fieldCardinalities: number[];
+  totalVocabulary: number;
+  labelMean: number;
+  splitSizes: { train: number; validation: number; test: number };
+  /** AUC of the generator's true click probabilities on the test split (the best any model can do). */
+  bayesTestAuc: number | null;
+  informativeFields: number[];
+  noiseFields: number[];
+  redundantFields: { field: number; copyOf: number }[];
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  validationAuc: number;
+  validationLogloss: number;
+  trainLoss: number;
+  seconds: number;
+}
+
+export interface TestMetrics {
+  auc: number;
+  logloss: number;
+  accuracy: number;
+}
+
+/**
+ * A batch of per-step figures. Sent every `progressEverySteps` steps or ~100 ms, whichever
+ * comes first, so the main thread handles a few messages a second, never one per step.
+ */
+export interface ProgressBatch {
+  steps: Int32Array;
+  losses: Float32Array;
+  /** Milliseconds per step for each entry. */
+  stepMs: Float32Array;
+  epoch: number;
+  totalSteps: number;
+  memory: MemoryInfo;
+}
+
+export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'stopping' | 'done' | 'failed';
+
+export type EngineEvent =
+  | { type: 'dataset'; summary: DatasetSummary }
+  | { type: 'progress'; batch: ProgressBatch }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'state'; state: RunState }
+  | { type: 'test'; metrics: TestMetrics };
+
+export interface ModelPart {
+  /** e.g. 'embedding', 'linear', 'mlp', 'attention'. */
+  part: string;
+  params: number;
+}
+
+export interface ModelSummary {
+  parts: ModelPart[];
+  totalParams: number;
+  /** 2 x multiply-adds of the dense part for one example (embedding lookups not counted). */
+  flopsPerExample: number;
+}
+
+export interface RunResult {
+  stoppedEarly: boolean;
+  steps: number;
+  epochs: EpochMetrics[];
+  test: TestMetrics | null;
+  bayesTestAuc: number | null;
+  model: ModelSummary;
+  msPerStep: number;
+}
+
+/** The engine API exposed by the worker with comlink. The UI imports this as a type only. */
+export interface LabEngineApi {
+  /**
+   * Starts the first backend that works (or the forced one). `onDeviceLost` is called if the
+   * WebGPU device is lost later; the engine is unusable after that and must be restarted.
+   */
+  init(
+    forceBackend: BackendName | null,
+    onDeviceLost: (message: string) => void,
+  ): Promise<EngineInfo>;
+  memory(): Promise<MemoryInfo>;
+  train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  /** Testing hook: destroys the WebGPU device so that device-loss handling can be exercised. */
+  simulateDeviceLoss(): Promise<boolean>;
+  /** Testing hook: throws an uncaught error inside the worker to exercise crash recovery. */
+  simulateCrash(): Promise<void>;
+}
+
+export function isBackendName(value: string | null): value is BackendName {
+  return value !== null && (BACKEND_ORDER as readonly string[]).includes(value);
+}
