@@ -74,7 +74,12 @@ export function generateSyntheticCtr(config: SyntheticDataConfig): SyntheticData
     (a, b) => a - b,
   );
 
-  const fieldDims = fieldCardinalities(numFields, maxCardinality, structureRng);
+  // The cardinality ladder goes to the non-redundant fields only, so that a redundant copy never
+  // takes the place of the largest field; copies then take their source's cardinality.
+  const fieldDims = new Int32Array(numFields);
+  const ownFields = [...informativeFields, ...noiseFields].sort((a, b) => a - b);
+  const ladder = fieldCardinalities(ownFields.length, maxCardinality, structureRng);
+  ownFields.forEach((f, i) => (fieldDims[f] = ladder[i]));
   const redundantFields = redundantList
     .map((field) => {
       const copyOf = informativeFields[structureRng.int(informativeFields.length)];

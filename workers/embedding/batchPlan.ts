@@ -49,6 +49,11 @@ export class BatchPlanner {
     return { uniqueRows: unique.slice(0, u), localIndex, generation: gen, planner: this };
   }
 
+  /** Generation of the latest plan; an older plan's stamps are no longer valid. */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
   /** Whether `row` was touched by the plan of generation `gen`. */
   isTouched(row: number, gen: number): boolean {
     return this.stamp[row] === gen;

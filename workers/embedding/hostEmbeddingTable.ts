@@ -108,6 +108,9 @@ export class HostEmbeddingTable {
     } else {
       // Dense semantics in one pass: a row outside the batch has gradient weight_decay * value.
       const { planner, generation } = plan;
+      if (planner.currentGeneration !== generation) {
+        throw new Error(`${this.name}: a newer batch plan replaced this one before its update`);
+      }
       for (let row = 0; row < this.numRows; row++) {
         if (planner.isTouched(row, generation)) {
           this.updateRow(row, grad, planner.slotOf[row] * d);

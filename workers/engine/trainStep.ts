@@ -42,9 +42,12 @@ export async function trainStep(
 ): Promise<number> {
   gatherBatch(ds, rows, start, count, buffers.ids, buffers.labels);
   const plan = planner.plan(buffers.ids, count * ds.numFields);
-  const tableRows = uploadTableRows(model, plan).map((t) =>
-    tf.variable(t, true, uniqueVariableName('batch_rows')),
-  );
+  const tableRows = uploadTableRows(model, plan).map((t) => {
+    // The variable shares t's data; t itself must go or it stays counted (a leak per step).
+    const v = tf.variable(t, true, uniqueVariableName('batch_rows'));
+    t.dispose();
+    return v;
+  });
   const localIndex = tf.tensor1d(plan.localIndex, 'int32');
   const labels = tf.tensor1d(buffers.labels.subarray(0, count));
   const { value, grads } = tf.variableGrads(

@@ -11,6 +11,7 @@ import type { Rng } from '../rng';
 import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
 import { lookupRows } from '../embedding/rowLookup';
 import { Mlp, uniqueVariableName } from './layers';
+import { buildVariables } from './blocks';
 import type { RankingForwardInputs, RankingModel } from './rankingModel';
 
 export interface CtrModelConfig {
@@ -54,21 +55,27 @@ export class FmFamilyModel implements RankingModel {
       { kind: 'normal', std: 1 },
       rng.fork(12),
     );
-    this.bias = tf.variable(tf.zeros([1]), true, uniqueVariableName('fm_bias'));
-    this.mlp =
-      config.kind === 'deepfm'
-        ? new Mlp(
-            {
-              inputSize: config.numFields * config.embeddingDim,
-              hidden: config.mlpLayers,
-              dropout: config.dropout,
-              batchNorm: config.batchNorm,
-              outputLayer: true,
-            },
-            rng.fork(13),
-            'deepfm_mlp',
-          )
-        : null;
+    // Built in a tidy: tf.variable(t) keeps t counted too, so the init tensors would leak.
+    const { bias, mlp } = buildVariables(() => {
+      const bias = tf.variable(tf.zeros([1]), true, uniqueVariableName('fm_bias'));
+      const mlp =
+        config.kind === 'deepfm'
+          ? new Mlp(
+              {
+                inputSize: config.numFields * config.embeddingDim,
+                hidden: config.mlpLayers,
+                dropout: config.dropout,
+                batchNorm: config.batchNorm,
+                outputLayer: true,
+              },
+              rng.fork(13),
+              'deepfm_mlp',
+            )
+          : null;
+      return { bias, mlp };
+    });
+    this.bias = bias;
+    this.mlp = mlp;
   }
 
   get name(): string {
