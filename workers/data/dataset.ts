@@ -70,7 +70,9 @@ export function validateIds(ds: CtrDataset): void {
     for (let f = 0; f < numFields; f++) {
       const v = ids[r * numFields + f];
       if (v < 0 || v >= fieldDims[f]) {
-        throw new Error(`row ${r} field ${ds.fieldNames[f]}: id ${v} outside 0..${fieldDims[f] - 1}`);
+        throw new Error(
+          `row ${r} field ${ds.fieldNames[f]}: id ${v} outside 0..${fieldDims[f] - 1}`,
+        );
       }
     }
   }

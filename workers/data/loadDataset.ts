@@ -1,0 +1,588 @@
+/**
+ * The single entry point of dataset loading: files in (streams, e.g. File.stream()), a compact
+ * CtrDataset or SequenceDataset out, plus a report of what was detected, kept and rejected.
+ * Runs in the worker: no DOM, no tfjs; every file is streamed once, never held as one string.
+ */
+import { type CtrDataset, fieldOffsetsOf } from './dataset';
+import { createDelimitedCtrParser, type DelimitedCtrParser } from './formats/delimitedCtr';
+import {
+  baseName,
+  describeFormat,
+  detectFile,
+  isLatin1File,
+  isMovieLensName,
+  type Detection,
+  type FormatId,
+  type MovieLensRole,
+} from './formats/detect';
+import { readLines } from './formats/lineReader';
+import {
+  assembleMovieLensFields,
+  parseSideLine,
+  RatingsParser,
+  sideFieldNames,
+  type SideTable,
+} from './formats/movielens';
+import { peekStream } from './formats/peek';
+import { RejectionLog, type RejectionSummary } from './formats/rejections';
+import { SequenceParser } from './formats/sequences';
+import {
+  DatasetLoadError,
+  throwIfAborted,
+  type InputFile,
+  type LoadPhase,
+  type ProgressCallback,
+  type RejectReason,
+} from './formats/types';
+import type { ColumnMapping } from './formats/columnPlan';
+import { CtrRowStore } from './preprocess/ctrRowStore';
+import type { RowSelection } from './preprocess/rowSampling';
+import { buildSequenceDataset, type SequenceDataset } from './preprocess/sequenceDataset';
+import { DEFAULT_SPLIT, splitRows, type SplitOptions } from './preprocess/split';
+import {
+  encodeFields,
+  type FieldEncodingStats,
+  type FieldSource,
+  type RareSlotPolicy,
+} from './preprocess/vocabulary';
+
+export type { CtrDataset, FieldVocabulary } from './dataset';
+export type { SequenceDataset } from './preprocess/sequenceDataset';
+export type { ColumnMapping } from './formats/columnPlan';
+export type { FormatId } from './formats/detect';
+export type {
+  InputFile,
+  LoadProgress,
+  ProgressCallback,
+  RejectReason,
+  LoadErrorCode,
+} from './formats/types';
+export type { RejectionSummary } from './formats/rejections';
+export type { RowSelection } from './preprocess/rowSampling';
+export type { SplitOptions } from './preprocess/split';
+export type { FieldEncodingStats, RareSlotPolicy } from './preprocess/vocabulary';
+export { DatasetLoadError } from './formats/types';
+export { lookupToken, vocabularyIndex } from './preprocess/vocabulary';
+
+export interface LoadOptions {
+  /** Force a format instead of detecting it. */
+  format?: FormatId;
+  /** Generic CSV/TSV with a header: which columns are the label and the fields. */
+  columns?: ColumnMapping;
+  /** Values seen fewer times share one rare id per field. Default 10 (the reference's), 1 for MovieLens (the reference applies none there). */
+  minCount?: number;
+  /** 'when-needed' (default, as the reference: a rare id only if some value is rare) or 'always'. */
+  rareSlot?: RareSlotPolicy;
+  /** Rows (CTR) or sequences to keep. Default all. */
+  rows?: RowSelection;
+  /** Default 80/10/10 random with seed 42 for CTR; 80/0/20 random for sequences (CpRec). */
+  split?: Partial<SplitOptions>;
+  /** MovieLens: add user id and item id fields (the reference uses side attributes only). */
+  keepUserAndItemIds?: boolean;
+  /** Sequences: row width; longer sequences keep their most recent items. */
+  maxSequenceLength?: number;
+  /** Lines longer than this (characters) are rejected as 'line-too-long'. Default 1 MiB. */
+  maxLineLength?: number;
+  /** Dataset name; default the first data file's name. */
+  name?: string;
+}
+
+export interface FileReport {
+  name: string;
+  role: 'data' | Exclude<MovieLensRole, 'ignored'> | 'ignored';
+  bytes: number;
+  lines: number;
+}
+
+export interface LoadReport {
+  format: FormatId;
+  formatDescription: string;
+  files: FileReport[];
+  /** Rows (sequences) in the dataset. */
+  rowsKept: number;
+  /** Valid rows read before row selection (first N / sample). */
+  rowsValid: number;
+  rowsRejected: number;
+  rejections: RejectionSummary[];
+  /** Rows dropped by a convention, not for being malformed (MovieLens rating 3). */
+  rowsFilteredOut: number;
+  filterRule: string | null;
+  /** True when reading stopped early because the first N rows were in. */
+  stoppedEarly: boolean;
+  /** Mean click label (CTR); null for sequences. */
+  labelMean: number | null;
+  /** Per field: cardinality before and after min-count (CTR). */
+  fields: FieldEncodingStats[];
+  minCount: number;
+  split: {
+    mode: SplitOptions['mode'];
+    orderedBy: string | null;
+    train: number;
+    validation: number;
+    test: number;
+  };
+  bytesRead: number;
+  seconds: number;
+  notes: string[];
+}
+
+export type LoadResult =
+  | { kind: 'ctr'; dataset: CtrDataset; report: LoadReport }
+  | { kind: 'sequence'; dataset: SequenceDataset; report: LoadReport };
+
+/** A line that is neither a row nor an error: a header, or a row a convention drops. */
+const NOT_A_ROW = 'not-a-row';
+
+interface PreparedFile {
+  file: InputFile;
+  detection: Detection;
+  stream: ReadableStream<Uint8Array>;
+  /** Bytes per line in the head, to size buffers from the file size. */
+  headBytesPerLine: number;
+}
+
+/** Shared state of one load: progress, rejections, bytes. */
+class LoadContext {
+  readonly rejections = new RejectionLog(5);
+  readonly files: FileReport[] = [];
+  readonly notes: string[] = [];
+  bytesRead = 0;
+  rowsParsed = 0;
+  /** Header lines and rows dropped by a convention (MovieLens rating 3). */
+  linesNotRows = 0;
+  private lastReport = 0;
+  readonly totalBytes: number | null;
+
+  constructor(
+    inputs: InputFile[],
+    readonly options: LoadOptions,
+    private readonly onProgress: ProgressCallback | undefined,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.totalBytes = inputs.every((f) => f.size !== undefined)
+      ? inputs.reduce((s, f) => s + (f.size ?? 0), 0)
+      : null;
+  }
+
+  progress(phase: LoadPhase, file: string, force = false): void {
+    if (!this.onProgress) return;
+    const now = Date.now();
+    if (!force && now - this.lastReport < 50) return;
+    this.lastReport = now;
+    this.onProgress({
+      phase,
+      file,
+      bytesRead: this.bytesRead,
+      totalBytes: this.totalBytes,
+      rowsParsed: this.rowsParsed,
+      rowsRejected: this.rejections.total,
+    });
+  }
+
+  /** Streams one file's lines to `parse`; rejected lines are logged against the file. */
+  async readFile(
+    prepared: PreparedFile,
+    role: FileReport['role'],
+    parse: (text: string, start: number, end: number) => RejectReason | null | typeof NOT_A_ROW,
+    shouldStop: () => boolean = () => false,
+  ): Promise<boolean> {
+    const name = prepared.file.name;
+    const result = await readLines(
+      prepared.stream,
+      (text, start, end, lineNo) => {
+        const reason = parse(text, start, end);
+        if (reason === null) this.rowsParsed++;
+        else if (reason === NOT_A_ROW) this.linesNotRows++;
+        else this.rejections.add(reason, name, lineNo);
+        return !shouldStop();
+      },
+      {
+        encoding: isLatin1File(name) ? 'iso-8859-1' : 'utf-8',
+        maxLineLength: this.options.maxLineLength,
+        signal: this.signal,
+        onBytes: (n) => {
+          this.bytesRead += n;
+          this.progress('parsing', name);
+        },
+        onReject: (reason, lineNo) => this.rejections.add(reason, name, lineNo),
+      },
+    );
+    this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
+    this.progress('parsing', name, true);
+    return result.stoppedEarly;
+  }
+}
+
+/**
+ * Loads a dataset from one or more files. Several files of one CTR or sequence format are read
+ * as consecutive parts; MovieLens files (ratings plus optional side files) arrive together.
+ * Throws DatasetLoadError for whole-input failures and the signal's AbortError on cancel.
+ */
+export async function loadDataset(
+  inputs: InputFile[],
+  options: LoadOptions = {},
+  onProgress?: ProgressCallback,
+  signal?: AbortSignal,
+): Promise<LoadResult> {
+  const started = Date.now();
+  if (inputs.length === 0) throw new DatasetLoadError('empty-input', 'no file given');
+  const ctx = new LoadContext(inputs, options, onProgress, signal);
+  ctx.progress('detecting', inputs[0].name, true);
+
+  const prepared: PreparedFile[] = [];
+  const inMovieLensSet = inputs.some((f) => isMovieLensName(f.name));
+  for (const file of inputs) {
+    throwIfAborted(signal);
+    const peeked = await peekStream(file.stream);
+    const detection = detectFile(file.name, peeked.head, peeked.complete, {
+      format: options.format,
+      columns: options.columns,
+      inMovieLensSet,
+    });
+    const newlines = countNewlines(peeked.head);
+    prepared.push({
+      file,
+      detection,
+      stream: peeked.stream,
+      headBytesPerLine: newlines > 0 ? peeked.head.length / newlines : peeked.head.length,
+    });
+  }
+
+  const families = new Set(prepared.map((p) => p.detection.family));
+  if (families.size > 1) {
+    const seen = prepared.map((p) => `${p.file.name}: ${p.detection.format}`).join(', ');
+    throw new DatasetLoadError(
+      'undetectable-format',
+      `the files are of different formats (${seen})`,
+    );
+  }
+  const first = prepared[0].detection;
+  let result: LoadResult;
+  if (first.family === 'movielens') result = await loadMovieLens(prepared, ctx);
+  else if (first.family === 'sequences') result = await loadSequences(prepared, ctx);
+  else result = await loadDelimitedCtr(prepared, ctx);
+  result.report.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+/** Alias named for the CTR case; sequence files give a sequence result. */
+export const loadCtrDataset = loadDataset;
+
+async function loadDelimitedCtr(prepared: PreparedFile[], ctx: LoadContext): Promise<LoadResult> {
+  const first = prepared[0].detection;
+  if (first.family !== 'delimited-ctr') throw new Error('unreachable');
+  for (const p of prepared) {
+    if (p.detection.family !== 'delimited-ctr' || p.detection.format !== first.format) {
+      throw new DatasetLoadError(
+        'undetectable-format',
+        `${p.file.name} is ${p.detection.format}, not ${first.format} like the first file`,
+      );
+    }
+  }
+  const parser: DelimitedCtrParser = createDelimitedCtrParser(first.plan);
+  const selection = ctx.options.rows ?? { mode: 'all' };
+  const store = new CtrRowStore(
+    first.plan.fields.length,
+    parser.numDense,
+    first.plan.timeColumn !== null,
+    selection,
+    estimateRows(prepared),
+  );
+  let stoppedEarly = false;
+  for (const p of prepared) {
+    if (store.sampler.done) break;
+    const plan = p.detection.family === 'delimited-ctr' ? p.detection.plan : first.plan;
+    let line = 0;
+    stoppedEarly = await ctx.readFile(
+      p,
+      'data',
+      (text, start, end) => {
+        // Each part has its own header line.
+        if (line++ === 0 && plan.hasHeader) return NOT_A_ROW;
+        return parser.parseLine(text, start, end, store);
+      },
+      () => store.sampler.done,
+    );
+  }
+  const rows = store.finish();
+  return finishCtr(ctx, {
+    format: first.format,
+    rowsValid: store.sampler.seen,
+    stoppedEarly,
+    numRows: rows.numRows,
+    ids: rows.ids,
+    labels: rows.labels,
+    dense: rows.dense,
+    numDense: parser.numDense,
+    times: rows.times,
+    timeName: first.plan.timeColumnName,
+    fields: parser.fieldSources(),
+    defaultMinCount: 10,
+    filteredOut: 0,
+    filterRule: null,
+  });
+}
+
+async function loadMovieLens(prepared: PreparedFile[], ctx: LoadContext): Promise<LoadResult> {
+  const byRole = (role: MovieLensRole): PreparedFile[] =>
+    prepared.filter((p) => p.detection.family === 'movielens' && p.detection.role === role);
+  const ratingsFiles = byRole('ratings');
+  if (ratingsFiles.length === 0) {
+    throw new DatasetLoadError(
+      'missing-file',
+      'MovieLens needs its ratings file (u.data or ratings.dat)',
+    );
+  }
+  const first = ratingsFiles[0].detection;
+  if (first.family !== 'movielens') throw new Error('unreachable');
+  const format = first.format;
+  for (const p of prepared) {
+    if (
+      p.detection.format !== format &&
+      p.detection.family === 'movielens' &&
+      p.detection.role !== 'ignored'
+    ) {
+      throw new DatasetLoadError(
+        'undetectable-format',
+        `${p.file.name} belongs to ${p.detection.format}, the ratings to ${format}`,
+      );
+    }
+  }
+  for (const p of byRole('ignored')) {
+    ctx.files.push({ name: p.file.name, role: 'ignored', bytes: 0, lines: 0 });
+    await p.stream.cancel();
+  }
+
+  // Side files first: rating rows are joined against them.
+  const readSide = async (role: 'users' | 'items'): Promise<SideTable | null> => {
+    const files = byRole(role);
+    if (files.length === 0) return null;
+    const table: SideTable = { fieldNames: sideFieldNames(format, role), rows: new Map() };
+    for (const p of files) {
+      await ctx.readFile(p, role, (text, start, end) =>
+        parseSideLine(format, role, text.substring(start, end), table),
+      );
+    }
+    return table;
+  };
+  const users = await readSide('users');
+  const items = await readSide('items');
+
+  const selection = ctx.options.rows ?? { mode: 'all' };
+  const ratings = new RatingsParser(format, selection, estimateRows(ratingsFiles));
+  let stoppedEarly = false;
+  for (const p of ratingsFiles) {
+    if (ratings.store.sampler.done) break;
+    stoppedEarly = await ctx.readFile(
+      p,
+      'ratings',
+      (text, start, end) => {
+        const dropped = ratings.neutralDropped;
+        const reason = ratings.parseLine(text, start, end);
+        return ratings.neutralDropped !== dropped ? NOT_A_ROW : reason;
+      },
+      () => ratings.store.sampler.done,
+    );
+  }
+  const keepIds = ctx.options.keepUserAndItemIds ?? false;
+  if (!users && !items)
+    ctx.notes.push('no side file (users / items): user id and item id are the fields');
+  const fields = assembleMovieLensFields(ratings, users, items, keepIds);
+  return finishCtr(ctx, {
+    format,
+    rowsValid: ratings.store.sampler.seen,
+    stoppedEarly,
+    numRows: fields.numRows,
+    ids: fields.ids,
+    labels: fields.labels,
+    dense: null,
+    numDense: 0,
+    times: fields.times,
+    timeName: 'timestamp',
+    fields: fields.fields,
+    defaultMinCount: 1,
+    filteredOut: ratings.neutralDropped,
+    filterRule: 'rating 3 dropped; label = rating > 3 (PEP convention)',
+  });
+}
+
+interface CollectedCtr {
+  format: FormatId;
+  rowsValid: number;
+  stoppedEarly: boolean;
+  numRows: number;
+  ids: Int32Array;
+  labels: Float32Array;
+  dense: Float32Array | null;
+  numDense: number;
+  times: Float64Array | null;
+  timeName: string | null;
+  fields: FieldSource[];
+  defaultMinCount: number;
+  filteredOut: number;
+  filterRule: string | null;
+}
+
+/** Vocabulary, remap, split and report: the steps every CTR format shares. */
+function finishCtr(ctx: LoadContext, c: CollectedCtr): LoadResult {
+  throwIfAborted(ctx.signal);
+  if (c.numRows === 0) {
+    throw new DatasetLoadError('no-valid-rows', noRowsMessage(ctx));
+  }
+  const lastFile = ctx.files.at(-1)?.name ?? '';
+  ctx.progress('encoding', lastFile, true);
+  const minCount = ctx.options.minCount ?? c.defaultMinCount;
+  const encoded = encodeFields(
+    c.ids,
+    c.numRows,
+    c.fields,
+    minCount,
+    ctx.options.rareSlot ?? 'when-needed',
+  );
+  ctx.progress('splitting', lastFile, true);
+  const splitOptions: SplitOptions = { ...DEFAULT_SPLIT, ...ctx.options.split };
+  const split = splitRows(c.numRows, splitOptions, c.times);
+  let labelSum = 0;
+  for (let i = 0; i < c.numRows; i++) labelSum += c.labels[i];
+  const totalVocabulary = encoded.fieldDims.reduce((s, d) => s + d, 0);
+  const dataset: CtrDataset = {
+    name:
+      ctx.options.name ??
+      baseName(ctx.files.find((f) => f.role === 'data' || f.role === 'ratings')?.name ?? lastFile),
+    numRows: c.numRows,
+    numFields: c.fields.length,
+    fieldNames: c.fields.map((f) => f.name),
+    fieldDims: encoded.fieldDims,
+    fieldOffsets: fieldOffsetsOf(encoded.fieldDims),
+    totalVocabulary,
+    ids: c.ids,
+    labels: c.labels,
+    split,
+    numDense: c.numDense,
+    dense: c.dense,
+    vocabularies: encoded.vocabularies,
+    times: c.times,
+  };
+  const report = baseReport(ctx, c.format, c.numRows, c.rowsValid, c.stoppedEarly);
+  report.labelMean = labelSum / c.numRows;
+  report.fields = encoded.stats;
+  report.minCount = minCount;
+  report.rowsFilteredOut = c.filteredOut;
+  report.filterRule = c.filterRule;
+  report.split = {
+    mode: splitOptions.mode,
+    orderedBy: splitOptions.mode === 'ordered' ? (c.times ? c.timeName : 'file order') : null,
+    train: split.train.length,
+    validation: split.validation.length,
+    test: split.test.length,
+  };
+  return { kind: 'ctr', dataset, report };
+}
+
+async function loadSequences(prepared: PreparedFile[], ctx: LoadContext): Promise<LoadResult> {
+  const parser = new SequenceParser();
+  const selection = ctx.options.rows ?? { mode: 'all' };
+  // 'first N' can stop reading; a sample needs every line.
+  const done = (): boolean => selection.mode === 'first' && parser.numSequences >= selection.count;
+  let stoppedEarly = false;
+  for (const p of prepared) {
+    if (done()) break;
+    stoppedEarly = await ctx.readFile(
+      p,
+      'data',
+      (text, start, end) => parser.parseLine(text, start, end),
+      done,
+    );
+  }
+  throwIfAborted(ctx.signal);
+  const valid = parser.numSequences;
+  if (valid === 0) throw new DatasetLoadError('no-valid-rows', noRowsMessage(ctx));
+  const split = {
+    train: 0.8,
+    validation: 0,
+    test: 0.2,
+    mode: 'random' as const,
+    seed: 42,
+    ...ctx.options.split,
+  };
+  const dataset = buildSequenceDataset(parser.result(), {
+    name: ctx.options.name ?? baseName(prepared[0].file.name),
+    selection,
+    maxLength: ctx.options.maxSequenceLength,
+    split,
+  });
+  const report = baseReport(ctx, 'sequences', dataset.numSequences, valid, stoppedEarly);
+  report.split = {
+    mode: split.mode,
+    orderedBy: split.mode === 'ordered' ? 'file order' : null,
+    train: dataset.split.train.length,
+    validation: dataset.split.validation.length,
+    test: dataset.split.test.length,
+  };
+  report.fields = [
+    {
+      name: 'item',
+      cardinalityBeforeMinCount: dataset.numItems,
+      cardinalityAfterMinCount: dataset.numItems,
+      rareValues: 0,
+      rareRows: 0,
+    },
+  ];
+  report.minCount = 1;
+  return { kind: 'sequence', dataset, report };
+}
+
+function baseReport(
+  ctx: LoadContext,
+  format: FormatId,
+  rowsKept: number,
+  rowsValid: number,
+  stoppedEarly: boolean,
+): LoadReport {
+  return {
+    format,
+    formatDescription: describeFormat(format),
+    files: ctx.files,
+    rowsKept,
+    rowsValid,
+    rowsRejected: ctx.rejections.total,
+    rejections: ctx.rejections.summary(),
+    rowsFilteredOut: 0,
+    filterRule: null,
+    stoppedEarly,
+    labelMean: null,
+    fields: [],
+    minCount: 1,
+    split: { mode: 'random', orderedBy: null, train: 0, validation: 0, test: 0 },
+    bytesRead: ctx.bytesRead,
+    seconds: 0,
+    notes: ctx.notes,
+  };
+}
+
+function noRowsMessage(ctx: LoadContext): string {
+  const reasons = ctx.rejections
+    .summary()
+    .map(
+      (r) =>
+        `${r.count} ${r.reason} (first at ${r.sampleLines.map((s) => `${s.file}:${s.line}`).join(', ')})`,
+    )
+    .join('; ');
+  return `no valid rows${reasons ? `: ${reasons}` : ''}`;
+}
+
+function countNewlines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) n++;
+  return n;
+}
+
+/** Rows expected from file sizes (when known), so buffers are sized once instead of grown. */
+function estimateRows(files: PreparedFile[]): number {
+  let rows = 0;
+  for (const p of files) {
+    if (p.file.size === undefined) return 1024;
+    rows += p.file.size / Math.max(1, p.headBytesPerLine);
+  }
+  return Math.ceil(rows * 1.02) + 16;
+}
