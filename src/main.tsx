@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { runController } from './state/runController';
+import type { StepBenchmarkConfig } from '../workers/protocol';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -20,5 +21,7 @@ Object.assign(window, {
   __lab: {
     simulateCrash: () => runController.bridge.call((api) => api.simulateCrash()),
     simulateDeviceLoss: () => runController.bridge.call((api) => api.simulateDeviceLoss()),
+    benchmarkSteps: (config: StepBenchmarkConfig) =>
+      runController.bridge.call((api) => api.benchmarkSteps(config)),
   },
 });

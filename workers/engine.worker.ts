@@ -12,12 +12,15 @@ import type {
   MemoryInfo,
   RunConfig,
   RunResult,
+  StepBenchmarkConfig,
+  StepBenchmarkResult,
   SyntheticDataConfig,
 } from './protocol';
 import { validateRunConfig } from './protocol';
 import { activeWebGpuDevice, selectBackend } from './engine/backend';
 import { RunControl } from './engine/runControl';
 import { memoryInfo, trainCtr } from './engine/trainer';
+import { runStepBenchmark } from './engine/stepBenchmark';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 
 let engineInfo: EngineInfo | null = null;
@@ -103,6 +106,12 @@ const api: LabEngineApi = {
     } finally {
       control = null;
     }
+  },
+
+  async benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult> {
+    if (!engineInfo) throw new Error('Engine not initialised: call init() first');
+    if (control) throw new Error('A run is in progress');
+    return runStepBenchmark(config);
   },
 
   async pause(): Promise<void> {

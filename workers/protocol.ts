@@ -256,6 +256,26 @@ export interface RunResult {
   msPerStep: number;
 }
 
+export interface StepBenchmarkConfig {
+  model: ModelKind;
+  totalVocabulary: number;
+  numFields: number;
+  embeddingDim: number;
+  mlpLayers: number[];
+  batchSize: number;
+  embeddingUpdate: EmbeddingUpdateMode;
+  warmupSteps: number;
+  steps: number;
+  seed: number;
+}
+
+export interface StepBenchmarkResult {
+  config: StepBenchmarkConfig;
+  medianMs: number;
+  meanMs: number;
+  hostTableBytes: number;
+}
+
 /** The engine API exposed by the worker with comlink. The UI imports this as a type only. */
 export interface LabEngineApi {
   /**
@@ -268,6 +288,8 @@ export interface LabEngineApi {
   ): Promise<EngineInfo>;
   memory(): Promise<MemoryInfo>;
   train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult>;
+  /** Times training steps of one model on random ids over `totalVocabulary` rows. */
+  benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
