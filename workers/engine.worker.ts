@@ -22,6 +22,8 @@ import { RunControl } from './engine/runControl';
 import { memoryInfo, trainCtr } from './engine/trainer';
 import { runStepBenchmark } from './engine/stepBenchmark';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
+import type { CtrDataset } from './data/dataset';
+import { activeCtrDataset } from './engine/datasetStore';
 
 let engineInfo: EngineInfo | null = null;
 let control: RunControl | null = null;
@@ -37,12 +39,14 @@ function syntheticFor(config: SyntheticDataConfig): SyntheticDataset {
   return cachedData.dataset;
 }
 
-function summarize(ds: SyntheticDataset): DatasetSummary {
+function summarizeCtr(ds: CtrDataset, synthetic: SyntheticDataset | null): DatasetSummary {
   let positives = 0;
   for (let i = 0; i < ds.labels.length; i++) positives += ds.labels[i];
   return {
+    name: ds.name,
     numRows: ds.numRows,
     numFields: ds.numFields,
+    fieldNames: ds.fieldNames,
     fieldCardinalities: Array.from(ds.fieldDims),
     totalVocabulary: ds.totalVocabulary,
     labelMean: positives / ds.numRows,
@@ -51,10 +55,10 @@ function summarize(ds: SyntheticDataset): DatasetSummary {
       validation: ds.split.validation.length,
       test: ds.split.test.length,
     },
-    bayesTestAuc: ds.bayesTestAuc,
-    informativeFields: ds.informativeFields,
-    noiseFields: ds.noiseFields,
-    redundantFields: ds.redundantFields,
+    bayesTestAuc: synthetic?.bayesTestAuc ?? null,
+    informativeFields: synthetic?.informativeFields ?? [],
+    noiseFields: synthetic?.noiseFields ?? [],
+    redundantFields: synthetic?.redundantFields ?? [],
   };
 }
 
@@ -93,12 +97,26 @@ const api: LabEngineApi = {
     control = new RunControl();
     try {
       onEvent({ type: 'state', state: 'preparing' });
-      const dataset = syntheticFor(config.data);
-      onEvent({ type: 'dataset', summary: summarize(dataset) });
+      let dataset: CtrDataset;
+      let bayesTestAuc: number | null = null;
+      if (config.source === 'loaded') {
+        dataset = activeCtrDataset();
+        onEvent({ type: 'dataset', summary: summarizeCtr(dataset, null) });
+      } else {
+        const synthetic = syntheticFor(config.data);
+        dataset = synthetic;
+        bayesTestAuc = synthetic.bayesTestAuc;
+        onEvent({ type: 'dataset', summary: summarizeCtr(synthetic, synthetic) });
+      }
+      if (config.train.batchSize > dataset.split.train.length) {
+        throw new Error(
+          `Batch size ${config.train.batchSize} is larger than the ${dataset.split.train.length} training rows`,
+        );
+      }
       const result = await trainCtr(dataset, config.train, control, onEvent, {
         progressEverySteps: 25,
         progressEveryMs: 100,
-        bayesTestAuc: dataset.bayesTestAuc,
+        bayesTestAuc,
       });
       lastHostBytes = 0;
       onEvent({ type: 'state', state: 'done' });

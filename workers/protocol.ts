@@ -41,7 +41,12 @@ export interface TrainConfig {
   seed: number;
 }
 
+/** Where a run's rows come from: the built-in synthetic slice, or the file loaded last. */
+export type DataSource = 'synthetic' | 'loaded';
+
 export interface RunConfig {
+  source: DataSource;
+  /** Settings of the synthetic slice (used when source is 'synthetic'). */
   data: SyntheticDataConfig;
   train: TrainConfig;
 }
@@ -122,9 +127,11 @@ export type ConfigErrors = Partial<Record<string, string>>;
 /** Validates a whole run config; keys are `data.<name>` / `train.<name>`. Empty object = valid. */
 export function validateRunConfig(config: RunConfig): ConfigErrors {
   const errors: ConfigErrors = {};
-  for (const key of Object.keys(DATA_PARAM_SPECS) as (keyof SyntheticDataConfig)[]) {
-    const msg = checkNumber(config.data[key], DATA_PARAM_SPECS[key]);
-    if (msg) errors[`data.${key}`] = msg;
+  if (config.source === 'synthetic') {
+    for (const key of Object.keys(DATA_PARAM_SPECS) as (keyof SyntheticDataConfig)[]) {
+      const msg = checkNumber(config.data[key], DATA_PARAM_SPECS[key]);
+      if (msg) errors[`data.${key}`] = msg;
+    }
   }
   for (const key of Object.keys(TRAIN_PARAM_SPECS) as NumericTrainKey[]) {
     const msg = checkNumber(config.train[key], TRAIN_PARAM_SPECS[key]);
@@ -139,11 +146,13 @@ export function validateRunConfig(config: RunConfig): ConfigErrors {
     }
   }
   const trainRows = Math.floor(config.data.numRows * 0.8);
-  if (!errors['train.batchSize'] && !errors['data.numRows'] && config.train.batchSize > trainRows) {
+  if (
+    config.source === 'synthetic' &&
+    !errors['train.batchSize'] &&
+    !errors['data.numRows'] &&
+    config.train.batchSize > trainRows
+  ) {
     errors['train.batchSize'] = `Batch size must be at most the ${trainRows} training rows`;
-  }
-  if (config.data.maxCardinality < 20 && !errors['data.maxCardinality']) {
-    errors['data.maxCardinality'] = 'Largest cardinality must be at least 20';
   }
   return errors;
 }
@@ -182,14 +191,17 @@ export interface MemoryInfo {
 }
 
 export interface DatasetSummary {
+  name: string;
   numRows: number;
   numFields: number;
+  fieldNames: string[];
   fieldCardinalities: number[];
   totalVocabulary: number;
   labelMean: number;
   splitSizes: { train: number; validation: number; test: number };
   /** AUC of the generator's true click probabilities on the test split (the best any model can do). */
   bayesTestAuc: number | null;
+  /** Field roles known only for the synthetic slice (empty for loaded files). */
   informativeFields: number[];
   noiseFields: number[];
   redundantFields: { field: number; copyOf: number }[];

@@ -64,8 +64,10 @@ export function RunFormPanel() {
     state === 'preparing' || state === 'running' || state === 'paused' || state === 'stopping';
   const model = form['train.model'];
 
+  const source = form['source'];
   const sections: { title: string; prefix: string }[] = [
-    { title: 'Synthetic slice', prefix: 'data.' },
+    { title: 'Data', prefix: 'source' },
+    ...(source === 'synthetic' ? [{ title: 'Synthetic slice', prefix: 'data.' }] : []),
     { title: 'Model and training', prefix: 'train.' },
   ];
 

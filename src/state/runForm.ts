@@ -31,6 +31,16 @@ export interface FormField {
 }
 
 export const FORM_FIELDS: FormField[] = [
+  {
+    id: 'source',
+    param: 'source',
+    label: 'Data',
+    kind: 'choice',
+    choices: [
+      { value: 'synthetic', label: 'Synthetic slice' },
+      { value: 'loaded', label: 'Loaded file' },
+    ],
+  },
   { id: 'data.numRows', param: 'rows', label: DATA_PARAM_SPECS.numRows.label, kind: 'number' },
   {
     id: 'data.numFields',
@@ -115,6 +125,7 @@ export const FORM_FIELDS: FormField[] = [
 export type RunForm = Record<string, string>;
 
 function read(config: RunConfig, id: string): unknown {
+  if (!id.includes('.')) return (config as unknown as Record<string, unknown>)[id];
   const [section, key] = id.split('.') as ['data' | 'train', string];
   return (config[section] as unknown as Record<string, unknown>)[key];
 }
@@ -129,6 +140,7 @@ export function formFromConfig(config: RunConfig): RunForm {
 }
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
+  source: 'synthetic',
   data: DEFAULT_DATA_CONFIG,
   train: DEFAULT_TRAIN_CONFIG,
 };
@@ -143,10 +155,11 @@ function parseNumber(text: string): number {
 export function configFromForm(form: RunForm): { config: RunConfig; errors: ConfigErrors } {
   const data: Record<string, unknown> = { ...DEFAULT_DATA_CONFIG };
   const train: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  const top: Record<string, unknown> = {};
   const errors: ConfigErrors = {};
   for (const f of FORM_FIELDS) {
-    const [section, key] = f.id.split('.');
-    const target = section === 'data' ? data : train;
+    const [section, key] = f.id.includes('.') ? f.id.split('.') : ['', f.id];
+    const target = section === 'data' ? data : section === 'train' ? train : top;
     const text = form[f.id] ?? '';
     if (f.kind === 'number') target[key] = parseNumber(text);
     else if (f.kind === 'layers') target[key] = parseLayerList(text);
@@ -157,7 +170,7 @@ export function configFromForm(form: RunForm): { config: RunConfig; errors: Conf
       target[key] = text;
     }
   }
-  const config = { data, train } as unknown as RunConfig;
+  const config = { ...top, data, train } as unknown as RunConfig;
   return { config, errors: { ...validateRunConfig(config), ...errors } };
 }
 
