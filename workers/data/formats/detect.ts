@@ -237,7 +237,7 @@ function headLines(head: Uint8Array, complete: boolean, encoding: string): strin
   return parts.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)).filter((l) => l.length > 0);
 }
 
-function guessDelimiter(line: string): string {
+export function guessDelimiter(line: string): string {
   const count = (d: string): number => line.split(d).length - 1;
   const candidates = ['\t', ',', '::', '|', ';'];
   let best = ',';

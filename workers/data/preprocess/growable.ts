@@ -32,9 +32,12 @@ export class GrowableInt32 {
     return this.buf;
   }
 
-  /** A right-sized copy; drop this object afterwards so the larger buffer can be collected. */
+  /**
+   * The first `length` values: a copy when the buffer has much slack, else a view. Drop this
+   * object afterwards so that a larger buffer can be collected.
+   */
   toArray(): Int32Array {
-    return this.buf.slice(0, this.length);
+    return trimmed(this.buf, this.length);
   }
 }
 
@@ -66,7 +69,7 @@ export class GrowableFloat32 {
   }
 
   toArray(): Float32Array {
-    return this.buf.slice(0, this.length);
+    return trimmed(this.buf, this.length);
   }
 }
 
@@ -93,6 +96,16 @@ export class GrowableFloat64 {
   }
 
   toArray(): Float64Array {
-    return this.buf.slice(0, this.length);
+    return trimmed(this.buf, this.length);
   }
+}
+
+/**
+ * A right-sized copy, unless the buffer is (nearly) full: buffers sized up front from the file
+ * size end up a few percent too large, and copying the largest array of a load (the ids) just to
+ * drop that slack would double the peak memory for a moment. A view keeps at most 1/16 unused.
+ */
+function trimmed<T extends Int32Array | Float32Array | Float64Array>(buf: T, length: number): T {
+  if (buf.length - length <= buf.length >>> 4) return buf.subarray(0, length) as T;
+  return buf.slice(0, length) as T;
 }

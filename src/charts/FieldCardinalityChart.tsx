@@ -1,0 +1,55 @@
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { DatasetFieldInfo } from '../../workers/datasetProtocol';
+
+/** Per-field cardinality before and after min-count, on a log scale (sizes span 1 to millions). */
+export function FieldCardinalityChart({
+  fields,
+  minCount,
+}: {
+  fields: DatasetFieldInfo[];
+  minCount: number;
+}) {
+  const data = fields.map((f) => ({
+    field: f.name,
+    before: f.cardinalityBeforeMinCount,
+    after: f.cardinalityAfterMinCount,
+  }));
+  const largest = Math.max(1, ...data.map((d) => d.before));
+  return (
+    <div data-testid="dataset-cardinality-chart" data-fields={fields.length} data-largest={largest}>
+      <ResponsiveContainer width="100%" height={220}>
+        <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} barGap={0}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+          <XAxis
+            dataKey="field"
+            interval={0}
+            fontSize={10}
+            angle={fields.length > 16 ? -60 : 0}
+            textAnchor={fields.length > 16 ? 'end' : 'middle'}
+            height={fields.length > 16 ? 50 : 24}
+          />
+          {/* Log scale: bars start at 1 (a field always has at least one value). */}
+          <YAxis scale="log" domain={[1, 'auto']} allowDataOverflow width={56} />
+          <Tooltip />
+          <Legend verticalAlign="top" height={22} />
+          <Bar dataKey="before" name="distinct values" fill="#b0b7c3" isAnimationActive={false} />
+          <Bar
+            dataKey="after"
+            name={`field size after min-count ${minCount}`}
+            fill="#1f5fa8"
+            isAnimationActive={false}
+          />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

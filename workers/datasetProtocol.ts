@@ -1,0 +1,153 @@
+/**
+ * The dataset-loading half of the UI/worker contract: what the user can set when loading files,
+ * the progress the worker streams back, and the summary of the loaded dataset the UI shows.
+ *
+ * Types only, free of tfjs and of DOM/worker globals (except `File` in the API signatures in
+ * protocol.ts): the main thread imports this module with `import type`.
+ */
+
+/** Every layout the loader knows; 'auto' detects it from the file names and first bytes. */
+export type DatasetFormatId =
+  | 'criteo-tsv'
+  | 'criteo-csv'
+  | 'criteo-kaggle-csv'
+  | 'criteo-csv-header'
+  | 'avazu-csv-header'
+  | 'avazu-csv'
+  | 'generic-csv'
+  | 'generic-tsv'
+  | 'movielens-100k'
+  | 'movielens-1m'
+  | 'sequences';
+
+export type DatasetFormatChoice = 'auto' | DatasetFormatId;
+
+/** Which rows (CTR) or sequences to keep. */
+export type DatasetRowChoice =
+  | { mode: 'all' }
+  | { mode: 'first'; count: number }
+  | { mode: 'sample'; count: number; seed: number };
+
+export interface DatasetSplitChoice {
+  train: number;
+  validation: number;
+  test: number;
+  /** 'ordered': the earliest rows train, the latest test (by the time column when there is one). */
+  mode: 'random' | 'ordered';
+  seed: number;
+}
+
+/** Generic CSV/TSV with a header: which columns are the label, the features and the time. */
+export interface DatasetColumnMapping {
+  label: string;
+  categorical: string[];
+  numeric: string[];
+  time: string | null;
+}
+
+/** What the user sets in the load form. */
+export interface DatasetLoadOptions {
+  format: DatasetFormatChoice;
+  /** Values seen fewer times share one rare id per field; null = the format's default. */
+  minCount: number | null;
+  rows: DatasetRowChoice;
+  /** null = the format's default (80/10/10 random seed 42 for CTR, 80/0/20 for sequences). */
+  split: DatasetSplitChoice | null;
+  /** MovieLens: add user id and item id as fields (the PEP reference uses side attributes only). */
+  keepUserAndItemIds: boolean;
+  /** Required for generic CSV/TSV; ignored otherwise. */
+  columns: DatasetColumnMapping | null;
+}
+
+export type DatasetLoadPhase = 'detecting' | 'parsing' | 'encoding' | 'splitting';
+
+export interface DatasetLoadProgress {
+  phase: DatasetLoadPhase;
+  file: string;
+  /** Bytes consumed so far over all files. */
+  bytesRead: number;
+  /** Sum of the file sizes, or null when some size is unknown. */
+  totalBytes: number | null;
+  rowsParsed: number;
+  rowsRejected: number;
+}
+
+export type DatasetRejectReason =
+  | 'empty-line'
+  | 'line-too-long'
+  | 'binary-content'
+  | 'wrong-column-count'
+  | 'bad-number'
+  | 'bad-label'
+  | 'bad-rating'
+  | 'empty-sequence';
+
+export interface DatasetRejection {
+  reason: DatasetRejectReason;
+  count: number;
+  /** 1-based line numbers (within `file`) of the first lines rejected for this reason. */
+  sampleLines: { file: string; line: number }[];
+}
+
+export interface DatasetFileInfo {
+  name: string;
+  role: 'data' | 'ratings' | 'users' | 'items' | 'ignored';
+  bytes: number;
+  lines: number;
+}
+
+export interface DatasetFieldInfo {
+  name: string;
+  /** Distinct values in the kept rows. */
+  cardinalityBeforeMinCount: number;
+  /** Field size after min-count (kept values + the shared rare id, if any). */
+  cardinalityAfterMinCount: number;
+  rareValues: number;
+  rareRows: number;
+}
+
+/** The loaded dataset as the UI sees it (its typed arrays stay in the worker). */
+export interface LoadedDatasetInfo {
+  kind: 'ctr' | 'sequence';
+  name: string;
+  format: DatasetFormatId;
+  formatDescription: string;
+  files: DatasetFileInfo[];
+  rowsKept: number;
+  /** Valid rows read before row selection (first N / sample). */
+  rowsValid: number;
+  rowsRejected: number;
+  rejections: DatasetRejection[];
+  /** Rows dropped by a convention rather than for being malformed (MovieLens rating 3). */
+  rowsFilteredOut: number;
+  filterRule: string | null;
+  stoppedEarly: boolean;
+  /** Mean click label (CTR); null for sequences. */
+  labelMean: number | null;
+  fields: DatasetFieldInfo[];
+  minCount: number;
+  split: {
+    mode: 'random' | 'ordered';
+    orderedBy: string | null;
+    train: number;
+    validation: number;
+    test: number;
+  };
+  numFields: number;
+  numDense: number;
+  /** Sum of the field sizes (CTR) or the item vocabulary (sequences). */
+  totalVocabulary: number;
+  bytesRead: number;
+  /** Worker-side load time. */
+  seconds: number;
+  notes: string[];
+}
+
+/** The first lines of a delimited file, for the column-mapping step. */
+export interface ColumnPeek {
+  file: string;
+  delimiter: string;
+  header: string[];
+  /** A few data rows after the header, split like it. */
+  sampleRows: string[][];
+}
