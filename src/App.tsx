@@ -1,11 +1,12 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { EngineHeader } from './components/EngineHeader';
 import { ErrorBanner } from './components/ErrorBanner';
 import { RunFormPanel } from './components/RunFormPanel';
+import { DatasetLoader } from './components/DatasetLoader';
 import { Dashboard } from './components/Dashboard';
 import { runController } from './state/runController';
 import { useLabStore } from './state/labStore';
-import { urlFromForm } from './state/runForm';
+import { configFromForm, urlFromForm } from './state/runForm';
 
 /** Keeps the URL in step with the form, so a link reproduces a run's settings. */
 function useFormInUrl() {
@@ -16,8 +17,20 @@ function useFormInUrl() {
   }, [form]);
 }
 
+/** Asks the engine to describe the synthetic slice whenever its settings change and are valid. */
+function useSyntheticPreview() {
+  const form = useLabStore((s) => s.form);
+  const { config, errors } = useMemo(() => configFromForm(form), [form]);
+  const dataKey = JSON.stringify(config.data);
+  const valid = !Object.keys(errors).some((k) => k.startsWith('data.'));
+  useEffect(() => {
+    if (valid && config.source === 'synthetic') runController.previewData(JSON.parse(dataKey));
+  }, [dataKey, valid, config.source]);
+}
+
 export function App() {
   useFormInUrl();
+  useSyntheticPreview();
   useEffect(() => {
     runController.startEngine();
   }, []);
@@ -27,6 +40,7 @@ export function App() {
       <ErrorBanner />
       <div className="lab-body">
         <aside>
+          <DatasetLoader />
           <RunFormPanel />
         </aside>
         <Dashboard />

@@ -16,14 +16,26 @@ import type {
   StepBenchmarkResult,
   SyntheticDataConfig,
 } from './protocol';
-import { validateRunConfig } from './protocol';
+import { DEFAULT_TRAIN_CONFIG, validateRunConfig } from './protocol';
 import { activeWebGpuDevice, selectBackend } from './engine/backend';
 import { RunControl } from './engine/runControl';
 import { memoryInfo, trainCtr } from './engine/trainer';
 import { runStepBenchmark } from './engine/stepBenchmark';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 import type { CtrDataset } from './data/dataset';
-import { activeCtrDataset } from './engine/datasetStore';
+import {
+  activeCtrDataset,
+  cancelCurrentLoad,
+  clearActiveDataset,
+  loadFilesIntoStore,
+  peekFileColumns,
+} from './engine/datasetStore';
+import type {
+  ColumnPeek,
+  DatasetLoadOptions,
+  DatasetLoadProgress,
+  LoadedDatasetInfo,
+} from './datasetProtocol';
 
 let engineInfo: EngineInfo | null = null;
 let control: RunControl | null = null;
@@ -43,6 +55,7 @@ function summarizeCtr(ds: CtrDataset, synthetic: SyntheticDataset | null): Datas
   let positives = 0;
   for (let i = 0; i < ds.labels.length; i++) positives += ds.labels[i];
   return {
+    source: synthetic ? 'synthetic' : 'loaded',
     name: ds.name,
     numRows: ds.numRows,
     numFields: ds.numFields,
@@ -126,6 +139,15 @@ const api: LabEngineApi = {
     }
   },
 
+  async previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary> {
+    const messages = Object.values(
+      validateRunConfig({ source: 'synthetic', data: config, train: DEFAULT_TRAIN_CONFIG }),
+    );
+    if (messages.length > 0) throw new Error(`Invalid data settings: ${messages.join('; ')}`);
+    const synthetic = syntheticFor(config);
+    return summarizeCtr(synthetic, synthetic);
+  },
+
   async benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult> {
     if (!engineInfo) throw new Error('Engine not initialised: call init() first');
     if (control) throw new Error('A run is in progress');
@@ -156,6 +178,26 @@ const api: LabEngineApi = {
     setTimeout(() => {
       throw new Error('Simulated engine crash');
     }, 0);
+  },
+
+  async loadDataset(
+    files: File[],
+    options: DatasetLoadOptions,
+    onProgress: (progress: DatasetLoadProgress) => void,
+  ): Promise<LoadedDatasetInfo> {
+    return loadFilesIntoStore(files, options, onProgress);
+  },
+
+  async cancelLoad(): Promise<void> {
+    cancelCurrentLoad();
+  },
+
+  async clearDataset(): Promise<void> {
+    clearActiveDataset();
+  },
+
+  async peekColumns(file: File): Promise<ColumnPeek> {
+    return peekFileColumns(file);
   },
 };
 

@@ -5,10 +5,17 @@
  * runtime (defaults, validation) and imports the engine API as a type only.
  */
 
+import type {
+  ColumnPeek,
+  DatasetLoadOptions,
+  DatasetLoadProgress,
+  LoadedDatasetInfo,
+} from './datasetProtocol';
+
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
-export type ModelKind = 'fm' | 'deepfm';
+export type ModelKind = 'fm' | 'deepfm' | 'widedeep' | 'autoint' | 'dlrm';
 export type EmbeddingOptimizerKind = 'adam' | 'rowwise-adagrad';
 /**
  * 'lazy': only rows present in the batch are updated (cost grows with the batch).
@@ -28,7 +35,7 @@ export interface SyntheticDataConfig {
 export interface TrainConfig {
   model: ModelKind;
   embeddingDim: number;
-  /** Hidden layer sizes of the DeepFM MLP. */
+  /** Hidden layer sizes of the MLP (DeepFM, Wide&Deep, AutoInt's DNN part, DLRM's top MLP). */
   mlpLayers: number[];
   dropout: number;
   batchNorm: boolean;
@@ -138,8 +145,8 @@ export function validateRunConfig(config: RunConfig): ConfigErrors {
     if (msg) errors[`train.${key}`] = msg;
   }
   const layers = config.train.mlpLayers;
-  if (config.train.model === 'deepfm') {
-    if (layers.length === 0) errors['train.mlpLayers'] = 'DeepFM needs at least one MLP layer';
+  if (config.train.model !== 'fm') {
+    if (layers.length === 0) errors['train.mlpLayers'] = 'This model needs at least one MLP layer';
     else if (layers.length > 8) errors['train.mlpLayers'] = 'At most 8 MLP layers';
     else if (layers.some((n) => !Number.isInteger(n) || n < 1 || n > 4096)) {
       errors['train.mlpLayers'] = 'MLP layer sizes must be whole numbers from 1 to 4096';
@@ -191,6 +198,7 @@ export interface MemoryInfo {
 }
 
 export interface DatasetSummary {
+  source: DataSource;
   name: string;
   numRows: number;
   numFields: number;
@@ -300,6 +308,8 @@ export interface LabEngineApi {
   ): Promise<EngineInfo>;
   memory(): Promise<MemoryInfo>;
   train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult>;
+  /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
+  previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary>;
   /** Times training steps of one model on random ids over `totalVocabulary` rows. */
   benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult>;
   pause(): Promise<void>;
@@ -309,6 +319,22 @@ export interface LabEngineApi {
   simulateDeviceLoss(): Promise<boolean>;
   /** Testing hook: throws an uncaught error inside the worker to exercise crash recovery. */
   simulateCrash(): Promise<void>;
+  /**
+   * Streams `files` into the worker and makes them the dataset that runs with source 'loaded'
+   * use. Rejects with an Error named 'DatasetLoadError' (bad input, clear message), 'AbortError'
+   * (cancelLoad) or 'Error'; a failed or cancelled load keeps the previous dataset.
+   */
+  loadDataset(
+    files: File[],
+    options: DatasetLoadOptions,
+    onProgress: (progress: DatasetLoadProgress) => void,
+  ): Promise<LoadedDatasetInfo>;
+  /** Cooperative cancel of the load in progress; the worker and the previous dataset live on. */
+  cancelLoad(): Promise<void>;
+  /** Forgets the loaded dataset. */
+  clearDataset(): Promise<void>;
+  /** Header names and a few rows of a delimited file, for the column-mapping form. */
+  peekColumns(file: File): Promise<ColumnPeek>;
 }
 
 export function isBackendName(value: string | null): value is BackendName {

@@ -8,14 +8,19 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { useLabStore } from '../state/labStore';
+import type { LabState } from '../state/labStore';
+import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
 
 /** Train loss per step: bucket means of the raw batch losses, and their moving average. */
+const selectLossPoints = (s: LabState) => s.run.lossPoints;
+const selectFirstLoss = (s: LabState) => s.run.firstLoss;
+const selectLastLoss = (s: LabState) => s.run.lastLoss;
+
 export function LossChart() {
-  const points = useLabStore((s) => s.run.lossPoints);
-  const firstLoss = useLabStore((s) => s.run.firstLoss);
-  const lastLoss = useLabStore((s) => s.run.lastLoss);
+  const points = useDeferredLabStore(selectLossPoints);
+  const firstLoss = useDeferredLabStore(selectFirstLoss);
+  const lastLoss = useDeferredLabStore(selectLastLoss);
   return (
     <section
       className="chart-card"

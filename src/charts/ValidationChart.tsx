@@ -9,13 +9,21 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { useLabStore } from '../state/labStore';
+import type { LabState } from '../state/labStore';
+import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
 
 /** Validation AUC and logloss per epoch, with the Bayes AUC the generator implies as a ceiling. */
+const selectEpochs = (s: LabState) => s.run.epochs;
+// Known before the run from the preview, so the reference line is drawn before the first epoch.
+const selectBayesAuc = (s: LabState) =>
+  s.form['source'] === 'synthetic'
+    ? (s.run.dataset?.bayesTestAuc ?? s.dataPreview?.bayesTestAuc ?? null)
+    : null;
+
 export function ValidationChart() {
-  const epochs = useLabStore((s) => s.run.epochs);
-  const bayes = useLabStore((s) => s.run.dataset?.bayesTestAuc ?? null);
+  const epochs = useDeferredLabStore(selectEpochs);
+  const bayes = useDeferredLabStore(selectBayesAuc);
   const last = epochs.at(-1);
   return (
     <section
@@ -70,6 +78,7 @@ export function ValidationChart() {
             name="validation AUC"
             stroke="#1f5fa8"
             strokeWidth={2}
+            dot={epochs.length <= 30}
             isAnimationActive={false}
           />
           <Line
@@ -77,6 +86,7 @@ export function ValidationChart() {
             dataKey="validationLogloss"
             name="validation logloss"
             stroke="#c2571a"
+            dot={epochs.length <= 30}
             isAnimationActive={false}
           />
         </LineChart>

@@ -1,11 +1,20 @@
-import { useLabStore } from '../state/labStore';
+import { useLabStore, type LabState } from '../state/labStore';
+import { useDeferredLabStore } from '../state/useDeferredStore';
 import { LossChart } from '../charts/LossChart';
 import { ValidationChart } from '../charts/ValidationChart';
 import { CardinalityChart } from '../charts/CardinalityChart';
+import { MountWhenIdle } from './MountWhenIdle';
 import { formatCount, formatMetric } from '../format';
+import { DatasetSummaryPanel } from './DatasetSummaryPanel';
+
+const selectRun = (s: LabState) => s.run;
+const selectTest = (s: LabState) => s.run.test;
+const selectResult = (s: LabState) => s.run.result;
+const selectBayes = (s: LabState) => s.run.dataset?.bayesTestAuc ?? null;
+const selectHistory = (s: LabState) => s.history;
 
 function RunStatus() {
-  const run = useLabStore((s) => s.run);
+  const run = useDeferredLabStore(selectRun);
   const pct = run.totalSteps > 0 ? Math.min(100, (100 * run.stepsDone) / run.totalSteps) : 0;
   return (
     <section className="run-status">
@@ -23,9 +32,12 @@ function RunStatus() {
   );
 }
 
+const selectDataset = (s: LabState) => s.dataPreview;
+
 function DatasetPanel() {
-  const summary = useLabStore((s) => s.run.dataset);
-  if (!summary) return null;
+  const summary = useDeferredLabStore(selectDataset);
+  const source = useLabStore((s) => s.form['source']);
+  if (!summary || source !== 'synthetic') return null;
   return (
     <section className="chart-card" data-testid="dataset-panel">
       <h3>
@@ -48,15 +60,17 @@ function DatasetPanel() {
         <span className="swatch noise" /> pure noise <span className="swatch redundant" /> redundant
         copy
       </p>
-      <CardinalityChart summary={summary} />
+      <MountWhenIdle height={180}>
+        <CardinalityChart summary={summary} />
+      </MountWhenIdle>
     </section>
   );
 }
 
 function TestPanel() {
-  const test = useLabStore((s) => s.run.test);
-  const result = useLabStore((s) => s.run.result);
-  const bayes = useLabStore((s) => s.run.dataset?.bayesTestAuc ?? null);
+  const test = useDeferredLabStore(selectTest);
+  const result = useDeferredLabStore(selectResult);
+  const bayes = useDeferredLabStore(selectBayes);
   if (!test) return null;
   return (
     <section className="chart-card" data-testid="test-panel">
@@ -97,7 +111,7 @@ function TestPanel() {
 }
 
 function RunHistory() {
-  const history = useLabStore((s) => s.history);
+  const history = useDeferredLabStore(selectHistory);
   if (history.length === 0) return null;
   return (
     <section className="chart-card" data-testid="run-history">
@@ -138,6 +152,7 @@ export function Dashboard() {
   return (
     <main className="dashboard">
       <RunStatus />
+      <DatasetSummaryPanel />
       <div className="chart-grid">
         <LossChart />
         <ValidationChart />

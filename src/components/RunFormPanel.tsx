@@ -3,6 +3,13 @@ import { useLabStore } from '../state/labStore';
 import { configFromForm, FORM_FIELDS, type FormField } from '../state/runForm';
 import { runController } from '../state/runController';
 
+/** Fields that mean nothing for a model: FM has no MLP; UMEC's DLRM has no dropout or BatchNorm. */
+function hiddenFor(model: string | undefined): string[] {
+  if (model === 'fm') return ['train.mlpLayers', 'train.dropout', 'train.batchNorm'];
+  if (model === 'dlrm') return ['train.dropout', 'train.batchNorm'];
+  return [];
+}
+
 function FieldInput({ field }: { field: FormField }) {
   const value = useLabStore((s) => s.form[field.id] ?? '');
   const setForm = useLabStore((s) => s.setForm);
@@ -83,11 +90,7 @@ export function RunFormPanel() {
         <fieldset key={section.prefix}>
           <legend>{section.title}</legend>
           {FORM_FIELDS.filter((f) => f.id.startsWith(section.prefix))
-            .filter(
-              (f) =>
-                model !== 'fm' ||
-                !['train.mlpLayers', 'train.dropout', 'train.batchNorm'].includes(f.id),
-            )
+            .filter((f) => !hiddenFor(model).includes(f.id))
             .map((f) => (
               <div className="field" key={f.id}>
                 <label htmlFor={`field-${f.id}`}>{f.label}</label>

@@ -53,6 +53,8 @@ export interface LabState {
   engineInfo: EngineInfo | null;
   memory: MemoryInfo | null;
   form: RunForm;
+  /** The synthetic slice the form describes, shown before and during runs. */
+  dataPreview: DatasetSummary | null;
   run: RunView;
   history: FinishedRun[];
   banner: Banner | null;
@@ -92,6 +94,7 @@ export const useLabStore = create<LabState>()((set) => ({
     typeof location === 'undefined' ? '' : location.search,
     formFromConfig(DEFAULT_RUN_CONFIG),
   ),
+  dataPreview: null,
   run: emptyRun(0),
   history: [],
   banner: null,

@@ -3,20 +3,30 @@
  * animation frame), and keeps the UI consistent when the engine crashes or its device is lost.
  */
 import * as Comlink from 'comlink';
-import type { EngineEvent, RunConfig } from '../../workers/protocol';
+import type {
+  EngineEvent,
+  MemoryInfo,
+  RunConfig,
+  SyntheticDataConfig,
+} from '../../workers/protocol';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
 import { StepSeries } from './seriesBuffer';
 import { emptyRun, useLabStore, type RunView } from './labStore';
 import { forcedBackendFromUrl } from './runForm';
 
-const CHART_POINTS = 300;
+const CHART_POINTS = 200;
 const MEMORY_POLL_MS = 1000;
+const PUBLISH_INTERVAL_MS = 500;
+const PREVIEW_DEBOUNCE_MS = 400;
 
 class RunController {
   readonly bridge: EngineBridge;
   private series = new StepSeries();
   private pending: Partial<RunView> = {};
   private frameRequested = false;
+  private lastPublish = 0;
+  private latestMemory: MemoryInfo | null = null;
+  private previewTimer: ReturnType<typeof setTimeout> | null = null;
   private runId = 0;
   private abort: AbortController | null = null;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
@@ -45,6 +55,9 @@ class RunController {
 
   private async pollMemory(): Promise<void> {
     if (!this.bridge.isRunning || useLabStore.getState().engineStatus !== 'ready') return;
+    // While a run streams progress, its events carry the memory figures.
+    const { state } = useLabStore.getState().run;
+    if (state === 'running' || state === 'preparing') return;
     try {
       const memory = await this.bridge.call((api) => api.memory());
       useLabStore.setState({ memory });
@@ -54,6 +67,8 @@ class RunController {
   }
 
   async train(config: RunConfig): Promise<void> {
+    // The form's Train button may lag a frame behind the run state: never start two runs.
+    if (this.abort) return;
     const id = ++this.runId;
     this.series = new StepSeries();
     this.pending = {};
@@ -81,6 +96,27 @@ class RunController {
     }
   }
 
+  /**
+   * Describes the synthetic slice the form currently names (debounced), so its panel is drawn
+   * before Train is pressed and the run itself starts with every chart already mounted.
+   */
+  previewData(config: SyntheticDataConfig): void {
+    if (this.previewTimer) clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => {
+      this.previewTimer = null;
+      const { state } = useLabStore.getState().run;
+      if (state === 'running' || state === 'preparing' || state === 'paused') return;
+      this.bridge
+        .call((api) => api.previewSyntheticData(config))
+        .then((summary) => {
+          if (useLabStore.getState().dataPreview?.name !== summary.name) {
+            useLabStore.setState({ dataPreview: summary });
+          }
+        })
+        .catch(() => undefined); // invalid settings are already shown in the form
+    }, PREVIEW_DEBOUNCE_MS);
+  }
+
   pause(): void {
     void this.bridge.call((api) => api.pause()).catch(() => undefined);
   }
@@ -106,7 +142,7 @@ class RunController {
         this.series.append(b.steps, b.losses);
         let ms = 0;
         for (let i = 0; i < b.stepMs.length; i++) ms += b.stepMs[i];
-        useLabStore.setState({ memory: b.memory });
+        this.latestMemory = b.memory;
         this.schedule({
           stepsDone: this.series.lastStep,
           totalSteps: b.totalSteps,
@@ -120,6 +156,12 @@ class RunController {
         break;
       case 'dataset':
         this.schedule({ dataset: event.summary });
+        if (
+          event.summary.source === 'synthetic' &&
+          useLabStore.getState().dataPreview?.name !== event.summary.name
+        ) {
+          useLabStore.setState({ dataPreview: event.summary });
+        }
         break;
       case 'state':
         this.schedule({ state: event.state });
@@ -134,20 +176,31 @@ class RunController {
     return this.pending.epochs ?? useLabStore.getState().run.epochs;
   }
 
+  /**
+   * Coalesces updates: at most one store update per animation frame, and no more often than
+   * every PUBLISH_INTERVAL_MS, so that re-rendering the charts never crowds the main thread.
+   */
   private schedule(update: Partial<RunView>): void {
     Object.assign(this.pending, update);
     if (this.frameRequested) return;
     this.frameRequested = true;
-    requestAnimationFrame(() => {
-      this.frameRequested = false;
-      this.publishNow({});
-    });
+    const wait = Math.max(0, this.lastPublish + PUBLISH_INTERVAL_MS - performance.now());
+    setTimeout(() => {
+      requestAnimationFrame(() => {
+        this.frameRequested = false;
+        this.publishNow({});
+      });
+    }, wait);
   }
 
   private publishNow(update: Partial<RunView>): void {
+    this.lastPublish = performance.now();
     const patch = { ...this.pending, ...update };
     this.pending = {};
+    const memory = this.latestMemory;
+    this.latestMemory = null;
     useLabStore.setState((s) => ({
+      memory: memory ?? s.memory,
       run: {
         ...s.run,
         ...patch,

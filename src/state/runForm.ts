@@ -63,6 +63,9 @@ export const FORM_FIELDS: FormField[] = [
     choices: [
       { value: 'deepfm', label: 'DeepFM' },
       { value: 'fm', label: 'FM' },
+      { value: 'widedeep', label: 'Wide & Deep' },
+      { value: 'autoint', label: 'AutoInt (+DNN)' },
+      { value: 'dlrm', label: 'DLRM (MLP = top MLP)' },
     ],
   },
   {

@@ -98,3 +98,19 @@ export function gatherBatch(
     labelsOut[i] = ds.labels[r];
   }
 }
+
+/** Fills `out` ([count, numDense]) with the dense features of the given rows (zeros if none). */
+export function gatherDense(
+  ds: CtrDataset,
+  rows: Int32Array,
+  start: number,
+  count: number,
+  out: Float32Array,
+): void {
+  const k = ds.numDense ?? 0;
+  if (k === 0 || !ds.dense) return;
+  for (let i = 0; i < count; i++) {
+    const base = rows[start + i] * k;
+    out.set(ds.dense.subarray(base, base + k), i * k);
+  }
+}

@@ -155,7 +155,7 @@ export function generateSyntheticCtr(config: SyntheticDataConfig): SyntheticData
   const testLabels = Float32Array.from(split.test, (r) => labels[r]);
 
   return {
-    name: `synthetic (seed ${seed}, ${numRows} rows, ${numFields} fields)`,
+    name: `synthetic (seed ${seed}, ${numRows} rows, ${numFields} fields, cardinality up to ${maxCardinality})`,
     numRows,
     numFields,
     fieldNames: Array.from({ length: numFields }, (_, f) => `F${f + 1}`),

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
-import { gatherBatch } from '../data/dataset';
+import { gatherBatch, gatherDense } from '../data/dataset';
 import type { BatchPlan, BatchPlanner } from '../embedding/batchPlan';
 import type { DenseOptimizer } from '../optim/denseOptimizers';
 import type { RankingModel } from '../models/rankingModel';
@@ -13,10 +13,29 @@ import { uniqueVariableName } from '../models/layers';
 export interface BatchBuffers {
   ids: Int32Array;
   labels: Float32Array;
+  dense: Float32Array;
 }
 
-export function makeBatchBuffers(batchSize: number, numFields: number): BatchBuffers {
-  return { ids: new Int32Array(batchSize * numFields), labels: new Float32Array(batchSize) };
+export function makeBatchBuffers(batchSize: number, numFields: number, numDense = 0): BatchBuffers {
+  return {
+    ids: new Int32Array(batchSize * numFields),
+    labels: new Float32Array(batchSize),
+    dense: new Float32Array(batchSize * numDense),
+  };
+}
+
+/** The batch's dense features as a [count, numDense] tensor, or null when the data has none. */
+function uploadDense(
+  ds: CtrDataset,
+  buffers: BatchBuffers,
+  rows: Int32Array,
+  start: number,
+  count: number,
+): tf.Tensor2D | null {
+  const k = ds.numDense ?? 0;
+  if (k === 0 || !ds.dense) return null;
+  gatherDense(ds, rows, start, count, buffers.dense);
+  return tf.tensor2d(buffers.dense.subarray(0, count * k), [count, k]);
 }
 
 function uploadTableRows(model: RankingModel, plan: BatchPlan): tf.Tensor2D[] {
@@ -50,10 +69,11 @@ export async function trainStep(
   });
   const localIndex = tf.tensor1d(plan.localIndex, 'int32');
   const labels = tf.tensor1d(buffers.labels.subarray(0, count));
+  const dense = uploadDense(ds, buffers, rows, start, count);
   const { value, grads } = tf.variableGrads(
     () =>
       bceWithLogits(
-        model.forward({ tableRows, localIndex, dense: null, batchSize: count, dropoutSeed }, true),
+        model.forward({ tableRows, localIndex, dense, batchSize: count, dropoutSeed }, true),
         labels,
       ),
     [...model.denseVariables, ...tableRows],
@@ -70,6 +90,7 @@ export async function trainStep(
   for (const t of tableRows) t.dispose();
   localIndex.dispose();
   labels.dispose();
+  dense?.dispose();
   return lossValue[0];
 }
 
@@ -83,7 +104,7 @@ export async function predictProbabilities(
   yieldBetweenBatches?: () => Promise<void>,
 ): Promise<Float32Array> {
   const out = new Float32Array(rows.length);
-  const buffers = makeBatchBuffers(batchSize, ds.numFields);
+  const buffers = makeBatchBuffers(batchSize, ds.numFields, ds.numDense ?? 0);
   for (let start = 0; start < rows.length; start += batchSize) {
     const count = Math.min(batchSize, rows.length - start);
     gatherBatch(ds, rows, start, count, buffers.ids, buffers.labels);
@@ -94,7 +115,7 @@ export async function predictProbabilities(
           {
             tableRows: uploadTableRows(model, plan),
             localIndex: tf.tensor1d(plan.localIndex, 'int32'),
-            dense: null,
+            dense: uploadDense(ds, buffers, rows, start, count),
             batchSize: count,
             dropoutSeed: 0,
           },

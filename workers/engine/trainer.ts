@@ -15,6 +15,10 @@ import type {
 import { derivedSeed, Rng } from '../rng';
 import { BatchPlanner } from '../embedding/batchPlan';
 import { FmFamilyModel } from '../models/fmFamily';
+import { WideDeepModel } from '../models/wideDeep';
+import { AutoIntModel, DEFAULT_AUTOINT_CONFIG } from '../models/autoint';
+import { DlrmModel, DEFAULT_DLRM_CONFIG } from '../models/dlrm';
+import type { SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
 import type { RankingModel } from '../models/rankingModel';
 import { TorchAdam } from '../optim/denseOptimizers';
 import { accuracy, logloss, rocAuc } from '../metrics/classification';
@@ -44,27 +48,51 @@ export function memoryInfo(hostEmbeddingBytes: number): MemoryInfo {
 }
 
 export function buildModel(ds: CtrDataset, cfg: TrainConfig, rng: Rng): RankingModel {
-  return new FmFamilyModel(
-    {
-      kind: cfg.model,
-      numFields: ds.numFields,
-      vocabulary: ds.totalVocabulary,
-      embeddingDim: cfg.embeddingDim,
-      mlpLayers: cfg.mlpLayers,
-      dropout: cfg.dropout,
-      batchNorm: cfg.batchNorm,
-    },
-    {
-      kind: cfg.embeddingOptimizer,
-      mode: cfg.embeddingUpdate,
-      learningRate: cfg.learningRate,
-      weightDecay: cfg.weightDecay,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-    },
-    rng,
-  );
+  const embeddingOptimizer: SparseOptimizerConfig = {
+    kind: cfg.embeddingOptimizer,
+    mode: cfg.embeddingUpdate,
+    learningRate: cfg.learningRate,
+    weightDecay: cfg.weightDecay,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+  };
+  const shape = { numFields: ds.numFields, vocabulary: ds.totalVocabulary };
+  const deep = {
+    embeddingDim: cfg.embeddingDim,
+    mlpLayers: cfg.mlpLayers,
+    dropout: cfg.dropout,
+    batchNorm: cfg.batchNorm,
+  };
+  switch (cfg.model) {
+    case 'fm':
+    case 'deepfm':
+      return new FmFamilyModel({ kind: cfg.model, ...shape, ...deep }, embeddingOptimizer, rng);
+    case 'widedeep':
+      return new WideDeepModel({ ...shape, ...deep }, embeddingOptimizer, rng);
+    case 'autoint':
+      return new AutoIntModel(
+        { ...DEFAULT_AUTOINT_CONFIG, ...shape, ...deep },
+        embeddingOptimizer,
+        rng,
+      );
+    case 'dlrm': {
+      // UMEC's DLRM: the bottom MLP ends at the embedding width; the form's MLP is the top MLP.
+      const bottom = [...DEFAULT_DLRM_CONFIG.bottomLayers.slice(0, -1), cfg.embeddingDim];
+      return new DlrmModel(
+        {
+          ...shape,
+          fieldDims: ds.fieldDims,
+          embeddingDim: cfg.embeddingDim,
+          numDense: ds.numDense ?? 0,
+          bottomLayers: bottom,
+          topLayers: [...cfg.mlpLayers, 1],
+        },
+        embeddingOptimizer,
+        rng,
+      );
+    }
+  }
 }
 
 async function evaluate(
@@ -101,7 +129,7 @@ export async function trainCtr(
     decoupledWeightDecay: false,
   });
   const planner = new BatchPlanner(ds.totalVocabulary);
-  const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields);
+  const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
   const trainRows = Int32Array.from(ds.split.train);
   const hostBytes = () => model.tables.reduce((a, t) => a + t.bytes, planner.bytes);
 
@@ -150,7 +178,7 @@ export async function trainCtr(
       for (let start = 0; start < trainRows.length; start += cfg.batchSize) {
         // A batch of one breaks BatchNorm's batch statistics (torch raises); skip that remainder.
         const count = Math.min(cfg.batchSize, trainRows.length - start);
-        if (count < 2 && cfg.batchNorm && cfg.model !== 'fm') continue;
+        if (count < 2 && cfg.batchNorm && cfg.model !== 'fm' && cfg.model !== 'dlrm') continue;
         if (control.paused) {
           flush();
           emit({ type: 'state', state: 'paused' });
