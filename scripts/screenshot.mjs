@@ -1,0 +1,46 @@
+// Trains the default DeepFM on the default synthetic slice in headless Chromium with WebGPU,
+// saves a screenshot of the running app for the README (docs/screenshot.png), and prints the
+// figures: validation AUC per epoch, test AUC, and the Bayes AUC the generator implies.
+//
+//   node scripts/screenshot.mjs [--backend=webgpu] [--search='?epochs=4']
+import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
+
+const arg = (name, fallback) => {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : fallback;
+};
+const backend = arg('backend', 'webgpu');
+const search = arg('search', '');
+const out = arg('out', 'docs/screenshot.png');
+
+buildIfMissing();
+const server = await servePreview(4180);
+const browser = await launchChromium({ webgpu: true });
+try {
+  const sep = search.includes('?') ? '&' : '?';
+  const page = await openLab(browser, server.url, `${search}${sep}backend=${backend}`);
+  await page.getByTestId('dataset-panel').waitFor({ timeout: 60_000 });
+  const started = Date.now();
+  await page.getByTestId('train-button').click();
+  await page
+    .getByTestId('run-state')
+    .filter({ hasText: /^(done|failed)$/ })
+    .waitFor({ timeout: 1_800_000 });
+  const seconds = (Date.now() - started) / 1000;
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: out, fullPage: true });
+  const figures = await page.evaluate(() => ({
+    backend: document.querySelector('[data-testid="backend-name"]')?.textContent,
+    state: document.querySelector('[data-testid="run-state"]')?.textContent,
+    bayes: document.querySelector('[data-testid="bayes-auc"]')?.textContent,
+    testAuc: document.querySelector('[data-testid="test-auc"]')?.textContent,
+    lastValAuc: document.querySelector('[data-testid="latest-auc"]')?.textContent,
+    steps: document.querySelector('[data-testid="run-step"]')?.textContent,
+    url: location.href,
+  }));
+  console.log(JSON.stringify({ ...figures, seconds }, null, 2));
+  console.log(`screenshot: ${out}`);
+} finally {
+  await browser.close();
+  server.stop();
+}
