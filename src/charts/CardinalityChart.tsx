@@ -1,3 +1,4 @@
+import { formatCount } from '../format';
 import {
   Bar,
   BarChart,
@@ -33,7 +34,13 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
       <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
         <XAxis dataKey="field" interval={0} fontSize={11} />
-        <YAxis scale="log" domain={[10, 'auto']} allowDataOverflow width={56} />
+        <YAxis
+          scale="log"
+          domain={[10, 'auto']}
+          allowDataOverflow
+          width={56}
+          tickFormatter={(v: number) => formatCount(v)}
+        />
         <Tooltip
           formatter={(v, _n, item) => [
             `${String(v)} values (${(item.payload as { note: string }).note})`,

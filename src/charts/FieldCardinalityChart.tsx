@@ -1,3 +1,4 @@
+import { formatCount } from '../format';
 import {
   Bar,
   BarChart,
@@ -38,7 +39,13 @@ export function FieldCardinalityChart({
             height={fields.length > 16 ? 50 : 24}
           />
           {/* Log scale: bars start at 1 (a field always has at least one value). */}
-          <YAxis scale="log" domain={[1, 'auto']} allowDataOverflow width={56} />
+          <YAxis
+            scale="log"
+            domain={[1, 'auto']}
+            allowDataOverflow
+            width={56}
+            tickFormatter={(v: number) => formatCount(v)}
+          />
           <Tooltip />
           <Legend verticalAlign="top" height={22} />
           <Bar dataKey="before" name="distinct values" fill="#b0b7c3" isAnimationActive={false} />
