@@ -17,6 +17,10 @@ export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm',
 
 export type ModelKind = 'fm' | 'deepfm' | 'widedeep' | 'autoint' | 'dlrm';
 export type EmbeddingOptimizerKind = 'adam' | 'rowwise-adagrad';
+/** Optimizer of the dense (device) parameters, with torch.optim semantics. */
+export type DenseOptimizerKind = 'adam' | 'adamw' | 'sgd';
+/** Learning-rate schedule over epochs: step halves it every epoch; cosine anneals it to 0. */
+export type LearningRateScheduleKind = 'constant' | 'step' | 'cosine';
 /**
  * 'lazy': only rows present in the batch are updated (cost grows with the batch).
  * 'exact': every row is updated every step, as dense torch.optim.Adam does (the official PEP
@@ -43,6 +47,12 @@ export interface TrainConfig {
   batchSize: number;
   learningRate: number;
   weightDecay: number;
+  denseOptimizer: DenseOptimizerKind;
+  /** SGD momentum (torch semantics); ignored by Adam/AdamW. */
+  momentum: number;
+  /** Clip the global gradient norm (all parameters, embeddings included) to this; 0 = off. */
+  gradClipNorm: number;
+  lrSchedule: LearningRateScheduleKind;
   embeddingOptimizer: EmbeddingOptimizerKind;
   embeddingUpdate: EmbeddingUpdateMode;
   seed: number;
@@ -75,6 +85,10 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   batchSize: 256,
   learningRate: 0.003,
   weightDecay: 1e-6,
+  denseOptimizer: 'adam',
+  momentum: 0,
+  gradClipNorm: 0,
+  lrSchedule: 'constant',
   embeddingOptimizer: 'adam',
   embeddingUpdate: 'lazy',
   seed: 1,
@@ -114,6 +128,8 @@ export const TRAIN_PARAM_SPECS: Record<NumericTrainKey, NumericParamSpec> = {
   batchSize: { label: 'Batch size', min: 1, max: 65536, integer: true, minInclusive: true },
   learningRate: { label: 'Learning rate', min: 0, max: 10, integer: false, minInclusive: false },
   weightDecay: { label: 'Weight decay', min: 0, max: 1, integer: false, minInclusive: true },
+  momentum: { label: 'SGD momentum', min: 0, max: 0.999, integer: false, minInclusive: true },
+  gradClipNorm: { label: 'Clip grad norm', min: 0, max: 1e6, integer: false, minInclusive: true },
   seed: { label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true },
 };
 
@@ -228,6 +244,10 @@ export interface TestMetrics {
   auc: number;
   logloss: number;
   accuracy: number;
+  /** Mean prediction / label mean (1 = calibrated on average). */
+  calibration: number;
+  /** The official PEP figure: mean of per-batch AUCs over consecutive batches of 1024. */
+  meanPerBatchAuc: number;
 }
 
 /**

@@ -95,6 +95,19 @@ function TestPanel() {
             <th>accuracy</th>
             <td>{formatMetric(test.accuracy)}</td>
           </tr>
+          <tr>
+            <th>calibration</th>
+            <td>{formatMetric(test.calibration, 3)}</td>
+            <td className="muted">mean prediction / click rate (1 = calibrated on average)</td>
+          </tr>
+          <tr>
+            <th>per-batch AUC</th>
+            <td data-testid="test-per-batch-auc">{formatMetric(test.meanPerBatchAuc)}</td>
+            <td className="muted">
+              mean of AUCs over test batches of 1024: the figure the official PEP code reports
+              (compare with papers; the lab selects and reports on global AUC)
+            </td>
+          </tr>
           {result && (
             <tr>
               <th>parameters</th>

@@ -3,11 +3,15 @@ import { useLabStore } from '../state/labStore';
 import { configFromForm, FORM_FIELDS, type FormField } from '../state/runForm';
 import { runController } from '../state/runController';
 
-/** Fields that mean nothing for a model: FM has no MLP; UMEC's DLRM has no dropout or BatchNorm. */
-function hiddenFor(model: string | undefined): string[] {
-  if (model === 'fm') return ['train.mlpLayers', 'train.dropout', 'train.batchNorm'];
-  if (model === 'dlrm') return ['train.dropout', 'train.batchNorm'];
-  return [];
+/**
+ * Fields that mean nothing for the chosen model or optimizer: FM has no MLP; UMEC's DLRM has no
+ * dropout or BatchNorm; momentum is SGD's.
+ */
+function hiddenFor(model: string | undefined, optimizer: string | undefined): string[] {
+  const hidden = optimizer === 'sgd' ? [] : ['train.momentum'];
+  if (model === 'fm') return [...hidden, 'train.mlpLayers', 'train.dropout', 'train.batchNorm'];
+  if (model === 'dlrm') return [...hidden, 'train.dropout', 'train.batchNorm'];
+  return hidden;
 }
 
 function FieldInput({ field }: { field: FormField }) {
@@ -90,7 +94,7 @@ export function RunFormPanel() {
         <fieldset key={section.prefix}>
           <legend>{section.title}</legend>
           {FORM_FIELDS.filter((f) => f.id.startsWith(section.prefix))
-            .filter((f) => !hiddenFor(model).includes(f.id))
+            .filter((f) => !hiddenFor(model, form['train.denseOptimizer']).includes(f.id))
             .map((f) => (
               <div className="field" key={f.id}>
                 <label htmlFor={`field-${f.id}`}>{f.label}</label>

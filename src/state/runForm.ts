@@ -103,6 +103,41 @@ export const FORM_FIELDS: FormField[] = [
     kind: 'number',
   },
   {
+    id: 'train.denseOptimizer',
+    param: 'opt',
+    label: 'Optimizer (dense)',
+    kind: 'choice',
+    choices: [
+      { value: 'adam', label: 'Adam (torch: decay in gradient)' },
+      { value: 'adamw', label: 'AdamW (decoupled decay)' },
+      { value: 'sgd', label: 'SGD' },
+    ],
+  },
+  {
+    id: 'train.momentum',
+    param: 'momentum',
+    label: TRAIN_PARAM_SPECS.momentum.label,
+    kind: 'number',
+  },
+  {
+    id: 'train.gradClipNorm',
+    param: 'clip',
+    label: TRAIN_PARAM_SPECS.gradClipNorm.label,
+    kind: 'number',
+    help: '0 = off',
+  },
+  {
+    id: 'train.lrSchedule',
+    param: 'sched',
+    label: 'LR schedule',
+    kind: 'choice',
+    choices: [
+      { value: 'constant', label: 'constant' },
+      { value: 'step', label: 'step (halve each epoch)' },
+      { value: 'cosine', label: 'cosine to 0' },
+    ],
+  },
+  {
     id: 'train.embeddingOptimizer',
     param: 'eopt',
     label: 'Embedding optimizer',

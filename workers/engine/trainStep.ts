@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
 import { gatherBatch, gatherDense } from '../data/dataset';
 import type { BatchPlan, BatchPlanner } from '../embedding/batchPlan';
-import type { DenseOptimizer } from '../optim/denseOptimizers';
+import { clipGradNorm, type DenseOptimizer } from '../optim/denseOptimizers';
 import type { RankingModel } from '../models/rankingModel';
 import { bceWithLogits } from '../models/losses';
 import { uniqueVariableName } from '../models/layers';
@@ -58,6 +58,7 @@ export async function trainStep(
   count: number,
   buffers: BatchBuffers,
   dropoutSeed: number,
+  gradClipNorm = 0,
 ): Promise<number> {
   gatherBatch(ds, rows, start, count, buffers.ids, buffers.labels);
   const plan = planner.plan(buffers.ids, count * ds.numFields);
@@ -78,6 +79,9 @@ export async function trainStep(
       ),
     [...model.denseVariables, ...tableRows],
   );
+  // Clipping sees every gradient, the touched table rows' included, as torch's clip_grad_norm_
+  // over all parameters does (rows outside the batch have zero gradient).
+  if (gradClipNorm > 0) clipGradNorm(grads, gradClipNorm).dispose();
   denseOptimizer.applyGradients(grads);
   const [lossValue, ...rowGrads] = await Promise.all([
     value.data(),

@@ -21,7 +21,15 @@ import { DlrmModel, DEFAULT_DLRM_CONFIG } from '../models/dlrm';
 import type { SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
 import type { RankingModel } from '../models/rankingModel';
 import { TorchAdam } from '../optim/denseOptimizers';
-import { accuracy, logloss, rocAuc } from '../metrics/classification';
+import {
+  accuracy,
+  calibrationRatio,
+  logloss,
+  meanPerBatchAuc,
+  rocAuc,
+} from '../metrics/classification';
+import { TorchSgd, type DenseOptimizerWithLearningRate } from '../optim/denseOptimizers';
+import { learningRateAt, type LearningRateSchedule } from '../optim/lrSchedules';
 import { makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
 import { type RunControl, yieldToEventLoop } from './runControl';
 
@@ -100,13 +108,15 @@ async function evaluate(
   planner: BatchPlanner,
   ds: CtrDataset,
   rows: Int32Array,
-): Promise<{ auc: number; logloss: number; accuracy: number }> {
+): Promise<TestMetrics> {
   const probs = await predictProbabilities(model, planner, ds, rows, 4096, yieldToEventLoop);
   const labels = Float32Array.from(rows, (r) => ds.labels[r]);
   return {
     auc: rocAuc(probs, labels),
     logloss: logloss(probs, labels),
     accuracy: accuracy(probs, labels),
+    calibration: calibrationRatio(probs, labels),
+    meanPerBatchAuc: meanPerBatchAuc(probs, labels, 1024).meanAuc,
   };
 }
 
@@ -120,14 +130,8 @@ export async function trainCtr(
   const rng = new Rng(cfg.seed);
   const model = buildModel(ds, cfg, rng.fork(1));
   const shuffleRng = rng.fork(2);
-  const denseOptimizer = new TorchAdam(model.denseVariables, {
-    learningRate: cfg.learningRate,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    weightDecay: cfg.weightDecay,
-    decoupledWeightDecay: false,
-  });
+  const denseOptimizer = buildDenseOptimizer(model, cfg);
+  const schedule = scheduleOf(cfg);
   const planner = new BatchPlanner(ds.totalVocabulary);
   const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
   const trainRows = Int32Array.from(ds.split.train);
@@ -172,6 +176,10 @@ export async function trainCtr(
   try {
     for (let epoch = 1; epoch <= cfg.epochs && !stoppedEarly; epoch++) {
       epochNow = epoch;
+      // Schedules step per epoch, as torch's schedulers do in the reference training loops.
+      const lr = learningRateAt(schedule, cfg.learningRate, epoch - 1);
+      denseOptimizer.learningRate = lr;
+      for (const table of model.tables) table.optimizer = { ...table.optimizer, learningRate: lr };
       shuffleRng.shuffle(trainRows);
       let epochLoss = 0;
       let epochBatches = 0;
@@ -200,6 +208,7 @@ export async function trainCtr(
           count,
           buffers,
           derivedSeed(cfg.seed, step, 17),
+          cfg.gradClipNorm,
         );
         const ms = performance.now() - t0;
         stepMsTotal += ms;
@@ -243,5 +252,40 @@ export async function trainCtr(
   } finally {
     model.dispose();
     denseOptimizer.dispose();
+  }
+}
+
+function buildDenseOptimizer(
+  model: RankingModel,
+  cfg: TrainConfig,
+): DenseOptimizerWithLearningRate {
+  if (cfg.denseOptimizer === 'sgd') {
+    return new TorchSgd(model.denseVariables, {
+      learningRate: cfg.learningRate,
+      momentum: cfg.momentum,
+      dampening: 0,
+      nesterov: false,
+      weightDecay: cfg.weightDecay,
+    });
+  }
+  return new TorchAdam(model.denseVariables, {
+    learningRate: cfg.learningRate,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: cfg.weightDecay,
+    decoupledWeightDecay: cfg.denseOptimizer === 'adamw',
+  });
+}
+
+/** Per-epoch schedules: 'step' halves the rate every epoch, 'cosine' anneals it to 0. */
+function scheduleOf(cfg: TrainConfig): LearningRateSchedule {
+  switch (cfg.lrSchedule) {
+    case 'constant':
+      return { kind: 'constant' };
+    case 'step':
+      return { kind: 'step', stepSize: 1, gamma: 0.5 };
+    case 'cosine':
+      return { kind: 'cosine', tMax: cfg.epochs, etaMin: 0 };
   }
 }
