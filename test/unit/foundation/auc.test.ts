@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accuracy, logloss, rocAuc } from '../../../workers/metrics/classification';
 import { Rng } from '../../../workers/rng';
-
-/** O(n^2) definition of AUC: P(score_pos > score_neg) + 0.5 * P(tie), over all (pos, neg) pairs. */
-function bruteForceAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (labels[i] <= 0.5) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] > 0.5) continue;
-      pairs++;
-      if (scores[i] > scores[j]) wins += 1;
-      else if (scores[i] === scores[j]) wins += 0.5;
-    }
-  }
-  return wins / pairs;
-}
+import { bruteForceAuc } from '../kit/bruteForceAuc';
 
 describe('rocAuc', () => {
   it('is 1 for a perfect ranking and 0 for a reversed one', () => {

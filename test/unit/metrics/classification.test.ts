@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibrationRatio, meanPerBatchAuc, rocAuc } from '../../../workers/metrics/classification';
 import { Rng } from '../../../workers/rng';
-
-/** P(score_pos > score_neg) + 0.5 P(score_pos = score_neg), over all pairs. */
-function pairwiseAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (labels[i] <= 0.5) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] > 0.5) continue;
-      pairs++;
-      if (scores[i] > scores[j]) wins += 1;
-      else if (scores[i] === scores[j]) wins += 0.5;
-    }
-  }
-  return pairs === 0 ? Number.NaN : wins / pairs;
-}
+import { bruteForceAuc as pairwiseAuc } from '../kit/bruteForceAuc';
 
 describe('rocAuc (exact, global)', () => {
   it('equals the brute-force pairwise count on random data with many ties', () => {
