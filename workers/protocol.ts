@@ -53,6 +53,8 @@ export interface TrainConfig {
   /** Clip the global gradient norm (all parameters, embeddings included) to this; 0 = off. */
   gradClipNorm: number;
   lrSchedule: LearningRateScheduleKind;
+  /** Stop after this many epochs without a better validation AUC; 0 = run every epoch. */
+  earlyStoppingPatience: number;
   embeddingOptimizer: EmbeddingOptimizerKind;
   embeddingUpdate: EmbeddingUpdateMode;
   seed: number;
@@ -89,6 +91,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   momentum: 0,
   gradClipNorm: 0,
   lrSchedule: 'constant',
+  earlyStoppingPatience: 0,
   embeddingOptimizer: 'adam',
   embeddingUpdate: 'lazy',
   seed: 1,
@@ -130,6 +133,13 @@ export const TRAIN_PARAM_SPECS: Record<NumericTrainKey, NumericParamSpec> = {
   weightDecay: { label: 'Weight decay', min: 0, max: 1, integer: false, minInclusive: true },
   momentum: { label: 'SGD momentum', min: 0, max: 0.999, integer: false, minInclusive: true },
   gradClipNorm: { label: 'Clip grad norm', min: 0, max: 1e6, integer: false, minInclusive: true },
+  earlyStoppingPatience: {
+    label: 'Early-stop patience',
+    min: 0,
+    max: 1000,
+    integer: true,
+    minInclusive: true,
+  },
   seed: { label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true },
 };
 
@@ -288,6 +298,10 @@ export interface ModelSummary {
 
 export interface RunResult {
   stoppedEarly: boolean;
+  /** Epoch with the best validation AUC; its weights were restored before the test split. */
+  bestEpoch: number | null;
+  /** Whether the patience on validation AUC ran out. */
+  stoppedByPatience: boolean;
   steps: number;
   epochs: EpochMetrics[];
   test: TestMetrics | null;

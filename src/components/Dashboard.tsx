@@ -108,6 +108,18 @@ function TestPanel() {
               (compare with papers; the lab selects and reports on global AUC)
             </td>
           </tr>
+          {result?.bestEpoch !== null && result?.bestEpoch !== undefined && (
+            <tr>
+              <th>model used</th>
+              <td data-testid="best-epoch">epoch {result.bestEpoch}</td>
+              <td className="muted">
+                best validation AUC{result.stoppedByPatience ? '; stopped early (patience)' : ''}
+                {result.bestEpoch !== result.epochs.at(-1)?.epoch
+                  ? '; its weights were restored'
+                  : ''}
+              </td>
+            </tr>
+          )}
           {result && (
             <tr>
               <th>parameters</th>

@@ -138,6 +138,13 @@ export const FORM_FIELDS: FormField[] = [
     ],
   },
   {
+    id: 'train.earlyStoppingPatience',
+    param: 'patience',
+    label: TRAIN_PARAM_SPECS.earlyStoppingPatience.label,
+    kind: 'number',
+    help: '0 = off',
+  },
+  {
     id: 'train.embeddingOptimizer',
     param: 'eopt',
     label: 'Embedding optimizer',

@@ -62,6 +62,7 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
     momentum: 0,
     gradClipNorm: 0,
     lrSchedule: 'constant',
+    earlyStoppingPatience: 0,
     embeddingOptimizer: 'adam',
     embeddingUpdate: cfg.embeddingUpdate,
     seed: cfg.seed,

@@ -30,6 +30,7 @@ import {
 } from '../metrics/classification';
 import { TorchSgd, type DenseOptimizerWithLearningRate } from '../optim/denseOptimizers';
 import { learningRateAt, type LearningRateSchedule } from '../optim/lrSchedules';
+import { ModelCheckpoint } from './checkpoint';
 import { makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
 import { type RunControl, yieldToEventLoop } from './runControl';
 
@@ -169,6 +170,10 @@ export async function trainCtr(
   const epochs: EpochMetrics[] = [];
   let step = 0;
   let stoppedEarly = false;
+  let stoppedByPatience = false;
+  let bestAuc = Number.NEGATIVE_INFINITY;
+  let bestEpoch: number | null = null;
+  let best: ModelCheckpoint | null = null;
   let test: TestMetrics | null = null;
   let stepMsTotal = 0;
   const started = performance.now();
@@ -235,13 +240,29 @@ export async function trainCtr(
       };
       epochs.push(metrics);
       emit({ type: 'epoch', metrics });
+      // Model selection on validation AUC: keep the best epoch's weights.
+      if (!(val.auc <= bestAuc)) {
+        bestAuc = val.auc;
+        bestEpoch = epoch;
+        best?.dispose();
+        best = ModelCheckpoint.take(model);
+      } else if (
+        cfg.earlyStoppingPatience > 0 &&
+        epoch - (bestEpoch ?? 0) >= cfg.earlyStoppingPatience
+      ) {
+        stoppedByPatience = true;
+        break;
+      }
     }
+    if (best && bestEpoch !== epochs.at(-1)?.epoch) best.restore(model);
     if (ds.split.test.length > 0 && step > 0) {
       test = await evaluate(model, planner, ds, ds.split.test);
       emit({ type: 'test', metrics: test });
     }
     return {
       stoppedEarly,
+      bestEpoch,
+      stoppedByPatience,
       steps: step,
       epochs,
       test,
@@ -250,6 +271,7 @@ export async function trainCtr(
       msPerStep: step > 0 ? stepMsTotal / step : 0,
     };
   } finally {
+    best?.dispose();
     model.dispose();
     denseOptimizer.dispose();
   }

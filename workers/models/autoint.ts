@@ -130,6 +130,10 @@ export class AutoIntModel implements RankingModel {
     ];
   }
 
+  get stateVariables(): tf.Variable[] {
+    return this.mlp ? this.mlp.stateVariables : [];
+  }
+
   get denseVariables(): tf.Variable[] {
     return [...this.attentionVariables, ...(this.mlp ? this.mlp.variables : [])];
   }

@@ -207,6 +207,10 @@ export class DlrmModel implements RankingModel {
     return [this.embedding];
   }
 
+  get stateVariables(): tf.Variable[] {
+    return [];
+  }
+
   get denseVariables(): tf.Variable[] {
     return [...(this.bottomMlp ? this.bottomMlp.variables : []), ...this.topMlp.variables];
   }

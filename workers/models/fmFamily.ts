@@ -90,6 +90,10 @@ export class FmFamilyModel implements RankingModel {
     return [this.embedding, this.linear];
   }
 
+  get stateVariables(): tf.Variable[] {
+    return this.mlp ? this.mlp.stateVariables : [];
+  }
+
   get denseVariables(): tf.Variable[] {
     return [this.bias, ...(this.mlp ? this.mlp.variables : [])];
   }

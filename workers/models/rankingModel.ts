@@ -29,6 +29,8 @@ export interface RankingModel {
   readonly tables: HostEmbeddingTable[];
   /** Device-resident trainable parameters (updated by a dense optimizer). */
   readonly denseVariables: tf.Variable[];
+  /** Non-trainable device state (BatchNorm running statistics), saved with checkpoints. */
+  readonly stateVariables: tf.Variable[];
   /** Logits [B]. Must be called inside a tidy or gradient scope. */
   forward(inputs: RankingForwardInputs, training: boolean): tf.Tensor1D;
   summary(): ModelSummary;

@@ -86,6 +86,10 @@ export class WideDeepModel implements RankingModel {
     return [this.embedding, this.linear];
   }
 
+  get stateVariables(): tf.Variable[] {
+    return this.mlp.stateVariables;
+  }
+
   get denseVariables(): tf.Variable[] {
     return [this.bias, ...this.mlp.variables];
   }

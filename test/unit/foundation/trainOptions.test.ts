@@ -66,3 +66,32 @@ describe('training options reach the loop', () => {
     expect(step.tail).not.toBe(constant.tail);
   });
 });
+
+describe('model selection on validation AUC', () => {
+  it('restores the best epoch: test metrics equal those of a run stopped at that epoch', async () => {
+    // A high rate on a small slice overfits quickly, so the best epoch comes early.
+    const cfg: TrainConfig = { ...base, epochs: 6, learningRate: 0.05, earlyStoppingPatience: 2 };
+    const { result } = await lossesOf(cfg);
+    const aucs = result.epochs.map((e) => e.validationAuc);
+    const bestEpoch = aucs.indexOf(Math.max(...aucs)) + 1;
+    // The case that matters: later epochs ran and were rolled back.
+    expect(bestEpoch).toBeLessThan(result.epochs.length);
+    expect(result.bestEpoch).toBe(bestEpoch);
+    if (result.stoppedByPatience) expect(result.epochs.length).toBe(bestEpoch + 2);
+    const shorter = await lossesOf({ ...cfg, epochs: bestEpoch, earlyStoppingPatience: 0 });
+    expect(result.test).toEqual(shorter.result.test);
+  });
+
+  it('patience 1 stops at the first epoch that does not improve', async () => {
+    const { result } = await lossesOf({
+      ...base,
+      epochs: 8,
+      learningRate: 0.05,
+      earlyStoppingPatience: 1,
+    });
+    const aucs = result.epochs.map((e) => e.validationAuc);
+    expect(result.stoppedByPatience).toBe(true);
+    expect(aucs.at(-1)!).toBeLessThanOrEqual(Math.max(...aucs.slice(0, -1)));
+    expect(result.epochs.length).toBeLessThan(8);
+  });
+});
