@@ -41,6 +41,8 @@ export class HostEmbeddingTable {
   private readonly rowAccumulator: Float32Array | null;
   /** Optimizer steps taken (shared by all rows, as torch's dense Adam counts them). */
   step = 0;
+  private adamStepSize = 0;
+  private adamBc2Sqrt = 1;
 
   constructor(
     readonly name: string,
@@ -101,6 +103,11 @@ export class HostEmbeddingTable {
       );
     }
     this.step++;
+    // Adam's bias corrections depend on the step only: computed once, not once per row (the
+    // 'exact' pass visits every row of the table).
+    const { beta1, beta2, learningRate } = this.optimizer;
+    this.adamStepSize = learningRate / (1 - beta1 ** this.step);
+    this.adamBc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     if (this.optimizer.mode === 'lazy') {
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         this.updateRow(plan.uniqueRows[u], grad, u * d);
@@ -129,9 +136,8 @@ export class HostEmbeddingTable {
     if (this.m && this.v) {
       const m = this.m;
       const v = this.v;
-      const bc1 = 1 - beta1 ** this.step;
-      const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
-      const stepSize = lr / bc1;
+      const stepSize = this.adamStepSize;
+      const bc2Sqrt = this.adamBc2Sqrt;
       for (let k = 0; k < d; k++) {
         const i = base + k;
         // torch.optim.Adam: weight decay is added to the gradient (L2), not decoupled.
