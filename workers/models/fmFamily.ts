@@ -12,6 +12,7 @@ import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hos
 import { lookupRows } from '../embedding/rowLookup';
 import { Mlp, uniqueVariableName } from './layers';
 import { buildVariables } from './blocks';
+import { buildFeatureTables } from './featureTables';
 import type { RankingForwardInputs, RankingModel } from './rankingModel';
 
 export interface CtrModelConfig {
@@ -37,24 +38,14 @@ export class FmFamilyModel implements RankingModel {
     embeddingOptimizer: SparseOptimizerConfig,
     rng: Rng,
   ) {
-    this.embedding = new HostEmbeddingTable(
-      'embedding',
+    const tables = buildFeatureTables(
       config.vocabulary,
       config.embeddingDim,
       embeddingOptimizer,
-      { kind: 'xavier-uniform' },
-      rng.fork(11),
+      rng,
     );
-    // torchfm FeaturesLinear (used by the PEP code): nn.Embedding(N, 1) keeps torch's default
-    // N(0, 1) init, plus a zero bias. Followed as is: it shapes FM's early learning curve.
-    this.linear = new HostEmbeddingTable(
-      'linear',
-      config.vocabulary,
-      1,
-      embeddingOptimizer,
-      { kind: 'normal', std: 1 },
-      rng.fork(12),
-    );
+    this.embedding = tables.embedding;
+    this.linear = tables.linear;
     // Built in a tidy: tf.variable(t) keeps t counted too, so the init tensors would leak.
     const { bias, mlp } = buildVariables(() => {
       const bias = tf.variable(tf.zeros([1]), true, uniqueVariableName('fm_bias'));

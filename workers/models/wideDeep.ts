@@ -11,6 +11,7 @@ import { lookupRows } from '../embedding/rowLookup';
 import type { ModelSummary } from '../protocol';
 import { buildVariables } from './blocks';
 import { Mlp, uniqueVariableName } from './layers';
+import { buildFeatureTables } from './featureTables';
 import type { RankingForwardInputs, RankingModel } from './rankingModel';
 
 export interface WideDeepConfig {
@@ -43,22 +44,14 @@ export class WideDeepModel implements RankingModel {
     embeddingOptimizer: SparseOptimizerConfig,
     rng: Rng,
   ) {
-    this.embedding = new HostEmbeddingTable(
-      'embedding',
+    const tables = buildFeatureTables(
       config.vocabulary,
       config.embeddingDim,
       embeddingOptimizer,
-      { kind: 'xavier-uniform' },
-      rng.fork(11),
+      rng,
     );
-    this.linear = new HostEmbeddingTable(
-      'linear',
-      config.vocabulary,
-      1,
-      embeddingOptimizer,
-      { kind: 'normal', std: 1 },
-      rng.fork(12),
-    );
+    this.embedding = tables.embedding;
+    this.linear = tables.linear;
     this.bias = buildVariables(() =>
       tf.variable(tf.zeros([1]), true, uniqueVariableName('wide_bias')),
     );
