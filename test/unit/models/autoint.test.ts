@@ -13,6 +13,7 @@ import { BatchNorm1d } from '../../../workers/models/layers';
 import { TorchAdam } from '../../../workers/optim/denseOptimizers';
 import { Rng } from '../../../workers/rng';
 import {
+  TEST_DENSE_ADAM,
   TEST_SPARSE_ADAM,
   fillTable,
   forwardLogits,
@@ -26,15 +27,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const ADAM = {
-  learningRate: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  decoupledWeightDecay: false,
-};
 
 /** torch.nn.MultiheadAttention(q=k=v=x) for one sequence x: [L][E], written out in loops. */
 function selfAttentionJs(
@@ -232,7 +224,7 @@ describe('AutoInt (PEP version)', () => {
       TEST_SPARSE_ADAM,
       new Rng(5),
     );
-    const opt = new TorchAdam(model.denseVariables, ADAM);
+    const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     const planner = new BatchPlanner(30);
     const { ids, labels } = randomBatch(7, 64, 3, 10, 0);
     const losses: number[] = [];
@@ -277,7 +269,7 @@ describe('AutoInt (PEP version)', () => {
       numLayers: 3,
     });
     const model = new AutoIntModel(cfg, TEST_SPARSE_ADAM, new Rng(6));
-    const opt = new TorchAdam(model.denseVariables, ADAM);
+    const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     const loss = await trainStep(
       model,
       opt,
@@ -312,7 +304,7 @@ describe('AutoInt (PEP version)', () => {
   it('dispose frees every tensor the model and its optimizer created', () => {
     const before = tf.memory().numTensors;
     const model = new AutoIntModel(tinyConfig(), TEST_SPARSE_ADAM, new Rng(7));
-    const opt = new TorchAdam(model.denseVariables, ADAM);
+    const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     expect(tf.memory().numTensors).toBeGreaterThan(before);
     model.dispose();
     opt.dispose();

@@ -7,6 +7,7 @@ import { DEFAULT_DLRM_CONFIG, DlrmModel, umecTopMlpFlops } from '../../../worker
 import { TorchAdam, TorchSgd } from '../../../workers/optim/denseOptimizers';
 import { Rng } from '../../../workers/rng';
 import {
+  TEST_DENSE_ADAM,
   TEST_SPARSE_ADAM,
   fillTable,
   forwardLogits,
@@ -20,15 +21,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const ADAM = {
-  learningRate: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  decoupledWeightDecay: false,
-};
 
 describe('DLRM', () => {
   it('forward matches a hand computation (bottom MLP, cat interaction, top MLP)', async () => {
@@ -206,7 +198,7 @@ describe('DLRM', () => {
       TEST_SPARSE_ADAM,
       new Rng(6),
     );
-    const opt = new TorchAdam(model.denseVariables, ADAM);
+    const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     const planner = new BatchPlanner(30);
     const { ids, dense, labels } = randomBatch(7, 64, 3, 10, 2);
     const losses: number[] = [];

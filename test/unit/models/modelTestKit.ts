@@ -11,6 +11,16 @@ import { bceWithLogits } from '../../../workers/models/losses';
 import type { DenseOptimizer } from '../../../workers/optim/denseOptimizers';
 import { Rng } from '../../../workers/rng';
 
+/** Dense Adam for the model tests: torch semantics, lr 0.01, no decay. */
+export const TEST_DENSE_ADAM = {
+  learningRate: 0.01,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  decoupledWeightDecay: false,
+};
+
 export const TEST_SPARSE_ADAM: SparseOptimizerConfig = {
   kind: 'adam',
   mode: 'lazy',

@@ -8,6 +8,7 @@ import { DEFAULT_WIDE_DEEP_CONFIG, WideDeepModel } from '../../../workers/models
 import { TorchAdam } from '../../../workers/optim/denseOptimizers';
 import { Rng } from '../../../workers/rng';
 import {
+  TEST_DENSE_ADAM,
   TEST_SPARSE_ADAM,
   fillTable,
   forwardLogits,
@@ -21,15 +22,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const ADAM = {
-  learningRate: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  decoupledWeightDecay: false,
-};
 
 describe('Wide & Deep', () => {
   it('forward matches a hand computation (wide linear term + bias, deep MLP in eval mode)', async () => {
@@ -80,7 +72,7 @@ describe('Wide & Deep', () => {
       TEST_SPARSE_ADAM,
       new Rng(5),
     );
-    const opt = new TorchAdam(model.denseVariables, ADAM);
+    const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     const planner = new BatchPlanner(30);
     const { ids, labels } = randomBatch(8, 64, 3, 10, 0);
     const losses: number[] = [];
@@ -135,7 +127,7 @@ describe('Wide & Deep', () => {
       TEST_SPARSE_ADAM,
       new Rng(6),
     );
-    const opt = new TorchAdam(model.denseVariables, ADAM);
+    const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     const loss = await trainStep(
       model,
       opt,
