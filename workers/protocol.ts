@@ -16,7 +16,11 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export type ModelKind = 'fm' | 'deepfm' | 'widedeep' | 'autoint' | 'dlrm';
-export type EmbeddingOptimizerKind = 'adam' | 'rowwise-adagrad';
+/**
+ * Optimizer of the host embedding tables. 'sgd' is plain torch.optim.SGD (UMEC trains DLRM's
+ * embeddings with it); 'adam' follows torch.optim.Adam; 'rowwise-adagrad' keeps one accumulator per row.
+ */
+export type EmbeddingOptimizerKind = 'adam' | 'rowwise-adagrad' | 'sgd';
 /** Optimizer of the dense (device) parameters, with torch.optim semantics. */
 export type DenseOptimizerKind = 'adam' | 'adamw' | 'sgd';
 /** Learning-rate schedule over epochs: step halves it every epoch; cosine anneals it to 0. */
@@ -53,7 +57,14 @@ export interface TrainConfig {
   /** Clip the global gradient norm (all parameters, embeddings included) to this; 0 = off. */
   gradClipNorm: number;
   lrSchedule: LearningRateScheduleKind;
-  /** Stop after this many epochs without a better validation AUC; 0 = run every epoch. */
+  /** Evaluate on the validation split every this many steps; 0 = at the end of each epoch. */
+  evalEverySteps: number;
+  /**
+   * Also score the test split at every evaluation, for comparison with papers whose code picks
+   * the best epoch on the test split. Never used for model selection here.
+   */
+  testAtEachEvaluation: boolean;
+  /** Stop after this many evaluations without a better validation AUC; 0 = never stop early. */
   earlyStoppingPatience: number;
   embeddingOptimizer: EmbeddingOptimizerKind;
   embeddingUpdate: EmbeddingUpdateMode;
@@ -91,6 +102,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   momentum: 0,
   gradClipNorm: 0,
   lrSchedule: 'constant',
+  evalEverySteps: 0,
+  testAtEachEvaluation: false,
   earlyStoppingPatience: 0,
   embeddingOptimizer: 'adam',
   embeddingUpdate: 'lazy',
@@ -133,8 +146,15 @@ export const TRAIN_PARAM_SPECS: Record<NumericTrainKey, NumericParamSpec> = {
   weightDecay: { label: 'Weight decay', min: 0, max: 1, integer: false, minInclusive: true },
   momentum: { label: 'SGD momentum', min: 0, max: 0.999, integer: false, minInclusive: true },
   gradClipNorm: { label: 'Clip grad norm', min: 0, max: 1e6, integer: false, minInclusive: true },
+  evalEverySteps: {
+    label: 'Evaluate every (steps)',
+    min: 0,
+    max: 1_000_000,
+    integer: true,
+    minInclusive: true,
+  },
   earlyStoppingPatience: {
-    label: 'Early-stop patience',
+    label: 'Early-stop patience (evaluations)',
     min: 0,
     max: 1000,
     integer: true,
@@ -241,12 +261,17 @@ export interface DatasetSummary {
   redundantFields: { field: number; copyOf: number }[];
 }
 
-export interface EpochMetrics {
+/** One evaluation on the validation split (each epoch, or every `evalEverySteps` steps). */
+export interface EvaluationMetrics {
+  /** Epochs done at this evaluation: whole at an epoch's end, fractional in between. */
   epoch: number;
   step: number;
   validationAuc: number;
   validationLogloss: number;
+  /** Mean training loss over the steps since the previous evaluation. */
   trainLoss: number;
+  /** Test-split AUC at this point, only when `testAtEachEvaluation` is on (never used to select). */
+  testAuc: number | null;
   seconds: number;
 }
 
@@ -279,7 +304,7 @@ export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'stopping' 
 export type EngineEvent =
   | { type: 'dataset'; summary: DatasetSummary }
   | { type: 'progress'; batch: ProgressBatch }
-  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'evaluation'; metrics: EvaluationMetrics }
   | { type: 'state'; state: RunState }
   | { type: 'test'; metrics: TestMetrics };
 
@@ -298,12 +323,13 @@ export interface ModelSummary {
 
 export interface RunResult {
   stoppedEarly: boolean;
-  /** Epoch with the best validation AUC; its weights were restored before the test split. */
+  /** The evaluation with the best validation AUC; its weights were restored before the test split. */
   bestEpoch: number | null;
+  bestStep: number | null;
   /** Whether the patience on validation AUC ran out. */
   stoppedByPatience: boolean;
   steps: number;
-  epochs: EpochMetrics[];
+  evaluations: EvaluationMetrics[];
   test: TestMetrics | null;
   bayesTestAuc: number | null;
   model: ModelSummary;

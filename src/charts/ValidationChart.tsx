@@ -3,18 +3,24 @@ import {
   Legend,
   Line,
   LineChart,
+  ReferenceDot,
   ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
 } from 'recharts';
+import type { EvaluationMetrics } from '../../workers/protocol';
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
 
-/** Validation AUC and logloss per epoch, with the Bayes AUC the generator implies as a ceiling. */
-const selectEpochs = (s: LabState) => s.run.epochs;
+/**
+ * Validation AUC and logloss at each evaluation (per epoch, or every K steps), the best
+ * evaluation so far (the weights the run keeps), the Bayes AUC the generator implies as a
+ * ceiling, and, when asked for, the test AUC at each evaluation for comparison with papers.
+ */
+const selectEvaluations = (s: LabState) => s.run.evaluations;
 // Known before the run from the preview, so the reference line is drawn before the first epoch.
 const selectBayesAuc = (s: LabState) =>
   s.form['source'] === 'synthetic'
@@ -22,27 +28,44 @@ const selectBayesAuc = (s: LabState) =>
     : null;
 
 export function ValidationChart() {
-  const epochs = useDeferredLabStore(selectEpochs);
+  const evaluations = useDeferredLabStore(selectEvaluations);
   const bayes = useDeferredLabStore(selectBayesAuc);
-  const last = epochs.at(-1);
+  const last = evaluations.at(-1);
+  let best: EvaluationMetrics | undefined = evaluations.at(0);
+  for (const e of evaluations) if (best && e.validationAuc > best.validationAuc) best = e;
+  const hasTest = evaluations.some((e) => e.testAuc !== null);
+  const fractional = evaluations.some((e) => !Number.isInteger(e.epoch));
+  const dots = evaluations.length <= 30;
   return (
     <section
       className="chart-card"
       data-testid="auc-chart"
-      data-points={epochs.length}
+      data-points={evaluations.length}
       data-last-auc={last ? last.validationAuc : ''}
     >
       <h3>
         Validation AUC and logloss{' '}
         <small>
           latest AUC <span data-testid="latest-auc">{formatMetric(last?.validationAuc)}</span>
+          {best && (
+            <>
+              {' '}
+              · best {formatMetric(best.validationAuc)} at epoch {best.epoch}
+            </>
+          )}
           {bayes !== null && <> · Bayes AUC (test) {formatMetric(bayes)}</>}
         </small>
       </h3>
       <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={epochs} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+        <LineChart data={evaluations} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-          <XAxis dataKey="epoch" type="number" domain={[0, 'dataMax']} allowDecimals={false} />
+          <XAxis
+            dataKey="epoch"
+            type="number"
+            domain={[0, 'dataMax']}
+            allowDecimals={fractional}
+            label={{ value: 'epoch', position: 'insideBottomRight', offset: -4, fontSize: 12 }}
+          />
           <YAxis
             yAxisId="auc"
             domain={[0.5, 1]}
@@ -78,17 +101,40 @@ export function ValidationChart() {
             name="validation AUC"
             stroke="#1f5fa8"
             strokeWidth={2}
-            dot={epochs.length <= 30}
+            dot={dots}
             isAnimationActive={false}
           />
+          {hasTest && (
+            <Line
+              yAxisId="auc"
+              dataKey="testAuc"
+              name="test AUC (not used to select)"
+              stroke="#7b8794"
+              strokeDasharray="4 3"
+              dot={false}
+              isAnimationActive={false}
+            />
+          )}
           <Line
             yAxisId="logloss"
             dataKey="validationLogloss"
             name="validation logloss"
             stroke="#c2571a"
-            dot={epochs.length <= 30}
+            dot={dots}
             isAnimationActive={false}
           />
+          {best && (
+            <ReferenceDot
+              yAxisId="auc"
+              x={best.epoch}
+              y={best.validationAuc}
+              r={6}
+              fill="none"
+              stroke="#1f5fa8"
+              strokeWidth={2}
+              label={{ value: 'kept', position: 'top', fontSize: 11, fill: '#1f5fa8' }}
+            />
+          )}
         </LineChart>
       </ResponsiveContainer>
     </section>

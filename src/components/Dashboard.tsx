@@ -111,10 +111,15 @@ function TestPanel() {
           {result?.bestEpoch !== null && result?.bestEpoch !== undefined && (
             <tr>
               <th>model used</th>
-              <td data-testid="best-epoch">epoch {result.bestEpoch}</td>
+              <td data-testid="best-epoch">
+                epoch {result.bestEpoch}
+                {result.bestStep !== null && !Number.isInteger(result.bestEpoch)
+                  ? ` (step ${result.bestStep})`
+                  : ''}
+              </td>
               <td className="muted">
                 best validation AUC{result.stoppedByPatience ? '; stopped early (patience)' : ''}
-                {result.bestEpoch !== result.epochs.at(-1)?.epoch
+                {result.bestStep !== result.evaluations.at(-1)?.step
                   ? '; its weights were restored'
                   : ''}
               </td>
@@ -148,7 +153,7 @@ function RunHistory() {
             <th>model</th>
             <th>dim</th>
             <th>lr</th>
-            <th>epochs</th>
+            <th>steps</th>
             <th>best val AUC</th>
             <th>test AUC</th>
             <th>ms/step</th>
@@ -161,8 +166,8 @@ function RunHistory() {
               <td>{h.config.train.model}</td>
               <td>{h.config.train.embeddingDim}</td>
               <td>{h.config.train.learningRate}</td>
-              <td>{h.result.epochs.length}</td>
-              <td>{formatMetric(Math.max(...h.result.epochs.map((e) => e.validationAuc)))}</td>
+              <td>{h.result.steps}</td>
+              <td>{formatMetric(Math.max(...h.result.evaluations.map((e) => e.validationAuc)))}</td>
               <td>{formatMetric(h.result.test?.auc)}</td>
               <td>{h.result.msPerStep.toFixed(1)}</td>
             </tr>

@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import type {
   DatasetSummary,
   EngineInfo,
-  EpochMetrics,
+  EvaluationMetrics,
   MemoryInfo,
   RunConfig,
   RunResult,
@@ -30,7 +30,7 @@ export interface RunView {
   msPerStep: number;
   firstLoss: number;
   lastLoss: number;
-  epochs: EpochMetrics[];
+  evaluations: EvaluationMetrics[];
   test: TestMetrics | null;
   result: RunResult | null;
   error: string | null;
@@ -77,7 +77,7 @@ export function emptyRun(id: number): RunView {
     msPerStep: 0,
     firstLoss: Number.NaN,
     lastLoss: Number.NaN,
-    epochs: [],
+    evaluations: [],
     test: null,
     result: null,
     error: null,

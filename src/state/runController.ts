@@ -151,8 +151,8 @@ class RunController {
         });
         break;
       }
-      case 'epoch':
-        this.schedule({ epochs: [...this.currentEpochs(), event.metrics] });
+      case 'evaluation':
+        this.schedule({ evaluations: [...this.currentEvaluations(), event.metrics] });
         break;
       case 'dataset':
         this.schedule({ dataset: event.summary });
@@ -172,8 +172,8 @@ class RunController {
     }
   }
 
-  private currentEpochs() {
-    return this.pending.epochs ?? useLabStore.getState().run.epochs;
+  private currentEvaluations() {
+    return this.pending.evaluations ?? useLabStore.getState().run.evaluations;
   }
 
   /**

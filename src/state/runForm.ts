@@ -138,6 +138,20 @@ export const FORM_FIELDS: FormField[] = [
     ],
   },
   {
+    id: 'train.evalEverySteps',
+    param: 'evalsteps',
+    label: TRAIN_PARAM_SPECS.evalEverySteps.label,
+    kind: 'number',
+    help: '0 = at the end of each epoch',
+  },
+  {
+    id: 'train.testAtEachEvaluation',
+    param: 'testeach',
+    label: 'Also score test at each evaluation',
+    kind: 'flag',
+    help: 'for comparing with papers that pick the best epoch on test; never used to select',
+  },
+  {
     id: 'train.earlyStoppingPatience',
     param: 'patience',
     label: TRAIN_PARAM_SPECS.earlyStoppingPatience.label,
@@ -152,6 +166,7 @@ export const FORM_FIELDS: FormField[] = [
     choices: [
       { value: 'adam', label: 'Adam (sparse rows)' },
       { value: 'rowwise-adagrad', label: 'Row-wise Adagrad' },
+      { value: 'sgd', label: 'SGD (UMEC DLRM)' },
     ],
   },
   {

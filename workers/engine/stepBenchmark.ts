@@ -63,6 +63,8 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
     gradClipNorm: 0,
     lrSchedule: 'constant',
     earlyStoppingPatience: 0,
+    evalEverySteps: 0,
+    testAtEachEvaluation: false,
     embeddingOptimizer: 'adam',
     embeddingUpdate: cfg.embeddingUpdate,
     seed: cfg.seed,

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
 import type {
   EngineEvent,
-  EpochMetrics,
+  EvaluationMetrics,
   MemoryInfo,
   RunResult,
   TestMetrics,
@@ -104,14 +104,24 @@ export function buildModel(ds: CtrDataset, cfg: TrainConfig, rng: Rng): RankingM
   }
 }
 
+/** Predicted probabilities for `rows`, with their labels. */
+async function scoreSplit(
+  model: RankingModel,
+  planner: BatchPlanner,
+  ds: CtrDataset,
+  rows: Int32Array,
+): Promise<[Float32Array, Float32Array]> {
+  const probs = await predictProbabilities(model, planner, ds, rows, 4096, yieldToEventLoop);
+  return [probs, Float32Array.from(rows, (r) => ds.labels[r])];
+}
+
 async function evaluate(
   model: RankingModel,
   planner: BatchPlanner,
   ds: CtrDataset,
   rows: Int32Array,
 ): Promise<TestMetrics> {
-  const probs = await predictProbabilities(model, planner, ds, rows, 4096, yieldToEventLoop);
-  const labels = Float32Array.from(rows, (r) => ds.labels[r]);
+  const [probs, labels] = await scoreSplit(model, planner, ds, rows);
   return {
     auc: rocAuc(probs, labels),
     logloss: logloss(probs, labels),
@@ -167,26 +177,64 @@ export async function trainCtr(
     lastFlush = performance.now();
   };
 
-  const epochs: EpochMetrics[] = [];
+  const evaluations: EvaluationMetrics[] = [];
   let step = 0;
   let stoppedEarly = false;
   let stoppedByPatience = false;
   let bestAuc = Number.NEGATIVE_INFINITY;
-  let bestEpoch: number | null = null;
-  let best: ModelCheckpoint | null = null;
+  let bestIndex = -1;
+  // Assigned inside runEvaluation; the cast keeps TypeScript from narrowing it to null here.
+  let best = null as ModelCheckpoint | null;
   let test: TestMetrics | null = null;
   let stepMsTotal = 0;
+  let lossSinceEval = 0;
+  let stepsSinceEval = 0;
   const started = performance.now();
+
+  /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
+  const runEvaluation = async (): Promise<boolean> => {
+    flush();
+    const val = await evaluate(model, planner, ds, ds.split.validation);
+    const testAuc =
+      cfg.testAtEachEvaluation && ds.split.test.length > 0
+        ? rocAuc(...(await scoreSplit(model, planner, ds, ds.split.test)))
+        : null;
+    const metrics: EvaluationMetrics = {
+      epoch: Math.round((step / stepsPerEpoch) * 1000) / 1000,
+      step,
+      validationAuc: val.auc,
+      validationLogloss: val.logloss,
+      trainLoss: stepsSinceEval > 0 ? lossSinceEval / stepsSinceEval : Number.NaN,
+      testAuc,
+      seconds: (performance.now() - started) / 1000,
+    };
+    lossSinceEval = 0;
+    stepsSinceEval = 0;
+    evaluations.push(metrics);
+    emit({ type: 'evaluation', metrics });
+    // Model selection on validation AUC: keep the best evaluation's weights.
+    if (!(val.auc <= bestAuc)) {
+      bestAuc = val.auc;
+      bestIndex = evaluations.length - 1;
+      best?.dispose();
+      best = ModelCheckpoint.take(model);
+      return false;
+    }
+    return (
+      cfg.earlyStoppingPatience > 0 &&
+      evaluations.length - 1 - bestIndex >= cfg.earlyStoppingPatience
+    );
+  };
+
   emit({ type: 'state', state: 'running' });
   try {
-    for (let epoch = 1; epoch <= cfg.epochs && !stoppedEarly; epoch++) {
+    training: for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       epochNow = epoch;
       // Schedules step per epoch, as torch's schedulers do in the reference training loops.
       const lr = learningRateAt(schedule, cfg.learningRate, epoch - 1);
       denseOptimizer.learningRate = lr;
       for (const table of model.tables) table.optimizer = { ...table.optimizer, learningRate: lr };
       shuffleRng.shuffle(trainRows);
-      let epochLoss = 0;
       let epochBatches = 0;
       for (let start = 0; start < trainRows.length; start += cfg.batchSize) {
         // A batch of one breaks BatchNorm's batch statistics (torch raises); skip that remainder.
@@ -200,7 +248,7 @@ export async function trainCtr(
         }
         if (control.stopRequested) {
           stoppedEarly = true;
-          break;
+          break training;
         }
         const t0 = performance.now();
         const loss = await trainStep(
@@ -218,53 +266,45 @@ export async function trainCtr(
         const ms = performance.now() - t0;
         stepMsTotal += ms;
         step++;
-        epochLoss += loss;
+        lossSinceEval += loss;
+        stepsSinceEval++;
         epochBatches++;
         pendingSteps[pending] = step;
         pendingLosses[pending] = loss;
         pendingMs[pending] = ms;
         pending++;
         if (pending === cap || performance.now() - lastFlush >= options.progressEveryMs) flush();
+        if (cfg.evalEverySteps > 0 && step % cfg.evalEverySteps === 0) {
+          if (await runEvaluation()) {
+            stoppedByPatience = true;
+            break training;
+          }
+        }
         await yieldToEventLoop();
       }
       flush();
       if (epochBatches === 0) break;
-      const val = await evaluate(model, planner, ds, ds.split.validation);
-      const metrics: EpochMetrics = {
-        epoch,
-        step,
-        validationAuc: val.auc,
-        validationLogloss: val.logloss,
-        trainLoss: epochLoss / epochBatches,
-        seconds: (performance.now() - started) / 1000,
-      };
-      epochs.push(metrics);
-      emit({ type: 'epoch', metrics });
-      // Model selection on validation AUC: keep the best epoch's weights.
-      if (!(val.auc <= bestAuc)) {
-        bestAuc = val.auc;
-        bestEpoch = epoch;
-        best?.dispose();
-        best = ModelCheckpoint.take(model);
-      } else if (
-        cfg.earlyStoppingPatience > 0 &&
-        epoch - (bestEpoch ?? 0) >= cfg.earlyStoppingPatience
-      ) {
+      if (cfg.evalEverySteps === 0 && (await runEvaluation())) {
         stoppedByPatience = true;
         break;
       }
     }
-    if (best && bestEpoch !== epochs.at(-1)?.epoch) best.restore(model);
+    // With step-based evaluation, the weights after the last step get their evaluation too.
+    if (!stoppedEarly && !stoppedByPatience && stepsSinceEval > 0) await runEvaluation();
+    flush();
+    const bestEval = bestIndex >= 0 ? evaluations[bestIndex] : null;
+    if (best && bestIndex !== evaluations.length - 1) best.restore(model);
     if (ds.split.test.length > 0 && step > 0) {
       test = await evaluate(model, planner, ds, ds.split.test);
       emit({ type: 'test', metrics: test });
     }
     return {
       stoppedEarly,
-      bestEpoch,
+      bestEpoch: bestEval?.epoch ?? null,
+      bestStep: bestEval?.step ?? null,
       stoppedByPatience,
       steps: step,
-      epochs,
+      evaluations,
       test,
       bayesTestAuc: options.bayesTestAuc,
       model: model.summary(),

@@ -72,12 +72,12 @@ describe('model selection on validation AUC', () => {
     // A high rate on a small slice overfits quickly, so the best epoch comes early.
     const cfg: TrainConfig = { ...base, epochs: 6, learningRate: 0.05, earlyStoppingPatience: 2 };
     const { result } = await lossesOf(cfg);
-    const aucs = result.epochs.map((e) => e.validationAuc);
+    const aucs = result.evaluations.map((e) => e.validationAuc);
     const bestEpoch = aucs.indexOf(Math.max(...aucs)) + 1;
     // The case that matters: later epochs ran and were rolled back.
-    expect(bestEpoch).toBeLessThan(result.epochs.length);
+    expect(bestEpoch).toBeLessThan(result.evaluations.length);
     expect(result.bestEpoch).toBe(bestEpoch);
-    if (result.stoppedByPatience) expect(result.epochs.length).toBe(bestEpoch + 2);
+    if (result.stoppedByPatience) expect(result.evaluations.length).toBe(bestEpoch + 2);
     const shorter = await lossesOf({ ...cfg, epochs: bestEpoch, earlyStoppingPatience: 0 });
     expect(result.test).toEqual(shorter.result.test);
   });
@@ -89,9 +89,61 @@ describe('model selection on validation AUC', () => {
       learningRate: 0.05,
       earlyStoppingPatience: 1,
     });
-    const aucs = result.epochs.map((e) => e.validationAuc);
+    const aucs = result.evaluations.map((e) => e.validationAuc);
     expect(result.stoppedByPatience).toBe(true);
     expect(aucs.at(-1)!).toBeLessThanOrEqual(Math.max(...aucs.slice(0, -1)));
-    expect(result.epochs.length).toBeLessThan(8);
+    expect(result.evaluations.length).toBeLessThan(8);
+  });
+});
+
+describe('evaluation every K steps', () => {
+  // 2,400 training rows at batch 64: 38 steps per epoch (the last batch holds 32 rows).
+  const stepsPerEpoch = 38;
+
+  it('K = steps per epoch evaluates exactly where the per-epoch protocol does', async () => {
+    const perEpoch = await lossesOf(base);
+    const perSteps = await lossesOf({ ...base, evalEverySteps: stepsPerEpoch });
+    const pick = (r: typeof perEpoch) =>
+      r.result.evaluations.map((e) => [e.epoch, e.step, e.validationAuc, e.validationLogloss]);
+    expect(pick(perSteps)).toEqual(pick(perEpoch));
+    expect(perSteps.result.evaluations.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(perSteps.result.test).toEqual(perEpoch.result.test);
+  });
+
+  it('K = 10 evaluates at steps 10, 20, ... and after the last step, and selects among them', async () => {
+    const { result } = await lossesOf({ ...base, evalEverySteps: 10 });
+    expect(result.evaluations.map((e) => e.step)).toEqual([10, 20, 30, 40, 50, 60, 70, 76]);
+    expect(result.evaluations[0].epoch).toBeCloseTo(10 / stepsPerEpoch, 3);
+    const aucs = result.evaluations.map((e) => e.validationAuc);
+    const best = result.evaluations[aucs.indexOf(Math.max(...aucs))];
+    expect(result.bestStep).toBe(best.step);
+    expect(result.bestEpoch).toBe(best.epoch);
+  });
+
+  it('patience counts evaluations', async () => {
+    const { result } = await lossesOf({
+      ...base,
+      epochs: 8,
+      learningRate: 0.05,
+      evalEverySteps: 5,
+      earlyStoppingPatience: 3,
+    });
+    expect(result.stoppedByPatience).toBe(true);
+    const aucs = result.evaluations.map((e) => e.validationAuc);
+    const bestIndex = aucs.indexOf(Math.max(...aucs));
+    expect(result.evaluations.length).toBe(bestIndex + 4);
+  });
+
+  it('scoring the test split at each evaluation changes nothing else, and the restored weights score what was recorded', async () => {
+    const cfg: TrainConfig = { ...base, epochs: 4, learningRate: 0.05 };
+    const plain = await lossesOf(cfg);
+    const tracked = await lossesOf({ ...cfg, testAtEachEvaluation: true });
+    expect(plain.result.evaluations.every((e) => e.testAuc === null)).toBe(true);
+    expect(tracked.result.evaluations.every((e) => typeof e.testAuc === 'number')).toBe(true);
+    const strip = (r: typeof plain) => r.result.evaluations.map((e) => e.validationAuc);
+    expect(strip(tracked)).toEqual(strip(plain));
+    expect(tracked.result.test).toEqual(plain.result.test);
+    const best = tracked.result.evaluations.find((e) => e.step === tracked.result.bestStep)!;
+    expect(tracked.result.test!.auc).toBe(best.testAuc);
   });
 });

@@ -75,14 +75,14 @@ describe('trainCtr on a small synthetic slice (cpu)', () => {
       expect(rec.losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
       const k = Math.floor(rec.losses.length / 5);
       expect(mean(rec.losses.slice(-k))).toBeLessThan(mean(rec.losses.slice(0, k)));
-      expect(result.epochs.length).toBe(3);
-      expect(result.epochs.at(-1)?.validationAuc).toBeGreaterThan(0.6);
+      expect(result.evaluations.length).toBe(3);
+      expect(result.evaluations.at(-1)?.validationAuc).toBeGreaterThan(0.6);
       expect(result.test).not.toBeNull();
       expect(result.test?.auc).toBeGreaterThan(0.6);
       // No model beats the generator's truth by a wide margin.
       expect(result.test?.auc ?? 1).toBeLessThan(ds.bayesTestAuc + 0.03);
       expect(rec.states[0]).toBe('running');
-      expect(rec.events.filter((e) => e.type === 'epoch').length).toBe(3);
+      expect(rec.events.filter((e) => e.type === 'evaluation').length).toBe(3);
       expect(rec.events.filter((e) => e.type === 'test').length).toBe(1);
     });
   }
@@ -94,7 +94,7 @@ describe('trainCtr on a small synthetic slice (cpu)', () => {
     const b = recorder();
     const rb = await trainCtr(ds, cfg, new RunControl(), b.emit);
     expect(Float32Array.from(b.rec.losses)).toEqual(Float32Array.from(a.rec.losses));
-    expect(rb.epochs[0].validationAuc).toBe(ra.epochs[0].validationAuc);
+    expect(rb.evaluations[0].validationAuc).toBe(ra.evaluations[0].validationAuc);
     expect(rb.test).toEqual(ra.test);
     // A different seed gives a different run.
     const c = recorder();
@@ -210,6 +210,6 @@ describe('trainCtr on a small synthetic slice (cpu)', () => {
     const result = await trainCtr(ds, cfg, new RunControl(), emit);
     expect(result.steps).toBe(2);
     expect(rec.losses.every(Number.isFinite)).toBe(true);
-    expect(result.epochs.every((e) => Number.isFinite(e.validationAuc))).toBe(true);
+    expect(result.evaluations.every((e) => Number.isFinite(e.validationAuc))).toBe(true);
   });
 });
