@@ -37,7 +37,7 @@ export class HostEmbeddingTable {
   /** Adam first / second moments ([rows, dim]), or null for Adagrad. */
   private readonly m: Float32Array | null;
   private readonly v: Float32Array | null;
-  /** Row-wise Adagrad accumulator ([rows]), or null for Adam. */
+  /** Row-wise Adagrad accumulator ([rows]), or null for Adam and SGD (SGD keeps no state). */
   private readonly rowAccumulator: Float32Array | null;
   /** Optimizer steps taken (shared by all rows, as torch's dense Adam counts them). */
   step = 0;
@@ -67,7 +67,7 @@ export class HostEmbeddingTable {
     const adam = optimizer.kind === 'adam';
     this.m = adam ? new Float32Array(numRows * dim) : null;
     this.v = adam ? new Float32Array(numRows * dim) : null;
-    this.rowAccumulator = adam ? null : new Float32Array(numRows);
+    this.rowAccumulator = optimizer.kind === 'rowwise-adagrad' ? new Float32Array(numRows) : null;
   }
 
   get bytes(): number {
@@ -145,6 +145,12 @@ export class HostEmbeddingTable {
         m[i] = beta1 * m[i] + (1 - beta1) * g;
         v[i] = beta2 * v[i] + (1 - beta2) * g * g;
         w[i] = w[i] - (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
+      }
+    } else if (this.optimizer.kind === 'sgd') {
+      // torch.optim.SGD without momentum: w -= lr * (g + weight_decay * w).
+      for (let k = 0; k < d; k++) {
+        const i = base + k;
+        w[i] -= lr * ((grad ? grad[gradOffset + k] : 0) + wd * w[i]);
       }
     } else {
       const acc = this.rowAccumulator as Float32Array;

@@ -295,6 +295,45 @@ describe('HostEmbeddingTable, row-wise Adagrad', () => {
   }
 });
 
+describe('HostEmbeddingTable, SGD', () => {
+  // torch.optim.SGD(momentum=0) on nn.Embedding's dense gradient: every row takes
+  // w -= lr * (g + weight_decay * w), with g = 0 outside the batch. 'lazy' skips those rows.
+  for (const mode of ['lazy', 'exact'] as const) {
+    for (const wd of [0, 0.05]) {
+      it(`equals torch's SGD rule over several steps (mode ${mode}, weight_decay ${wd})`, () => {
+        const cfg: SparseOptimizerConfig = {
+          ...adamConfig(mode, wd),
+          kind: 'sgd',
+          learningRate: 0.1,
+        };
+        const table = makeTable(cfg, 4);
+        expect(table.bytes).toBe(VOCAB * DIM * 4);
+        const initial = table.weights.slice();
+        const w = Float64Array.from(table.weights);
+        const planner = new BatchPlanner(VOCAB);
+        const rng = new Rng(11);
+        for (const pool of TOUCHED_SETS) {
+          const batch = makeBatch(pool, 10, rng);
+          const plan = planner.plan(batch.ids);
+          table.applyGradient(plan, blockGradient(plan, batch));
+          const g = denseGradient(batch);
+          const touched = new Set(plan.uniqueRows);
+          for (let r = 0; r < VOCAB; r++) {
+            if (mode === 'lazy' && !touched.has(r)) continue;
+            for (let k = 0; k < DIM; k++) {
+              const i = r * DIM + k;
+              w[i] -= 0.1 * (g[i] + wd * w[i]);
+            }
+          }
+          expectClose(table.weights, w, 2e-6, `sgd ${mode} wd ${wd}`);
+        }
+        const moved = table.weights[25 * DIM] !== initial[25 * DIM];
+        expect(moved).toBe(mode === 'exact' && wd > 0);
+      });
+    }
+  }
+});
+
 describe('HostEmbeddingTable input checks', () => {
   it('rejects a gradient whose size does not match the plan', () => {
     const table = makeTable(adamConfig('lazy', 0));
