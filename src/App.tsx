@@ -6,7 +6,8 @@ import { DatasetLoader } from './components/DatasetLoader';
 import { Dashboard } from './components/Dashboard';
 import { runController } from './state/runController';
 import { useLabStore } from './state/labStore';
-import { configFromForm, urlFromForm } from './state/runForm';
+import { configFromForm, MODEL_LABELS, urlFromForm } from './state/runForm';
+import { useDatasetStore } from './state/datasetStore';
 
 /** Keeps the URL in step with the form, so a link reproduces a run's settings. */
 function useFormInUrl() {
@@ -28,9 +29,27 @@ function useSyntheticPreview() {
   }, [dataKey, valid, config.source]);
 }
 
+/** Asks the engine to describe the model Train would build whenever the settings change. */
+function useModelPreview() {
+  const form = useLabStore((s) => s.form);
+  const loaded = useDatasetStore((s) => s.loaded);
+  const engineReady = useLabStore((s) => s.engineStatus === 'ready');
+  const { config, errors } = useMemo(() => configFromForm(form), [form]);
+  const key = JSON.stringify(config);
+  const valid = Object.keys(errors).length === 0;
+  const modelLabel = MODEL_LABELS[config.train.model];
+  // A new load gives a new info object; its name and sizes tell datasets apart for the key.
+  const datasetVersion = loaded ? JSON.stringify([loaded.name, loaded.rowsKept]) : 'none';
+  useEffect(() => {
+    if (valid && engineReady)
+      runController.describeModel(JSON.parse(key), modelLabel, datasetVersion);
+  }, [key, valid, engineReady, modelLabel, datasetVersion]);
+}
+
 export function App() {
   useFormInUrl();
   useSyntheticPreview();
+  useModelPreview();
   useEffect(() => {
     runController.startEngine();
   }, []);

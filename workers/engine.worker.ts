@@ -10,6 +10,7 @@ import type {
   EngineInfo,
   LabEngineApi,
   MemoryInfo,
+  ModelSummary,
   RunConfig,
   RunResult,
   StepBenchmarkConfig,
@@ -19,7 +20,8 @@ import type {
 import { DEFAULT_TRAIN_CONFIG, validateRunConfig } from './protocol';
 import { activeWebGpuDevice, selectBackend } from './engine/backend';
 import { RunControl } from './engine/runControl';
-import { memoryInfo, trainCtr } from './engine/trainer';
+import { buildModel, memoryInfo, trainCtr } from './engine/trainer';
+import { Rng } from './rng';
 import { runStepBenchmark } from './engine/stepBenchmark';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 import type { CtrDataset } from './data/dataset';
@@ -146,6 +148,18 @@ const api: LabEngineApi = {
     if (messages.length > 0) throw new Error(`Invalid data settings: ${messages.join('; ')}`);
     const synthetic = syntheticFor(config);
     return summarizeCtr(synthetic, synthetic);
+  },
+
+  async describeModel(config: RunConfig): Promise<ModelSummary> {
+    const messages = Object.values(validateRunConfig(config));
+    if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
+    const dataset = config.source === 'loaded' ? activeCtrDataset() : syntheticFor(config.data);
+    const model = buildModel(dataset, config.train, new Rng(config.train.seed));
+    try {
+      return model.summary();
+    } finally {
+      model.dispose();
+    }
   },
 
   async benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult> {

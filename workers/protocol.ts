@@ -370,6 +370,11 @@ export interface LabEngineApi {
   train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
   previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary>;
+  /**
+   * Builds the model a run with `config` would train (on the synthetic slice or the loaded
+   * dataset) and describes it: parameters per part and FLOPs per example. Nothing is trained.
+   */
+  describeModel(config: RunConfig): Promise<ModelSummary>;
   /** Times training steps of one model on random ids over `totalVocabulary` rows. */
   benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult>;
   pause(): Promise<void>;

@@ -1,3 +1,4 @@
+import { ModelSummaryCard } from './ModelSummaryCard';
 import { useLabStore, type LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { LossChart } from '../charts/LossChart';
@@ -182,6 +183,7 @@ export function Dashboard() {
   return (
     <main className="dashboard">
       <RunStatus />
+      <ModelSummaryCard />
       <DatasetSummaryPanel />
       <div className="chart-grid">
         <LossChart />

@@ -8,6 +8,7 @@ import type {
   EngineInfo,
   EvaluationMetrics,
   MemoryInfo,
+  ModelSummary,
   RunConfig,
   RunResult,
   RunState,
@@ -48,6 +49,15 @@ export interface Banner {
   message: string;
 }
 
+/** What Train would build with the form's settings, described by the engine before a run. */
+export interface ModelPreview {
+  /** The settings it describes (JSON of source, data and train). */
+  key: string;
+  modelLabel: string;
+  summary: ModelSummary | null;
+  error: string | null;
+}
+
 export interface LabState {
   engineStatus: EngineStatus;
   engineInfo: EngineInfo | null;
@@ -55,6 +65,7 @@ export interface LabState {
   form: RunForm;
   /** The synthetic slice the form describes, shown before and during runs. */
   dataPreview: DatasetSummary | null;
+  modelPreview: ModelPreview | null;
   run: RunView;
   history: FinishedRun[];
   banner: Banner | null;
@@ -95,6 +106,7 @@ export const useLabStore = create<LabState>()((set) => ({
     formFromConfig(DEFAULT_RUN_CONFIG),
   ),
   dataPreview: null,
+  modelPreview: null,
   run: emptyRun(0),
   history: [],
   banner: null,

@@ -27,6 +27,7 @@ class RunController {
   private lastPublish = 0;
   private latestMemory: MemoryInfo | null = null;
   private previewTimer: ReturnType<typeof setTimeout> | null = null;
+  private describeTimer: ReturnType<typeof setTimeout> | null = null;
   private runId = 0;
   private abort: AbortController | null = null;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
@@ -114,6 +115,28 @@ class RunController {
           }
         })
         .catch(() => undefined); // invalid settings are already shown in the form
+    }, PREVIEW_DEBOUNCE_MS);
+  }
+
+  /**
+   * Describes the model Train would build (debounced): parameters per part and FLOPs per
+   * example. `datasetVersion` changes when another file is loaded, so the preview follows it.
+   */
+  describeModel(config: RunConfig, modelLabel: string, datasetVersion: string): void {
+    if (this.describeTimer) clearTimeout(this.describeTimer);
+    const key = JSON.stringify([config, datasetVersion]);
+    this.describeTimer = setTimeout(() => {
+      this.describeTimer = null;
+      const { state } = useLabStore.getState().run;
+      if (state === 'running' || state === 'preparing' || state === 'paused') return;
+      this.bridge
+        .call((api) => api.describeModel(config))
+        .then(
+          (summary) => ({ key, modelLabel, summary, error: null }),
+          (err: unknown) => ({ key, modelLabel, summary: null, error: messageOf(err) }),
+        )
+        .then((modelPreview) => useLabStore.setState({ modelPreview }))
+        .catch(() => undefined);
     }, PREVIEW_DEBOUNCE_MS);
   }
 

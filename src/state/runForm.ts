@@ -14,6 +14,7 @@ import {
   validateRunConfig,
   type BackendName,
   type ConfigErrors,
+  type ModelKind,
   type RunConfig,
 } from '../../workers/protocol';
 
@@ -181,6 +182,15 @@ export const FORM_FIELDS: FormField[] = [
   },
   { id: 'train.seed', param: 'seed', label: TRAIN_PARAM_SPECS.seed.label, kind: 'number' },
 ];
+
+/** Short display names of the models. */
+export const MODEL_LABELS: Record<ModelKind, string> = {
+  deepfm: 'DeepFM',
+  fm: 'FM',
+  widedeep: 'Wide & Deep',
+  autoint: 'AutoInt',
+  dlrm: 'DLRM',
+};
 
 export type RunForm = Record<string, string>;
 

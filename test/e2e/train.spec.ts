@@ -25,6 +25,28 @@ test('a tiny DeepFM trains: charts fill, loss falls, AUC above chance', async ({
   await expect(page.getByTestId('run-history')).toContainText('deepfm');
 });
 
+test('the model summary shows parameters per part and FLOPs before training', async ({ page }) => {
+  await page.goto(TINY_RUN);
+  await waitForEngine(page);
+  const card = page.getByTestId('model-summary');
+  await expect(card).toContainText('DeepFM');
+  const params = async (part: string) =>
+    Number(await page.getByTestId(`model-part-${part}`).getAttribute('data-params'));
+  await expect(page.getByTestId('model-part-mlp')).toBeVisible();
+  // One 4-wide embedding row and one linear weight per feature value, plus the global bias.
+  const embedding = await params('embedding');
+  const linear = await params('linear');
+  expect(embedding).toBeGreaterThan(1000);
+  expect(embedding).toBe(4 * (linear - 1));
+  // 8 fields x 4 dims into 16 hidden units, BatchNorm's scale and shift, one output unit.
+  expect(await params('mlp')).toBe(32 * 16 + 16 + 2 * 16 + 16 + 1);
+  await expect(page.getByTestId('model-flops')).toHaveText(/\d/);
+  await page.getByLabel('Model').selectOption('fm');
+  await expect(card).toContainText('FM');
+  await expect(page.getByTestId('model-part-mlp')).toHaveCount(0);
+  expect(await params('embedding')).toBe(embedding);
+});
+
 test('invalid hyperparameters are refused in the form', async ({ page }) => {
   await page.goto(TINY_RUN);
   await waitForEngine(page);
