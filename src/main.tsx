@@ -3,7 +3,8 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { runController } from './state/runController';
-import type { StepBenchmarkConfig } from '../workers/protocol';
+import * as Comlink from 'comlink';
+import type { EngineEvent, RunConfig, StepBenchmarkConfig } from '../workers/protocol';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -16,12 +17,21 @@ createRoot(root).render(
   </StrictMode>,
 );
 
-// Testing and debugging hooks (used by the end-to-end tests): crash the engine, lose the device.
+// Testing and debugging hooks (used by the end-to-end tests and benchmark scripts).
 Object.assign(window, {
   __lab: {
     simulateCrash: () => runController.bridge.call((api) => api.simulateCrash()),
     simulateDeviceLoss: () => runController.bridge.call((api) => api.simulateDeviceLoss()),
     benchmarkSteps: (config: StepBenchmarkConfig) =>
       runController.bridge.call((api) => api.benchmarkSteps(config)),
+    /** Trains outside the dashboard and returns every step's loss (reproducibility checks). */
+    trainCollectingLosses: async (config: RunConfig) => {
+      const losses: number[] = [];
+      const onEvent = Comlink.proxy((event: EngineEvent) => {
+        if (event.type === 'progress') losses.push(...event.batch.losses);
+      });
+      const result = await runController.bridge.call((api) => api.train(config, onEvent));
+      return { losses, result };
+    },
   },
 });
