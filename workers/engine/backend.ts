@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -63,7 +63,10 @@ export async function selectBackend(forced: BackendName | null): Promise<EngineI
       } else if (name === 'webgl') {
         adapterDescription = describeWebGl();
       } else if (name === 'wasm') {
-        adapterDescription = crossOriginIsolated ? 'wasm (multi-threaded)' : 'wasm (single thread)';
+        // Threads need a cross-origin isolated page; the lab is served without COOP/COEP
+        // because a bundled (minified) tfjs wasm cannot start its thread workers.
+        const threads = getThreadsCount();
+        adapterDescription = `wasm SIMD, ${threads} thread${threads === 1 ? '' : 's'}`;
       } else {
         adapterDescription = 'plain JavaScript';
       }
