@@ -48,6 +48,8 @@ export interface TrainConfig {
   dropout: number;
   batchNorm: boolean;
   epochs: number;
+  /** Stop after this many training steps even if epochs remain; 0 = run every epoch. */
+  maxSteps: number;
   batchSize: number;
   learningRate: number;
   weightDecay: number;
@@ -95,6 +97,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   dropout: 0.2,
   batchNorm: true,
   epochs: 4,
+  maxSteps: 0,
   batchSize: 256,
   learningRate: 0.003,
   weightDecay: 1e-6,
@@ -141,6 +144,13 @@ export const TRAIN_PARAM_SPECS: Record<NumericTrainKey, NumericParamSpec> = {
   embeddingDim: { label: 'Embedding dim', min: 1, max: 256, integer: true, minInclusive: true },
   dropout: { label: 'Dropout', min: 0, max: 0.95, integer: false, minInclusive: true },
   epochs: { label: 'Epochs', min: 1, max: 1000, integer: true, minInclusive: true },
+  maxSteps: {
+    label: 'Step budget',
+    min: 0,
+    max: 100_000_000,
+    integer: true,
+    minInclusive: true,
+  },
   batchSize: { label: 'Batch size', min: 1, max: 65536, integer: true, minInclusive: true },
   learningRate: { label: 'Learning rate', min: 0, max: 10, integer: false, minInclusive: false },
   weightDecay: { label: 'Weight decay', min: 0, max: 1, integer: false, minInclusive: true },

@@ -86,6 +86,13 @@ export const FORM_FIELDS: FormField[] = [
   { id: 'train.batchNorm', param: 'bn', label: 'Batch norm', kind: 'flag' },
   { id: 'train.epochs', param: 'epochs', label: TRAIN_PARAM_SPECS.epochs.label, kind: 'number' },
   {
+    id: 'train.maxSteps',
+    param: 'steps',
+    label: TRAIN_PARAM_SPECS.maxSteps.label,
+    kind: 'number',
+    help: '0 = every epoch; otherwise stop after this many steps',
+  },
+  {
     id: 'train.batchSize',
     param: 'batch',
     label: TRAIN_PARAM_SPECS.batchSize.label,

@@ -55,6 +55,7 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
     dropout: 0,
     batchNorm: true,
     epochs: 1,
+    maxSteps: 0,
     batchSize: cfg.batchSize,
     learningRate: 1e-3,
     weightDecay: 0,

@@ -155,7 +155,10 @@ export async function trainCtr(
   let pending = 0;
   let lastFlush = performance.now();
   const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
-  const totalSteps = stepsPerEpoch * cfg.epochs;
+  const totalSteps =
+    cfg.maxSteps > 0
+      ? Math.min(cfg.maxSteps, stepsPerEpoch * cfg.epochs)
+      : stepsPerEpoch * cfg.epochs;
   let epochNow = 0;
   const flush = () => {
     if (pending === 0) return;
@@ -250,6 +253,7 @@ export async function trainCtr(
           stoppedEarly = true;
           break training;
         }
+        if (cfg.maxSteps > 0 && step >= cfg.maxSteps) break training;
         const t0 = performance.now();
         const loss = await trainStep(
           model,

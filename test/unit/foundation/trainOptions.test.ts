@@ -120,6 +120,17 @@ describe('evaluation every K steps', () => {
     expect(result.bestEpoch).toBe(best.epoch);
   });
 
+  it('a step budget stops mid-epoch, evaluates the last weights, and changes nothing before', async () => {
+    const full = await lossesOf(base);
+    const budget = await lossesOf({ ...base, maxSteps: 50 });
+    expect(budget.result.steps).toBe(50);
+    expect(budget.result.evaluations.map((e) => e.step)).toEqual([38, 50]);
+    expect(budget.result.evaluations[0]).toMatchObject({
+      validationAuc: full.result.evaluations[0].validationAuc,
+    });
+    expect(budget.result.evaluations[1].epoch).toBeCloseTo(50 / stepsPerEpoch, 3);
+  });
+
   it('patience counts evaluations', async () => {
     const { result } = await lossesOf({
       ...base,
