@@ -23,21 +23,27 @@ export async function servePreview(port) {
   const server = spawn(
     'npx',
     ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    // Its own process group, so that stopping it also stops the vite process npx started.
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
+  const stop = () => {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
       const res = await fetch(url);
-      if (res.ok) return { url, stop: () => server.kill() };
+      if (res.ok) return { url, stop };
     } catch {
       // not up yet
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  server.kill();
+  stop();
   throw new Error(`vite preview did not answer on ${url}`);
 }
 
@@ -62,4 +68,22 @@ export async function openLab(browser, url, search) {
     .filter({ hasText: 'engine ready' })
     .waitFor({ timeout: 120_000 });
   return page;
+}
+
+/** The real data slices (never copied into the repository): RECSYS_DATA_DIR or ../shared/data. */
+export const DATA_DIR = process.env.RECSYS_DATA_DIR ?? '../shared/data';
+
+/** Loads files through the lab's file input, as a user would, and waits for the summary. */
+export async function loadFilesInLab(page, files) {
+  await page.getByTestId('dataset-file-input').setInputFiles(files);
+  await page.getByTestId('dataset-load-button').click();
+  await page.getByTestId('dataset-progress').waitFor({ state: 'detached', timeout: 300_000 });
+  const error = page.getByTestId('dataset-error');
+  if ((await error.count()) > 0) throw new Error(`loading failed: ${await error.textContent()}`);
+  return page.getByTestId('dataset-rows-kept').getAttribute('data-count');
+}
+
+/** Trains with `config` in the page's engine; returns every step's loss and ms, and the result. */
+export async function trainInLab(page, config) {
+  return page.evaluate((cfg) => window.__lab.trainCollectingLosses(cfg), config);
 }

@@ -24,14 +24,17 @@ Object.assign(window, {
     simulateDeviceLoss: () => runController.bridge.call((api) => api.simulateDeviceLoss()),
     benchmarkSteps: (config: StepBenchmarkConfig) =>
       runController.bridge.call((api) => api.benchmarkSteps(config)),
-    /** Trains outside the dashboard and returns every step's loss (reproducibility checks). */
+    /** Trains outside the dashboard; returns every step's loss and time (tests, benchmarks). */
     trainCollectingLosses: async (config: RunConfig) => {
       const losses: number[] = [];
+      const stepMs: number[] = [];
       const onEvent = Comlink.proxy((event: EngineEvent) => {
-        if (event.type === 'progress') losses.push(...event.batch.losses);
+        if (event.type !== 'progress') return;
+        losses.push(...event.batch.losses);
+        stepMs.push(...event.batch.stepMs);
       });
       const result = await runController.bridge.call((api) => api.train(config, onEvent));
-      return { losses, result };
+      return { losses, stepMs, result };
     },
   },
 });
