@@ -23,6 +23,7 @@ import { RunControl } from './engine/runControl';
 import { buildModel, memoryInfo, trainCtr } from './engine/trainer';
 import { Rng } from './rng';
 import { runStepBenchmark } from './engine/stepBenchmark';
+import { datasetForModel } from './engine/modelDataset';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 import type { CtrDataset } from './data/dataset';
 import {
@@ -154,7 +155,11 @@ const api: LabEngineApi = {
     const messages = Object.values(validateRunConfig(config));
     if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
     const dataset = config.source === 'loaded' ? activeCtrDataset() : syntheticFor(config.data);
-    const model = buildModel(dataset, config.train, new Rng(config.train.seed));
+    const model = buildModel(
+      datasetForModel(dataset, config.train.model),
+      config.train,
+      new Rng(config.train.seed),
+    );
     try {
       return model.summary();
     } finally {

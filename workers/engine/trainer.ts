@@ -31,6 +31,7 @@ import {
 import { TorchSgd, type DenseOptimizerWithLearningRate } from '../optim/denseOptimizers';
 import { learningRateAt, type LearningRateSchedule } from '../optim/lrSchedules';
 import { ModelCheckpoint } from './checkpoint';
+import { datasetForModel } from './modelDataset';
 import { makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
 import { type RunControl, yieldToEventLoop } from './runControl';
 
@@ -132,12 +133,13 @@ async function evaluate(
 }
 
 export async function trainCtr(
-  ds: CtrDataset,
+  fullDataset: CtrDataset,
   cfg: TrainConfig,
   control: RunControl,
   emit: (event: EngineEvent) => void,
   options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
 ): Promise<RunResult> {
+  const ds = datasetForModel(fullDataset, cfg.model);
   const rng = new Rng(cfg.seed);
   const model = buildModel(ds, cfg, rng.fork(1));
   const shuffleRng = rng.fork(2);
