@@ -41,6 +41,8 @@ import type {
 } from './datasetProtocol';
 
 let engineInfo: EngineInfo | null = null;
+let reportDeviceLoss: ((message: string) => void) | null = null;
+let watchedDevice: GPUDevice | null = null;
 let control: RunControl | null = null;
 let cachedData: { key: string; dataset: SyntheticDataset } | null = null;
 let lastHostBytes = 0;
@@ -79,12 +81,13 @@ function summarizeCtr(ds: CtrDataset, synthetic: SyntheticDataset | null): Datas
 }
 
 /** tfjs's webgpu backend does not watch device.lost itself: after a loss every op fails. */
-function watchDeviceLoss(onDeviceLost: (message: string) => void): void {
+function watchDeviceLoss(): void {
   const device = activeWebGpuDevice();
-  if (!device) return;
+  if (!device || device === watchedDevice) return;
+  watchedDevice = device;
   void device.lost.then((info) => {
     control?.stop();
-    onDeviceLost(`WebGPU device lost (${info.reason}): ${info.message || 'no details'}`);
+    reportDeviceLoss?.(`WebGPU device lost (${info.reason}): ${info.message || 'no details'}`);
   });
 }
 
@@ -94,9 +97,25 @@ const api: LabEngineApi = {
     onDeviceLost: (message: string) => void,
   ): Promise<EngineInfo> {
     if (!engineInfo) {
+      reportDeviceLoss = onDeviceLost;
       engineInfo = await selectBackend(forceBackend);
-      watchDeviceLoss(onDeviceLost);
+      watchDeviceLoss();
     }
+    return engineInfo;
+  },
+
+  async switchBackend(name: BackendName): Promise<EngineInfo> {
+    if (!engineInfo) throw new Error('Engine not initialised: call init() first');
+    if (control) throw new Error('Stop the run before switching backends');
+    const previous = engineInfo.backend;
+    try {
+      engineInfo = await selectBackend(name);
+    } catch (err) {
+      // Keep working on the backend we had.
+      engineInfo = await selectBackend(previous);
+      throw err;
+    }
+    watchDeviceLoss();
     return engineInfo;
   },
 

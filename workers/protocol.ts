@@ -377,6 +377,11 @@ export interface LabEngineApi {
     onDeviceLost: (message: string) => void,
   ): Promise<EngineInfo>;
   memory(): Promise<MemoryInfo>;
+  /**
+   * Switches the running engine to another backend (between runs), keeping the loaded dataset.
+   * Rejects while a run is in progress, or when that backend cannot start (the current one stays).
+   */
+  switchBackend(name: BackendName): Promise<EngineInfo>;
   train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
   previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary>;

@@ -44,6 +44,11 @@ export class EngineBridge {
 
   constructor(private readonly options: EngineBridgeOptions) {}
 
+  /** The backend a restarted engine forces (null = walk the default order). */
+  setForcedBackend(name: BackendName | null): void {
+    this.options.forceBackend = name;
+  }
+
   /** Starts the worker if needed and resolves with its engine info. */
   start(): Promise<EngineInfo> {
     return this.ensure().ready;

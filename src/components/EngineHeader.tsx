@@ -1,10 +1,30 @@
+import { useState } from 'react';
+import { BACKEND_ORDER, isBackendName } from '../../workers/protocol';
 import { useLabStore } from '../state/labStore';
+import { runController } from '../state/runController';
 import { formatBytes } from '../format';
+
+/** A software WebGPU/WebGL adapter (SwiftShader) emulates the GPU on the CPU: slow for training. */
+function onSoftwareAdapter(backend: string, adapter: string, isFallback: boolean | null): boolean {
+  if (backend === 'webgpu') return isFallback === true || /swiftshader/i.test(adapter);
+  return backend === 'webgl' && /swiftshader|llvmpipe|software/i.test(adapter);
+}
 
 export function EngineHeader() {
   const status = useLabStore((s) => s.engineStatus);
   const info = useLabStore((s) => s.engineInfo);
   const memory = useLabStore((s) => s.memory);
+  const runState = useLabStore((s) => s.run.state);
+  const [switching, setSwitching] = useState(false);
+  const busy = runState === 'running' || runState === 'paused' || runState === 'preparing';
+  const software =
+    info !== null &&
+    onSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);
+  const choose = (value: string) => {
+    if (!isBackendName(value) || value === info?.backend) return;
+    setSwitching(true);
+    void runController.switchBackend(value).finally(() => setSwitching(false));
+  };
   const fallbackNote = info?.fallbacks.length
     ? `Tried first: ${info.fallbacks.map((f) => `${f.backend} (${f.reason})`).join(', ')}`
     : undefined;
@@ -16,7 +36,24 @@ export function EngineHeader() {
           {status === 'ready' ? 'engine ready' : `engine ${status}`}
         </span>
         <span title={fallbackNote}>
-          backend <strong data-testid="backend-name">{info?.backend ?? '…'}</strong>
+          backend <strong data-testid="backend-name">{info?.backend ?? '…'}</strong>{' '}
+          <select
+            aria-label="Switch backend"
+            data-testid="backend-select"
+            value={info?.backend ?? ''}
+            disabled={status !== 'ready' || busy || switching}
+            title={
+              busy ? 'Stop the run to switch backends' : 'Switch the engine to another backend'
+            }
+            onChange={(e) => choose(e.target.value)}
+          >
+            {info === null && <option value="">…</option>}
+            {BACKEND_ORDER.map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
         </span>
         <span
           className="adapter"
@@ -26,6 +63,15 @@ export function EngineHeader() {
           {info?.adapterDescription ?? '…'}
           {info?.isFallbackAdapter ? ' (software fallback adapter)' : ''}
         </span>
+        {software && info?.backend !== 'wasm' && (
+          <span className="hint" data-testid="software-adapter-hint">
+            this {info?.backend} adapter emulates the GPU on the CPU; wasm usually trains several
+            times faster here{' '}
+            <button type="button" disabled={busy || switching} onClick={() => choose('wasm')}>
+              use wasm
+            </button>
+          </span>
+        )}
         <span>
           tensors <strong data-testid="memory-tensors">{memory?.numTensors ?? '–'}</strong>
         </span>

@@ -4,6 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  BackendName,
   EngineEvent,
   MemoryInfo,
   RunConfig,
@@ -64,6 +65,26 @@ class RunController {
       useLabStore.setState({ memory });
     } catch {
       // A dead engine is reported by onFatal; nothing to add here.
+    }
+  }
+
+  /**
+   * Moves the engine to another backend between runs (the loaded dataset stays in the worker),
+   * and remembers the choice in the URL and for engine restarts.
+   */
+  async switchBackend(name: BackendName): Promise<void> {
+    try {
+      const info = await this.bridge.call((api) => api.switchBackend(name));
+      this.bridge.setForcedBackend(name);
+      const params = new URLSearchParams(location.search);
+      params.set('backend', name);
+      history.replaceState(null, '', `${location.pathname}?${params.toString()}`);
+      useLabStore.setState({ engineInfo: info });
+      void this.pollMemory();
+    } catch (err) {
+      useLabStore
+        .getState()
+        .showBanner('error', `Could not switch to the ${name} backend: ${messageOf(err)}`);
     }
   }
 

@@ -47,6 +47,25 @@ test('the model summary shows parameters per part and FLOPs before training', as
   expect(await params('embedding')).toBe(embedding);
 });
 
+test('the backend can be switched between runs, and a run trains on the new one', async ({
+  page,
+}, info) => {
+  await page.goto(TINY_RUN);
+  const first = await waitForEngine(page);
+  if (info.project.name === 'webgpu') {
+    // SwiftShader: the header says the adapter is an emulation and offers wasm.
+    await expect(page.getByTestId('software-adapter-hint')).toBeVisible();
+  }
+  await page.getByTestId('backend-select').selectOption('cpu');
+  await expect(page.getByTestId('backend-name')).toHaveText('cpu');
+  await expect(page.getByTestId('adapter-description')).toHaveText('plain JavaScript');
+  expect(new URL(page.url()).searchParams.get('backend')).toBe('cpu');
+  await trainToCompletion(page);
+  await expect(page.getByTestId('test-auc')).toHaveText(/^0\.\d{4}$/);
+  await page.getByTestId('backend-select').selectOption(first);
+  await expect(page.getByTestId('backend-name')).toHaveText(first);
+});
+
 test('invalid hyperparameters are refused in the form', async ({ page }) => {
   await page.goto(TINY_RUN);
   await waitForEngine(page);
