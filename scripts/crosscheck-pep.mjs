@@ -1,17 +1,21 @@
-// Cross-check against the official PEP code's reference runs: FM and DeepFM trained on exactly
-// the reference's rows, feature ids and seed-42 80/10/10 split (../shared/data/anchors), with
-// the PEP defaults (d=24, Adam lr 1e-3, weight decay 1e-5 on every parameter, batch 1024, MLP
-// 400-400-400 with BatchNorm and dropout 0.2, xavier-uniform tables, dense 'exact' Adam updates,
-// gradient norm clipped at 100 as train_criteo.py does),
-// several seeds, in headless Chromium against the built app. Not a test: it prints a table.
+// Cross-check against the reference runs of the official code (../shared/data/README.md):
+// - FM and DeepFM (official PEP code) trained on exactly the reference's rows, feature ids and
+//   seed-42 80/10/10 split (anchors/criteo10k_encoded_seed42split.csv + its JSON), with the PEP
+//   defaults (d=24, Adam lr 1e-3, weight decay 1e-5 on every parameter, batch 1024, MLP
+//   400-400-400 with BatchNorm and dropout 0.2, xavier-uniform tables, dense 'exact' Adam
+//   updates, gradient norm clipped at 100 as train_criteo.py does);
+// - DLRM (official UMEC code) on the raw slice with UMEC's seed-123 row split, every hex id kept,
+//   SGD lr 0.1, batch 128, 10 epochs.
+// Several seeds, in headless Chromium against the built app. Not a test: it prints a table.
 //
 //   npm run crosscheck:pep
 //   npm run crosscheck:pep -- --models=deepfm --seeds=1,2,3 --epochs-deepfm=25 --backend=wasm
 //
-// Reference (data README; official code, one seed, test split of 1,000 rows, so about +-0.02):
-// FM best test AUC 0.700 (epoch 60 of 60), 0.629 after 10; DeepFM 0.698 (epoch 15), 0.662 after
-// 10. The reference picks its best epoch on the TEST split; the lab selects on validation. Both
-// are reported: 'val-selected test AUC' (the lab's protocol) and 'best test AUC' (the reference's).
+// Reference (one seed each; test splits of 1,000 rows, so about +-0.02): FM best test AUC 0.700
+// (epoch 60 of 60), 0.629 after 10; DeepFM 0.698 (epoch 15), 0.662 after 10; DLRM 0.699 and
+// accuracy 0.800 after 10. The PEP reference picks its best epoch on the TEST split; the lab
+// selects on validation. Both are reported: 'test AUC, val-selected' (the lab's protocol) and
+// 'best test AUC' (the reference's).
 import { join } from 'node:path';
 import {
   buildIfMissing,
@@ -27,47 +31,82 @@ const arg = (name, fallback) => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? hit.slice(name.length + 3) : fallback;
 };
-const models = arg('models', 'fm,deepfm').split(',');
+const models = arg('models', 'fm,deepfm,dlrm').split(',');
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const backend = arg('backend', 'wasm');
 const epochsFor = {
   fm: Number(arg('epochs-fm', '60')),
   deepfm: Number(arg('epochs-deepfm', '25')),
+  dlrm: Number(arg('epochs-dlrm', '10')),
 };
 const REFERENCE = {
   fm: { bestTest: 0.7, bestEpoch: 60, after10: 0.629 },
   deepfm: { bestTest: 0.698, bestEpoch: 15, after10: 0.662 },
+  // UMEC's dense DLRM: test AUC 0.699 and accuracy 0.800 after 10 epochs (no selection).
+  dlrm: { bestTest: 0.699, bestEpoch: 10, after10: 0.699 },
 };
-const files = [
-  join(DATA_DIR, 'anchors/criteo10k_encoded_seed42split.csv'),
-  join(DATA_DIR, 'anchors/criteo10k_split_seed42.json'),
-];
+// PEP's models train on the reference encoding; DLRM on the raw slice with UMEC's row split and
+// every categorical value kept (min count 1: DLRM's loader gives each hex id its own row).
+const DATASETS = {
+  pep: {
+    files: [
+      join(DATA_DIR, 'anchors/criteo10k_encoded_seed42split.csv'),
+      join(DATA_DIR, 'anchors/criteo10k_split_seed42.json'),
+    ],
+    minCount: '',
+  },
+  umec: {
+    files: [
+      join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt'),
+      join(DATA_DIR, 'anchors/criteo10k_dlrm_split_seed123.json'),
+    ],
+    minCount: '1',
+  },
+};
+const datasetOf = (model) => (model === 'dlrm' ? 'umec' : 'pep');
 
 function configFor(model, seed) {
+  const pep = {
+    embeddingDim: 24,
+    mlpLayers: [400, 400, 400],
+    dropout: 0.2,
+    batchNorm: true,
+    batchSize: 1024,
+    learningRate: 1e-3,
+    weightDecay: 1e-5,
+    denseOptimizer: 'adam',
+    // The official train_criteo.py clips the global gradient norm at 100 (fm_grad_clip).
+    gradClipNorm: 100,
+    embeddingOptimizer: 'adam',
+    embeddingUpdate: 'exact',
+  };
+  // UMEC's joint_train.py: plain SGD lr 0.1 on every parameter, batch 128, no regularisation.
+  const umec = {
+    embeddingDim: 16,
+    mlpLayers: [512, 256],
+    dropout: 0,
+    batchNorm: false,
+    batchSize: 128,
+    learningRate: 0.1,
+    weightDecay: 0,
+    denseOptimizer: 'sgd',
+    gradClipNorm: 0,
+    embeddingOptimizer: 'sgd',
+    embeddingUpdate: 'lazy',
+  };
   return {
     source: 'loaded',
     data: { seed: 7, numRows: 20000, numFields: 12, maxCardinality: 100000 },
     train: {
       model,
-      embeddingDim: 24,
-      mlpLayers: [400, 400, 400],
-      dropout: 0.2,
-      batchNorm: true,
+      ...(model === 'dlrm' ? umec : pep),
       epochs: epochsFor[model],
       maxSteps: 0,
-      batchSize: 1024,
-      learningRate: 1e-3,
-      weightDecay: 1e-5,
-      denseOptimizer: 'adam',
       momentum: 0,
-      // The official train_criteo.py clips the global gradient norm at 100 (fm_grad_clip).
-      gradClipNorm: 100,
       lrSchedule: 'constant',
       evalEverySteps: 0,
       testAtEachEvaluation: true,
       earlyStoppingPatience: 0,
-      embeddingOptimizer: 'adam',
-      embeddingUpdate: 'exact',
       seed,
     },
   };
@@ -85,9 +124,14 @@ try {
   const page = await openLab(browser, server.url, `?backend=${backend}`);
   const active = await page.getByTestId('backend-name').textContent();
   if (active !== backend) throw new Error(`asked for ${backend}, engine runs ${active}`);
-  const rows = await loadFilesInLab(page, files);
-  console.error(`reference split loaded: ${rows} rows; backend ${backend}`);
+  let loaded = null;
   for (const model of models) {
+    if (loaded !== datasetOf(model)) {
+      loaded = datasetOf(model);
+      await page.getByTestId('dataset-minCount').fill(DATASETS[loaded].minCount);
+      const rows = await loadFilesInLab(page, DATASETS[loaded].files);
+      console.error(`${loaded} data loaded: ${rows} rows; backend ${backend}`);
+    }
     for (const seed of seeds) {
       const started = Date.now();
       const { result } = await trainInLab(page, configFor(model, seed));
@@ -101,6 +145,7 @@ try {
         bestValAuc: best.validationAuc,
         bestValEpoch: best.epoch,
         selectedTestAuc: result.test.auc,
+        selectedTestAccuracy: result.test.accuracy,
         perBatchTestAuc: result.test.meanPerBatchAuc,
         bestTestAuc: bestTest.testAuc,
         bestTestEpoch: bestTest.epoch,
@@ -119,7 +164,7 @@ try {
 }
 
 console.log(
-  `PEP reference split (anchors/), ${backend} backend, seeds ${seeds.join(', ')}; mean ± sd over seeds`,
+  `Reference splits (anchors/), ${backend} backend, seeds ${seeds.join(', ')}; mean ± sd over seeds`,
 );
 console.log(
   '| model | epochs | best val AUC (epoch) | test AUC, val-selected | best test AUC (epoch) | test AUC after 10 | reference best test (epoch) | reference after 10 | samples/s |',
@@ -131,7 +176,13 @@ for (const model of models) {
   const epochs = (key) => rs.map((r) => r[key]).join('/');
   const ref = REFERENCE[model];
   const after10 = rs.every((r) => r.testAucAfter10 !== null) ? cell('testAucAfter10') : '–';
-  const samples = Math.round((1024 * 1000) / mean(rs.map((r) => r.msPerStep)));
+  const batch = configFor(model, 1).train.batchSize;
+  const samples = Math.round((batch * 1000) / mean(rs.map((r) => r.msPerStep)));
+  if (model === 'dlrm') {
+    console.log(
+      `  dlrm test accuracy, val-selected: ${cell('selectedTestAccuracy')} (UMEC reference 0.800 after 10 epochs)`,
+    );
+  }
   console.log(
     `| ${model} | ${epochsFor[model]} | ${cell('bestValAuc')} (${epochs('bestValEpoch')}) | ${cell('selectedTestAuc')} | ${cell('bestTestAuc')} (${epochs('bestTestEpoch')}) | ${after10} | ${ref.bestTest} (${ref.bestEpoch}) | ${ref.after10} | ${samples.toLocaleString('en')} |`,
   );
