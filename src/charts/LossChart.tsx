@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import {
   CartesianGrid,
   Legend,
@@ -8,6 +9,8 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { niceTicks } from './niceTicks';
+import { plainTick } from './plainTick';
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
@@ -17,10 +20,34 @@ const selectLossPoints = (s: LabState) => s.run.lossPoints;
 const selectFirstLoss = (s: LabState) => s.run.firstLoss;
 const selectLastLoss = (s: LabState) => s.run.lastLoss;
 
+/*
+ * Every axis sets interval={0} and tick={plainTick}: recharts' defaults measure each tick label
+ * in the DOM on every render (to drop overlapping ticks, and to wrap each label to the axis
+ * width), and those forced layouts were most of the main thread's longest tasks while training.
+ * The live loss chart also gets its domain and ticks from niceTicks, which is cheaper than
+ * recharts' own nice-tick search on each update.
+ */
+/** A fixed domain and tick list once there is data; recharts' automatic ones before. */
+function fixedAxis(ticks: number[]): { domain: [number, number]; ticks: number[] } | object {
+  return ticks.length >= 2 ? { domain: [ticks[0], ticks[ticks.length - 1]], ticks } : {};
+}
+
 export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
   const firstLoss = useDeferredLabStore(selectFirstLoss);
   const lastLoss = useDeferredLabStore(selectLastLoss);
+  const { xTicks, yTicks } = useMemo(() => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const p of points) {
+      lo = Math.min(lo, p.loss, p.smoothed);
+      hi = Math.max(hi, p.loss, p.smoothed);
+    }
+    return {
+      xTicks: points.length > 0 ? niceTicks(points[0].step, points[points.length - 1].step, 6) : [],
+      yTicks: niceTicks(lo, hi, 5),
+    };
+  }, [points]);
   return (
     <section
       className="chart-card"
@@ -38,8 +65,20 @@ export function LossChart() {
       <ResponsiveContainer width="100%" height={240}>
         <LineChart data={points} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tickCount={6} />
-          <YAxis domain={['auto', 'auto']} width={56} tickFormatter={(v: number) => v.toFixed(3)} />
+          <XAxis
+            interval={0}
+            tick={plainTick}
+            dataKey="step"
+            type="number"
+            {...fixedAxis(xTicks)}
+          />
+          <YAxis
+            interval={0}
+            tick={plainTick}
+            {...fixedAxis(yTicks)}
+            width={56}
+            tickFormatter={(v: number) => v.toFixed(3)}
+          />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
           <Legend />
           <Line

@@ -11,6 +11,7 @@ import {
   YAxis,
 } from 'recharts';
 import type { EvaluationMetrics } from '../../workers/protocol';
+import { plainTick } from './plainTick';
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
@@ -60,6 +61,8 @@ export function ValidationChart() {
         <LineChart data={evaluations} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
           <XAxis
+            interval={0}
+            tick={plainTick}
             dataKey="epoch"
             type="number"
             domain={[0, 'dataMax']}
@@ -67,12 +70,16 @@ export function ValidationChart() {
             label={{ value: 'epoch', position: 'insideBottomRight', offset: -4, fontSize: 12 }}
           />
           <YAxis
+            interval={0}
+            tick={plainTick}
             yAxisId="auc"
             domain={[0.5, 1]}
             width={48}
             tickFormatter={(v: number) => v.toFixed(2)}
           />
           <YAxis
+            interval={0}
+            tick={plainTick}
             yAxisId="logloss"
             orientation="right"
             domain={['auto', 'auto']}
