@@ -16,6 +16,7 @@ export type DatasetFormatId =
   | 'avazu-csv'
   | 'generic-csv'
   | 'generic-tsv'
+  | 'criteo-reference-encoded'
   | 'movielens-100k'
   | 'movielens-1m'
   | 'sequences';
@@ -45,7 +46,13 @@ export interface DatasetColumnMapping {
   time: string | null;
 }
 
-/** What the user sets in the load form. */
+/**
+ * What the user sets in the load form. A JSON file loaded beside the data files is not a
+ * setting: one with `train`/`val`/`test` row numbers (or `train_indices`/`valid_indices`/
+ * `test_indices_in_loader_order`) gives the split of raw Criteo/Avazu/CSV rows, one with
+ * `field_dims` gives the field sizes of a reference-encoded file (whose own split column
+ * overrides `split`).
+ */
 export interface DatasetLoadOptions {
   format: DatasetFormatChoice;
   /** Values seen fewer times share one rare id per field; null = the format's default. */
@@ -80,7 +87,11 @@ export type DatasetRejectReason =
   | 'bad-number'
   | 'bad-label'
   | 'bad-rating'
-  | 'empty-sequence';
+  | 'empty-sequence'
+  | 'bad-split'
+  | 'id-out-of-range'
+  | 'unterminated-quote'
+  | 'bad-quoting';
 
 export interface DatasetRejection {
   reason: DatasetRejectReason;
@@ -91,7 +102,8 @@ export interface DatasetRejection {
 
 export interface DatasetFileInfo {
   name: string;
-  role: 'data' | 'ratings' | 'users' | 'items' | 'ignored';
+  /** 'split-indices': a JSON of row numbers per split; 'field-dims': a JSON of field sizes. */
+  role: 'data' | 'ratings' | 'users' | 'items' | 'split-indices' | 'field-dims' | 'ignored';
   bytes: number;
   lines: number;
 }
@@ -126,13 +138,7 @@ export interface LoadedDatasetInfo {
   labelMean: number | null;
   fields: DatasetFieldInfo[];
   minCount: number;
-  split: {
-    mode: 'random' | 'ordered';
-    orderedBy: string | null;
-    train: number;
-    validation: number;
-    test: number;
-  };
+  split: DatasetSplitInfo;
   numFields: number;
   numDense: number;
   /** Sum of the field sizes (CTR) or the item vocabulary (sequences). */
@@ -141,6 +147,23 @@ export interface LoadedDatasetInfo {
   /** Worker-side load time. */
   seconds: number;
   notes: string[];
+}
+
+export interface DatasetSplitInfo {
+  /** 'file': given by the input (a split column, or a JSON of row numbers), not by ratios. */
+  mode: 'random' | 'ordered' | 'file';
+  orderedBy: string | null;
+  /** Mode 'file': where the split came from, in words. */
+  from: string | null;
+  train: number;
+  validation: number;
+  test: number;
+  /** Mode 'file' with a row-number JSON: valid rows listed in no split (dropped). */
+  unlisted: number;
+  /** Listed rows that were rejected (malformed), so missing from their split. */
+  listedRejected: number;
+  /** Listed rows that were never loaded (past the end of the file, or after the first N). */
+  listedNotLoaded: number;
 }
 
 /** The first lines of a delimited file, for the column-mapping step. */

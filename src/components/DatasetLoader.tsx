@@ -58,7 +58,9 @@ function FilePicker() {
       </label>
       <div className="muted small">
         Criteo .txt/.csv, Avazu .csv, MovieLens (u.data + u.user + u.item together), sequences, or
-        any CSV/TSV with a header.
+        any CSV/TSV with a header. Add a .json beside a Criteo/Avazu/CSV file to fix its split
+        (train / val / test lists of 0-based row numbers), or beside a reference-encoded Criteo CSV
+        to give its field_dims.
       </div>
       {files.length > 0 && (
         <ul className="chosen-files" data-testid="dataset-chosen-files">
@@ -359,7 +361,9 @@ export function DatasetLoader() {
           />
         </div>
         <div className="field">
-          <label htmlFor="dataset-custom-split">Custom split (default 80/10/10 random)</label>
+          <label htmlFor="dataset-custom-split">
+            Custom split (default 80/10/10 random; a split file or split column overrides it)
+          </label>
           <input
             id="dataset-custom-split"
             type="checkbox"

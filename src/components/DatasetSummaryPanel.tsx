@@ -14,7 +14,14 @@ const REASON_TEXT: Record<string, string> = {
   'bad-label': 'label is not 0/1',
   'bad-rating': 'rating is not 1-5',
   'empty-sequence': 'sequence with no items',
+  'bad-split': 'split is not train / valid / test',
+  'id-out-of-range': 'a feature id is not below its field size (field_dims)',
+  'unterminated-quote': 'a quoted field is not closed on its line',
+  'bad-quoting': 'text after a closing quote',
 };
+
+/** File roles whose line count means something (not the side JSONs or ignored files). */
+const LINE_ROLES = new Set(['data', 'ratings', 'users', 'items']);
 
 /** What the worker loaded: format, rows kept and rejected (with where), split, cardinalities. */
 export function DatasetSummaryPanel() {
@@ -64,7 +71,7 @@ export function DatasetSummaryPanel() {
               {info.files
                 .map(
                   (f) =>
-                    `${f.name}${f.role !== 'data' ? ` (${f.role})` : ''}${f.role !== 'ignored' ? `: ${count(f.lines)} lines` : ''}`,
+                    `${f.name}${f.role !== 'data' ? ` (${f.role})` : ''}${LINE_ROLES.has(f.role) ? `: ${count(f.lines)} lines` : ''}`,
                 )
                 .join(' · ')}
             </td>
@@ -109,20 +116,39 @@ export function DatasetSummaryPanel() {
           )}
           <tr>
             <th>split</th>
-            <td data-testid="dataset-split">
+            <td data-testid="dataset-split" data-mode={info.split.mode}>
               train {count(info.split.train)} · validation {count(info.split.validation)} · test{' '}
               {count(info.split.test)}{' '}
-              <span className="muted">
-                ({info.split.mode}
-                {info.split.orderedBy ? ` by ${info.split.orderedBy}` : ''})
+              <span className="muted" data-testid="dataset-split-source">
+                {info.split.mode === 'file'
+                  ? `(from ${info.split.from ?? 'the input'}; the split setting is not used)`
+                  : `(${info.split.mode}${info.split.orderedBy ? ` by ${info.split.orderedBy}` : ''})`}
               </span>
             </td>
           </tr>
+          {info.split.unlisted + info.split.listedRejected + info.split.listedNotLoaded > 0 && (
+            <tr>
+              <th>rows outside the split</th>
+              <td data-testid="dataset-split-outside">
+                <span data-testid="dataset-split-unlisted" data-count={info.split.unlisted}>
+                  {count(info.split.unlisted)}
+                </span>{' '}
+                valid rows listed in no split (dropped) ·{' '}
+                <span
+                  data-testid="dataset-split-listed-rejected"
+                  data-count={info.split.listedRejected}
+                >
+                  {count(info.split.listedRejected)}
+                </span>{' '}
+                listed rows rejected · {count(info.split.listedNotLoaded)} listed rows not loaded
+              </td>
+            </tr>
+          )}
           <tr>
             <th>{info.kind === 'ctr' ? 'fields' : 'items'}</th>
             <td data-testid="dataset-vocabulary">
               {info.kind === 'ctr'
-                ? `${info.numFields} fields${info.numDense > 0 ? ` (${info.numDense} also dense)` : ''} · ${count(info.totalVocabulary)} features after min-count ${info.minCount}`
+                ? `${info.numFields} fields${info.numDense > 0 ? ` (${info.numDense} also dense)` : ''} · ${count(info.totalVocabulary)} features ${info.format === 'criteo-reference-encoded' ? 'as encoded by the reference (ids used verbatim)' : `after min-count ${info.minCount}`}`
                 : `${count(info.totalVocabulary)} distinct items`}
             </td>
           </tr>
@@ -163,7 +189,11 @@ export function DatasetSummaryPanel() {
       )}
       {info.kind === 'ctr' && info.fields.length > 0 && (
         <>
-          <h4>Field cardinality before and after min-count (log scale)</h4>
+          <h4>
+            {info.format === 'criteo-reference-encoded'
+              ? 'Field cardinality: ids present and field sizes (log scale)'
+              : 'Field cardinality before and after min-count (log scale)'}
+          </h4>
           <FieldCardinalityChart fields={info.fields} minCount={info.minCount} />
         </>
       )}

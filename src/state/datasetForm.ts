@@ -18,6 +18,10 @@ export const FORMAT_CHOICES: { value: DatasetFormatChoice; label: string }[] = [
   { value: 'criteo-csv-header', label: 'Criteo CSV with a header' },
   { value: 'avazu-csv-header', label: 'Avazu CSV with a header' },
   { value: 'avazu-csv', label: 'Avazu CSV without a header' },
+  {
+    value: 'criteo-reference-encoded',
+    label: 'Criteo, PEP reference encoding (row, split, label, I1..C26 ids)',
+  },
   { value: 'movielens-100k', label: 'MovieLens 100K (u.data, u.user, u.item)' },
   { value: 'movielens-1m', label: 'MovieLens 1M (ratings.dat, users.dat, movies.dat)' },
   { value: 'sequences', label: 'Item sequences' },

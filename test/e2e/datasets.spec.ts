@@ -1,6 +1,7 @@
 /**
  * Loading real dataset slices through the built app's file input: row counts, format, rejected
- * rows with their line numbers, cancel, and training on the loaded file.
+ * rows with their line numbers, fixed splits from the reference run's files, cancel, and
+ * training on the loaded file.
  *
  * Lanes: parsing runs in the worker without tfjs, so it behaves the same with or without WebGPU;
  * the loading tests run in the 'fallback' lane only, and the one that trains on a loaded file
@@ -18,6 +19,9 @@ const AVAZU = join(DATA_DIR, 'avazu/avazu_train_first9k.csv');
 const ML100K = ['u.data', 'u.user', 'u.item'].map((f) => join(DATA_DIR, 'movielens/ml-100k', f));
 const SEQ_ML1M = join(DATA_DIR, 'sequential/grec_ml1m_ratings_seq20_order.txt');
 const SEQ_SESSIONS = join(DATA_DIR, 'sequential/nextitnet_user-filter-20000items-session5.csv');
+const ENCODED = join(DATA_DIR, 'anchors/criteo10k_encoded_seed42split.csv');
+const PEP_JSON = join(DATA_DIR, 'anchors/criteo10k_split_seed42.json');
+const DLRM_JSON = join(DATA_DIR, 'anchors/criteo10k_dlrm_split_seed123.json');
 const HAVE_DATA = existsSync(CRITEO);
 
 const LOAD_LANE = 'fallback';
@@ -91,6 +95,43 @@ test.describe('loading real slices', () => {
       page.getByTestId('dataset-cardinality-chart').locator('svg').first(),
     ).toBeVisible();
     await expect(page.getByTestId('field-source')).toHaveValue('loaded');
+  });
+
+  test('the PEP reference encoding (encoded CSV + its JSON) and a row-number split file fix the split', async ({
+    page,
+  }) => {
+    await openLab(page);
+    await loadFiles(page, [ENCODED, PEP_JSON]);
+    await expect(page.getByTestId('dataset-error')).toHaveCount(0);
+    await expect(page.getByTestId('dataset-format')).toHaveAttribute(
+      'data-format',
+      'criteo-reference-encoded',
+    );
+    await expect(page.getByTestId('dataset-name')).toHaveText('criteo10k_encoded_seed42split.csv');
+    await expectCount(page, 'dataset-rows-kept', 10_000);
+    await expectCount(page, 'dataset-rows-rejected', 0);
+    const split = page.getByTestId('dataset-split');
+    await expect(split).toHaveAttribute('data-mode', 'file');
+    await expect(split).toContainText('train 8,000 · validation 1,000 · test 1,000');
+    await expect(page.getByTestId('dataset-split-source')).toContainText(
+      'split column of criteo10k_encoded_seed42split.csv',
+    );
+    await expect(page.getByTestId('dataset-vocabulary')).toContainText(
+      '2,525 features as encoded by the reference',
+    );
+    await expect(page.getByTestId('dataset-summary')).toContainText(
+      'criteo10k_split_seed42.json (field-dims)',
+    );
+    await expect(page.getByTestId('field-source')).toHaveValue('loaded');
+
+    // The raw slice with the DLRM run's row numbers: the same split sizes, from the JSON.
+    await loadFiles(page, [CRITEO, DLRM_JSON]);
+    await expect(page.getByTestId('dataset-format')).toHaveAttribute('data-format', 'criteo-tsv');
+    await expect(split).toContainText('train 8,000 · validation 1,000 · test 1,000');
+    await expect(page.getByTestId('dataset-split-source')).toContainText(
+      'row numbers in criteo10k_dlrm_split_seed123.json (train/val/test)',
+    );
+    await expect(page.getByTestId('dataset-vocabulary')).toContainText('2,525 features');
   });
 
   test('Avazu 9k: 8,999 rows with the header detected', async ({ page }) => {

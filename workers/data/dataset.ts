@@ -14,6 +14,11 @@ export interface CtrSplit {
  * model can score raw rows. Ids 0..tokens.length-1 are the kept values (count >= minCount) in
  * order of count desc, then token; `rareId` (when present, = tokens.length) is the one shared id
  * of every rarer or unseen value.
+ *
+ * A reference-encoded file (transform 'id') holds ids, not raw values: its vocabulary maps each
+ * id to itself, tokens[i] = String(i) for i in 0..fieldDims-1, with rareId null and minCount 1.
+ * (The reference's own rare id, where it has one, is one of those ids; the file does not say
+ * which.)
  */
 export interface FieldVocabulary {
   name: string;
@@ -21,8 +26,9 @@ export interface FieldVocabulary {
    * 'identity': the raw column text is the token. 'criteo-bucket': the column is a number,
    * tokenised as the reference does (empty -> 'NULL', v > 2 -> floor(ln(v)^2), else v - 2).
    * 'derived': the token comes from a side table or a computed value (MovieLens).
+   * 'id': the column already holds the field id (reference-encoded file); token = String(id).
    */
-  transform: 'identity' | 'criteo-bucket' | 'derived';
+  transform: 'identity' | 'criteo-bucket' | 'derived' | 'id';
   tokens: string[];
   rareId: number | null;
   minCount: number;

@@ -3,7 +3,7 @@
  * CtrDataset or SequenceDataset out, plus a report of what was detected, kept and rejected.
  * Runs in the worker: no DOM, no tfjs; every file is streamed once, never held as one string.
  */
-import { type CtrDataset, fieldOffsetsOf } from './dataset';
+import { type CtrDataset, type CtrSplit, fieldOffsetsOf } from './dataset';
 import { createDelimitedCtrParser, type DelimitedCtrParser } from './formats/delimitedCtr';
 import {
   baseName,
@@ -15,7 +15,18 @@ import {
   type FormatId,
   type MovieLensRole,
 } from './formats/detect';
-import { readLines } from './formats/lineReader';
+import {
+  readByteLines,
+  readLines,
+  type ChunkSource,
+  type LineReaderOptions,
+} from './formats/lineReader';
+import {
+  finishReferenceEncoded,
+  ReferenceEncodedParser,
+  referenceNotes,
+} from './formats/referenceEncoded';
+import { isJsonFile, parseSideJson, readSmallText, type SideJson } from './formats/sideJson';
 import {
   assembleMovieLensFields,
   parseSideLine,
@@ -35,12 +46,15 @@ import {
   type RejectReason,
 } from './formats/types';
 import type { ColumnMapping } from './formats/columnPlan';
-import { CtrRowStore } from './preprocess/ctrRowStore';
+import { CtrRowStore, type CtrRows } from './preprocess/ctrRowStore';
+import { GrowableInt32 } from './preprocess/growable';
+import { applyRowIndexSplit } from './preprocess/indexSplit';
 import type { RowSelection } from './preprocess/rowSampling';
 import { buildSequenceDataset, type SequenceDataset } from './preprocess/sequenceDataset';
 import { DEFAULT_SPLIT, splitRows, type SplitOptions } from './preprocess/split';
 import {
   encodeFields,
+  type EncodedFields,
   type FieldEncodingStats,
   type FieldSource,
   type RareSlotPolicy,
@@ -58,6 +72,8 @@ export type {
   LoadErrorCode,
 } from './formats/types';
 export type { RejectionSummary } from './formats/rejections';
+export type { RowIndexSplit, SideJson } from './formats/sideJson';
+export { buildReferenceDataset } from './formats/referenceEncoded';
 export type { RowSelection } from './preprocess/rowSampling';
 export type { SplitOptions } from './preprocess/split';
 export type { FieldEncodingStats, RareSlotPolicy } from './preprocess/vocabulary';
@@ -89,9 +105,27 @@ export interface LoadOptions {
 
 export interface FileReport {
   name: string;
-  role: 'data' | Exclude<MovieLensRole, 'ignored'> | 'ignored';
+  /** 'split-indices' / 'field-dims': a side JSON used for the split / for the field sizes. */
+  role: 'data' | Exclude<MovieLensRole, 'ignored'> | 'split-indices' | 'field-dims' | 'ignored';
   bytes: number;
   lines: number;
+}
+
+export interface SplitReport {
+  /** 'file': the input gave the split (a split column, or a JSON of row numbers). */
+  mode: SplitOptions['mode'] | 'file';
+  orderedBy: string | null;
+  /** Mode 'file': where the split came from, in words. */
+  from: string | null;
+  train: number;
+  validation: number;
+  test: number;
+  /** Valid rows listed in no split of a row-number JSON: dropped from the dataset. */
+  unlisted: number;
+  /** Rows a row-number JSON lists that were rejected as malformed. */
+  listedRejected: number;
+  /** Rows a row-number JSON lists that were not loaded (past the end, or after the first N). */
+  listedNotLoaded: number;
 }
 
 export interface LoadReport {
@@ -114,13 +148,7 @@ export interface LoadReport {
   /** Per field: cardinality before and after min-count (CTR). */
   fields: FieldEncodingStats[];
   minCount: number;
-  split: {
-    mode: SplitOptions['mode'];
-    orderedBy: string | null;
-    train: number;
-    validation: number;
-    test: number;
-  };
+  split: SplitReport;
   bytesRead: number;
   seconds: number;
   notes: string[];
@@ -136,7 +164,7 @@ const NOT_A_ROW = 'not-a-row';
 interface PreparedFile {
   file: InputFile;
   detection: Detection;
-  stream: ReadableStream<Uint8Array>;
+  source: ChunkSource;
   /** Bytes per line in the head, to size buffers from the file size. */
   headBytesPerLine: number;
 }
@@ -179,37 +207,90 @@ class LoadContext {
     });
   }
 
-  /** Streams one file's lines to `parse`; rejected lines are logged against the file. */
+  /**
+   * Streams one file's lines to `parse` as decoded text; rejected lines are logged against the
+   * file (and passed to `onRejected`, by 1-based line number, also those the line reader
+   * rejects itself).
+   */
   async readFile(
     prepared: PreparedFile,
     role: FileReport['role'],
-    parse: (text: string, start: number, end: number) => RejectReason | null | typeof NOT_A_ROW,
+    parse: (
+      text: string,
+      start: number,
+      end: number,
+      lineNo: number,
+    ) => RejectReason | null | typeof NOT_A_ROW,
     shouldStop: () => boolean = () => false,
+    onRejected?: (lineNo: number) => void,
   ): Promise<boolean> {
     const name = prepared.file.name;
     const result = await readLines(
-      prepared.stream,
+      prepared.source,
       (text, start, end, lineNo) => {
-        const reason = parse(text, start, end);
+        const reason = parse(text, start, end, lineNo);
         if (reason === null) this.rowsParsed++;
         else if (reason === NOT_A_ROW) this.linesNotRows++;
-        else this.rejections.add(reason, name, lineNo);
+        else {
+          this.rejections.add(reason, name, lineNo);
+          onRejected?.(lineNo);
+        }
         return !shouldStop();
       },
-      {
-        encoding: isLatin1File(name) ? 'iso-8859-1' : 'utf-8',
-        maxLineLength: this.options.maxLineLength,
-        signal: this.signal,
-        onBytes: (n) => {
-          this.bytesRead += n;
-          this.progress('parsing', name);
-        },
-        onReject: (reason, lineNo) => this.rejections.add(reason, name, lineNo),
-      },
+      this.readerOptions(name, onRejected),
     );
     this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
     this.progress('parsing', name, true);
     return result.stoppedEarly;
+  }
+
+  /** readFile for parsers of undecoded bytes (delimited CTR text). */
+  async readFileBytes(
+    prepared: PreparedFile,
+    role: FileReport['role'],
+    parse: (
+      bytes: Uint8Array,
+      start: number,
+      end: number,
+      lineNo: number,
+    ) => RejectReason | null | typeof NOT_A_ROW,
+    shouldStop: () => boolean = () => false,
+    onRejected?: (lineNo: number) => void,
+  ): Promise<boolean> {
+    const name = prepared.file.name;
+    const result = await readByteLines(
+      prepared.source,
+      (bytes, start, end, lineNo) => {
+        const reason = parse(bytes, start, end, lineNo);
+        if (reason === null) this.rowsParsed++;
+        else if (reason === NOT_A_ROW) this.linesNotRows++;
+        else {
+          this.rejections.add(reason, name, lineNo);
+          onRejected?.(lineNo);
+        }
+        return !shouldStop();
+      },
+      this.readerOptions(name, onRejected),
+    );
+    this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
+    this.progress('parsing', name, true);
+    return result.stoppedEarly;
+  }
+
+  private readerOptions(name: string, onRejected?: (lineNo: number) => void): LineReaderOptions {
+    return {
+      encoding: isLatin1File(name) ? 'iso-8859-1' : 'utf-8',
+      maxLineLength: this.options.maxLineLength,
+      signal: this.signal,
+      onBytes: (n) => {
+        this.bytesRead += n;
+        this.progress('parsing', name);
+      },
+      onReject: (reason, lineNo) => {
+        this.rejections.add(reason, name, lineNo);
+        onRejected?.(lineNo);
+      },
+    };
   }
 }
 
@@ -230,10 +311,22 @@ export async function loadDataset(
   ctx.progress('detecting', inputs[0].name, true);
 
   const prepared: PreparedFile[] = [];
+  const sides: SideFile[] = [];
   const inMovieLensSet = inputs.some((f) => isMovieLensName(f.name));
   for (const file of inputs) {
     throwIfAborted(signal);
     const peeked = await peekStream(file.stream);
+    if (isJsonFile(file.name, peeked.head)) {
+      // A split or field_dims file: small, read whole now.
+      const { text, bytes } = await readSmallText(peeked.source, file.name);
+      ctx.bytesRead += bytes;
+      sides.push({
+        json: parseSideJson(file.name, text),
+        bytes,
+        lines: countLines(text),
+      });
+      continue;
+    }
     const detection = detectFile(file.name, peeked.head, peeked.complete, {
       format: options.format,
       columns: options.columns,
@@ -243,11 +336,17 @@ export async function loadDataset(
     prepared.push({
       file,
       detection,
-      stream: peeked.stream,
+      source: peeked.source,
       headBytesPerLine: newlines > 0 ? peeked.head.length / newlines : peeked.head.length,
     });
   }
 
+  if (prepared.length === 0) {
+    throw new DatasetLoadError(
+      'missing-file',
+      `only JSON files given (${sides.map((s) => s.json.name).join(', ')}): a split or field_dims file goes with the data file it describes`,
+    );
+  }
   const families = new Set(prepared.map((p) => p.detection.family));
   if (families.size > 1) {
     const seen = prepared.map((p) => `${p.file.name}: ${p.detection.format}`).join(', ');
@@ -257,10 +356,26 @@ export async function loadDataset(
     );
   }
   const first = prepared[0].detection;
+  const sideSet = sideFilesOf(sides, first.family);
   let result: LoadResult;
   if (first.family === 'movielens') result = await loadMovieLens(prepared, ctx);
   else if (first.family === 'sequences') result = await loadSequences(prepared, ctx);
-  else result = await loadDelimitedCtr(prepared, ctx);
+  else if (first.family === 'reference-encoded')
+    result = await loadReferenceEncoded(prepared, ctx, sideSet);
+  else result = await loadDelimitedCtr(prepared, ctx, sideSet);
+  for (const side of sides) {
+    ctx.files.push({
+      name: side.json.name,
+      role:
+        side.json === sideSet.split
+          ? 'split-indices'
+          : side.json === sideSet.fieldDims
+            ? 'field-dims'
+            : 'ignored',
+      bytes: side.bytes,
+      lines: side.lines,
+    });
+  }
   result.report.seconds = (Date.now() - started) / 1000;
   return result;
 }
@@ -268,7 +383,131 @@ export async function loadDataset(
 /** Alias named for the CTR case; sequence files give a sequence result. */
 export const loadCtrDataset = loadDataset;
 
-async function loadDelimitedCtr(prepared: PreparedFile[], ctx: LoadContext): Promise<LoadResult> {
+interface SideFile {
+  json: SideJson;
+  bytes: number;
+  lines: number;
+}
+
+/** The side JSONs of a load: the one giving the split and the one giving field_dims. */
+interface SideSet {
+  split: SideJson | null;
+  fieldDims: SideJson | null;
+}
+
+function sideFilesOf(sides: SideFile[], family: Detection['family']): SideSet {
+  if (sides.length === 0) return { split: null, fieldDims: null };
+  const names = sides.map((s) => s.json.name).join(', ');
+  if (family === 'movielens' || family === 'sequences') {
+    throw new DatasetLoadError(
+      'bad-split-file',
+      `${names}: a split or field_dims JSON goes with Criteo, Avazu or CSV files, not with ${family === 'movielens' ? 'MovieLens' : 'sequence'} files`,
+    );
+  }
+  const withSplit = sides.filter((s) => s.json.split);
+  const withDims = sides.filter((s) => s.json.fieldDims);
+  if (family === 'reference-encoded') {
+    // The encoded file has its own split column: a JSON can only give the field sizes.
+    const useless = sides.find((s) => !s.json.fieldDims);
+    if (useless) {
+      throw new DatasetLoadError(
+        'bad-split-file',
+        `${useless.json.name} holds no field_dims; a reference-encoded file takes its split from its own split column`,
+      );
+    }
+    if (withDims.length > 1)
+      throw new DatasetLoadError('bad-split-file', `several field_dims files: ${names}`);
+    return { split: null, fieldDims: withDims[0].json };
+  }
+  if (withSplit.length > 1)
+    throw new DatasetLoadError('bad-split-file', `several split files: ${names}`);
+  if (withSplit.length === 0 && withDims.length > 1)
+    throw new DatasetLoadError('bad-split-file', `several field_dims files: ${names}`);
+  const split = withSplit[0]?.json ?? null;
+  return { split, fieldDims: split ? null : (withDims[0]?.json ?? null) };
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
+}
+
+async function loadReferenceEncoded(
+  prepared: PreparedFile[],
+  ctx: LoadContext,
+  sides: SideSet,
+): Promise<LoadResult> {
+  const first = prepared[0].detection;
+  if (first.family !== 'reference-encoded') throw new Error('unreachable');
+  const dimsFile = sides.fieldDims;
+  const parser = new ReferenceEncodedParser(
+    first.plan,
+    dimsFile?.fieldDims ?? null,
+    ctx.options.rows ?? { mode: 'all' },
+    estimateRows(prepared),
+    dimsFile?.split ?? null,
+  );
+  let stoppedEarly = false;
+  for (const p of prepared) {
+    if (parser.store.sampler.done) break;
+    stoppedEarly = await ctx.readFile(
+      p,
+      'data',
+      (text, start, end, lineNo) => (lineNo === 1 ? NOT_A_ROW : parser.parseLine(text, start, end)),
+      () => parser.store.sampler.done,
+    );
+  }
+  throwIfAborted(ctx.signal);
+  if (parser.store.kept === 0) throw new DatasetLoadError('no-valid-rows', noRowsMessage(ctx));
+  const r = finishReferenceEncoded(parser, dimsFile ? `field_dims of ${dimsFile.name}` : null);
+  const dataName = prepared.map((p) => p.file.name).join(', ');
+  ctx.notes.push(
+    ...referenceNotes(parser, r),
+    `split from the split column of ${dataName} (train / valid / test); the split setting is not used`,
+  );
+  return assembleCtr(ctx, {
+    format: 'criteo-reference-encoded',
+    rowsValid: parser.store.sampler.seen,
+    stoppedEarly,
+    numRows: r.numRows,
+    ids: r.ids,
+    labels: r.labels,
+    dense: null,
+    numDense: 0,
+    times: null,
+    fieldNames: r.fieldNames,
+    encoded: { fieldDims: r.fieldDims, vocabularies: r.vocabularies, stats: r.stats },
+    minCount: 1,
+    filteredOut: 0,
+    filterRule: null,
+    split: r.split,
+    splitReport: {
+      ...fileSplitReport(r.split),
+      from: `the split column of ${dataName}`,
+    },
+  });
+}
+
+function fileSplitReport(split: CtrSplit): SplitReport {
+  return {
+    mode: 'file',
+    orderedBy: null,
+    from: null,
+    train: split.train.length,
+    validation: split.validation.length,
+    test: split.test.length,
+    unlisted: 0,
+    listedRejected: 0,
+    listedNotLoaded: 0,
+  };
+}
+
+async function loadDelimitedCtr(
+  prepared: PreparedFile[],
+  ctx: LoadContext,
+  sides: SideSet,
+): Promise<LoadResult> {
   const first = prepared[0].detection;
   if (first.family !== 'delimited-ctr') throw new Error('unreachable');
   for (const p of prepared) {
@@ -279,33 +518,94 @@ async function loadDelimitedCtr(prepared: PreparedFile[], ctx: LoadContext): Pro
       );
     }
   }
-  const parser: DelimitedCtrParser = createDelimitedCtrParser(first.plan);
+  const parser: DelimitedCtrParser = createDelimitedCtrParser(
+    first.plan,
+    isLatin1File(prepared[0].file.name) ? 'iso-8859-1' : 'utf-8',
+  );
   const selection = ctx.options.rows ?? { mode: 'all' };
+  const splitFile = sides.split;
   const store = new CtrRowStore(
     first.plan.fields.length,
     parser.numDense,
     first.plan.timeColumn !== null,
     selection,
     estimateRows(prepared),
+    // With a row-number split, each row's tag is its raw row number.
+    splitFile !== null,
   );
+  // Raw row numbers (0-based data lines over all parts, header lines excluded) of the rejected
+  // lines, to tell a listed row that was rejected from one never read.
+  const rejectedRaw = new GrowableInt32(16);
+  let rawBase = 0;
   let stoppedEarly = false;
   for (const p of prepared) {
     if (store.sampler.done) break;
     const plan = p.detection.family === 'delimited-ctr' ? p.detection.plan : first.plan;
-    let line = 0;
-    stoppedEarly = await ctx.readFile(
+    // Each part has its own header line.
+    const headerLines = plan.hasHeader ? 1 : 0;
+    const base = rawBase - 1 - headerLines;
+    stoppedEarly = await ctx.readFileBytes(
       p,
       'data',
-      (text, start, end) => {
-        // Each part has its own header line.
-        if (line++ === 0 && plan.hasHeader) return NOT_A_ROW;
-        return parser.parseLine(text, start, end, store);
+      (bytes, start, end, lineNo) => {
+        if (lineNo <= headerLines) return NOT_A_ROW;
+        store.tag = base + lineNo;
+        return parser.parseLine(bytes, start, end, store);
       },
       () => store.sampler.done,
+      splitFile
+        ? (lineNo) => {
+            if (lineNo > headerLines) rejectedRaw.push(base + lineNo);
+          }
+        : undefined,
     );
+    rawBase += Math.max(0, (ctx.files.at(-1)?.lines ?? 0) - headerLines);
   }
-  const rows = store.finish();
-  return finishCtr(ctx, {
+  throwIfAborted(ctx.signal);
+  let rows: CtrRows = store.finish();
+  let fixed: { split: CtrSplit; report: SplitReport } | null = null;
+  if (splitFile?.split) {
+    const applied = applyRowIndexSplit(
+      rows,
+      first.plan.fields.length,
+      parser.numDense,
+      splitFile.split,
+      rejectedRaw.toArray(),
+    );
+    if (applied.rows.numRows === 0 && rows.numRows > 0) {
+      throw new DatasetLoadError(
+        'bad-split-file',
+        `none of the rows listed in ${splitFile.name} is among the ${rows.numRows} rows loaded (${applied.listedRejected} rejected, ${applied.listedNotLoaded} not loaded): row numbers count the data lines from 0, header excluded`,
+      );
+    }
+    rows = applied.rows;
+    fixed = {
+      split: applied.split,
+      report: {
+        ...fileSplitReport(applied.split),
+        from: `the row numbers in ${splitFile.name} (${splitFile.split.keys})`,
+        unlisted: applied.unlisted,
+        listedRejected: applied.listedRejected,
+        listedNotLoaded: applied.listedNotLoaded,
+      },
+    };
+    ctx.notes.push(
+      `split from the row numbers in ${splitFile.name} (${splitFile.split.keys}, 0-based data rows); the split setting is not used`,
+    );
+    if (applied.unlisted > 0)
+      ctx.notes.push(`${applied.unlisted} valid rows listed in no split were dropped`);
+    if (applied.listedRejected > 0) {
+      ctx.notes.push(
+        `${applied.listedRejected} rows listed in ${splitFile.name} were rejected as malformed, so they are missing from their split (0-based rows ${applied.rejectedSample.join(', ')}${applied.listedRejected > applied.rejectedSample.length ? ', …' : ''}; see the rejected rows)`,
+      );
+    }
+    if (applied.listedNotLoaded > 0) {
+      ctx.notes.push(
+        `${applied.listedNotLoaded} rows listed in ${splitFile.name} were not loaded (${stoppedEarly ? 'after the first N rows' : 'past the end of the data'})`,
+      );
+    }
+  }
+  const result = finishCtr(ctx, {
     format: first.format,
     rowsValid: store.sampler.seen,
     stoppedEarly,
@@ -320,7 +620,24 @@ async function loadDelimitedCtr(prepared: PreparedFile[], ctx: LoadContext): Pro
     defaultMinCount: 10,
     filteredOut: 0,
     filterRule: null,
+    fixedSplit: fixed,
   });
+  const dims = sides.fieldDims ?? (splitFile?.fieldDims ? splitFile : null);
+  if (dims?.fieldDims && result.kind === 'ctr') {
+    ctx.notes.push(compareFieldDims(dims.name, dims.fieldDims, result.dataset));
+  }
+  return result;
+}
+
+/** How a side file's field_dims compare with the sizes this load found. */
+function compareFieldDims(name: string, theirs: Int32Array, ds: CtrDataset): string {
+  if (theirs.length !== ds.numFields)
+    return `field_dims of ${name} has ${theirs.length} sizes, the data ${ds.numFields} fields: not used`;
+  const differ = ds.fieldNames.filter((_, f) => theirs[f] !== ds.fieldDims[f]);
+  const total = theirs.reduce((s, d) => s + d, 0);
+  return differ.length === 0
+    ? `field_dims of ${name} equal the field sizes found here (N = ${total.toLocaleString('en-US')})`
+    : `field_dims of ${name} differ from the field sizes found here in ${differ.length} fields (${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ', …' : ''}; N = ${total.toLocaleString('en-US')} there, ${ds.totalVocabulary.toLocaleString('en-US')} here): not used for raw files`;
 }
 
 async function loadMovieLens(prepared: PreparedFile[], ctx: LoadContext): Promise<LoadResult> {
@@ -350,7 +667,8 @@ async function loadMovieLens(prepared: PreparedFile[], ctx: LoadContext): Promis
   }
   for (const p of byRole('ignored')) {
     ctx.files.push({ name: p.file.name, role: 'ignored', bytes: 0, lines: 0 });
-    await p.stream.cancel();
+    await p.source.cancel();
+    p.source.releaseLock();
   }
 
   // Side files first: rating rows are joined against them.
@@ -421,6 +739,8 @@ interface CollectedCtr {
   defaultMinCount: number;
   filteredOut: number;
   filterRule: string | null;
+  /** A split the input gave (row-number JSON) instead of the split options. */
+  fixedSplit?: { split: CtrSplit; report: SplitReport } | null;
 }
 
 /** Vocabulary, remap, split and report: the steps every CTR format shares. */
@@ -440,8 +760,59 @@ function finishCtr(ctx: LoadContext, c: CollectedCtr): LoadResult {
     ctx.options.rareSlot ?? 'when-needed',
   );
   ctx.progress('splitting', lastFile, true);
-  const splitOptions: SplitOptions = { ...DEFAULT_SPLIT, ...ctx.options.split };
-  const split = splitRows(c.numRows, splitOptions, c.times);
+  let split: CtrSplit;
+  let splitReport: SplitReport;
+  if (c.fixedSplit) {
+    split = c.fixedSplit.split;
+    splitReport = c.fixedSplit.report;
+  } else {
+    const splitOptions: SplitOptions = { ...DEFAULT_SPLIT, ...ctx.options.split };
+    split = splitRows(c.numRows, splitOptions, c.times);
+    splitReport = {
+      mode: splitOptions.mode,
+      orderedBy: splitOptions.mode === 'ordered' ? (c.times ? c.timeName : 'file order') : null,
+      from: null,
+      train: split.train.length,
+      validation: split.validation.length,
+      test: split.test.length,
+      unlisted: 0,
+      listedRejected: 0,
+      listedNotLoaded: 0,
+    };
+  }
+  return assembleCtr(ctx, {
+    ...c,
+    fieldNames: c.fields.map((f) => f.name),
+    encoded,
+    minCount,
+    split,
+    splitReport,
+  });
+}
+
+interface AssembledCtr {
+  format: FormatId;
+  rowsValid: number;
+  stoppedEarly: boolean;
+  numRows: number;
+  ids: Int32Array;
+  labels: Float32Array;
+  dense: Float32Array | null;
+  numDense: number;
+  times: Float64Array | null;
+  fieldNames: string[];
+  encoded: EncodedFields;
+  minCount: number;
+  filteredOut: number;
+  filterRule: string | null;
+  split: CtrSplit;
+  splitReport: SplitReport;
+}
+
+/** The dataset and its report from final ids and a split. */
+function assembleCtr(ctx: LoadContext, c: AssembledCtr): LoadResult {
+  const { encoded, split, minCount } = c;
+  const lastFile = ctx.files.at(-1)?.name ?? '';
   let labelSum = 0;
   for (let i = 0; i < c.numRows; i++) labelSum += c.labels[i];
   const totalVocabulary = encoded.fieldDims.reduce((s, d) => s + d, 0);
@@ -450,8 +821,8 @@ function finishCtr(ctx: LoadContext, c: CollectedCtr): LoadResult {
       ctx.options.name ??
       baseName(ctx.files.find((f) => f.role === 'data' || f.role === 'ratings')?.name ?? lastFile),
     numRows: c.numRows,
-    numFields: c.fields.length,
-    fieldNames: c.fields.map((f) => f.name),
+    numFields: c.fieldNames.length,
+    fieldNames: c.fieldNames,
     fieldDims: encoded.fieldDims,
     fieldOffsets: fieldOffsetsOf(encoded.fieldDims),
     totalVocabulary,
@@ -469,13 +840,7 @@ function finishCtr(ctx: LoadContext, c: CollectedCtr): LoadResult {
   report.minCount = minCount;
   report.rowsFilteredOut = c.filteredOut;
   report.filterRule = c.filterRule;
-  report.split = {
-    mode: splitOptions.mode,
-    orderedBy: splitOptions.mode === 'ordered' ? (c.times ? c.timeName : 'file order') : null,
-    train: split.train.length,
-    validation: split.validation.length,
-    test: split.test.length,
-  };
+  report.split = c.splitReport;
   return { kind: 'ctr', dataset, report };
 }
 
@@ -515,9 +880,13 @@ async function loadSequences(prepared: PreparedFile[], ctx: LoadContext): Promis
   report.split = {
     mode: split.mode,
     orderedBy: split.mode === 'ordered' ? 'file order' : null,
+    from: null,
     train: dataset.split.train.length,
     validation: dataset.split.validation.length,
     test: dataset.split.test.length,
+    unlisted: 0,
+    listedRejected: 0,
+    listedNotLoaded: 0,
   };
   report.fields = [
     {
@@ -553,7 +922,17 @@ function baseReport(
     labelMean: null,
     fields: [],
     minCount: 1,
-    split: { mode: 'random', orderedBy: null, train: 0, validation: 0, test: 0 },
+    split: {
+      mode: 'random',
+      orderedBy: null,
+      from: null,
+      train: 0,
+      validation: 0,
+      test: 0,
+      unlisted: 0,
+      listedRejected: 0,
+      listedNotLoaded: 0,
+    },
     bytesRead: ctx.bytesRead,
     seconds: 0,
     notes: ctx.notes,

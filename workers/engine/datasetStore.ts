@@ -14,7 +14,7 @@ import {
   type SequenceDataset,
 } from '../data/loadDataset';
 import { guessDelimiter } from '../data/formats/detect';
-import { splitHeader } from '../data/formats/columnPlan';
+import { splitHeader, splitQuotedLine } from '../data/formats/columnPlan';
 import type {
   ColumnPeek,
   DatasetFormatId,
@@ -251,6 +251,8 @@ export async function peekFileColumns(file: File): Promise<ColumnPeek> {
     file: file.name,
     delimiter,
     header: splitHeader(nonBlank[0], delimiter),
-    sampleRows: nonBlank.slice(1, 1 + PEEK_ROWS).map((l) => l.split(delimiter)),
+    sampleRows: nonBlank
+      .slice(1, 1 + PEEK_ROWS)
+      .map((l) => splitQuotedLine(l, delimiter) ?? l.split(delimiter)),
   };
 }

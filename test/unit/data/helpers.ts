@@ -42,6 +42,28 @@ export function streamOf(
   });
 }
 
+/** As streamOf, but a byte stream (type 'bytes'), as File.stream() is in browsers. */
+export function byteStreamOf(
+  bytes: Uint8Array,
+  sizes: number[] = [bytes.length || 1],
+): ReadableStream<Uint8Array> {
+  let off = 0;
+  let k = 0;
+  return new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      if (off >= bytes.length) {
+        controller.close();
+        controller.byobRequest?.respond(0);
+        return;
+      }
+      const n = Math.max(1, sizes[k++ % sizes.length]);
+      controller.enqueue(bytes.slice(off, off + n));
+      off += n;
+    },
+  });
+}
+
 export function fileOf(name: string, content: string | Uint8Array, sizes?: number[]): InputFile {
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
   return { name, stream: streamOf(bytes, sizes), size: bytes.length };

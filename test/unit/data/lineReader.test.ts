@@ -1,25 +1,55 @@
-/** The streaming line splitter: chunk boundaries anywhere, CRLF, UTF-8, caps, NUL bytes. */
+/**
+ * The streaming line splitters, on decoded text (readLines) and on bytes (readByteLines): chunk
+ * boundaries anywhere, CRLF, UTF-8, caps, NUL bytes - both must see the same lines.
+ */
 import { describe, expect, it } from 'vitest';
-import { readLines } from '../../../workers/data/formats/lineReader';
-import { streamOf } from './helpers';
+import {
+  readByteLines,
+  readLines,
+  type LineReaderOptions,
+  type LineReaderResult,
+} from '../../../workers/data/formats/lineReader';
+import { peekStream } from '../../../workers/data/formats/peek';
+import { loadDataset } from '../../../workers/data/loadDataset';
+import { byteStreamOf, fileOf, streamOf } from './helpers';
 
-async function collect(bytes: Uint8Array, sizes: number[], maxLineLength?: number) {
-  const lines: string[] = [];
-  const rejected: [string, number][] = [];
-  const result = await readLines(
-    streamOf(bytes, sizes),
-    (t, s, e) => void lines.push(t.substring(s, e)),
-    {
-      maxLineLength,
-      onReject: (reason, n) => rejected.push([reason, n]),
-    },
+type LineSink = (line: string, lineNo: number) => boolean | void;
+
+/** Either reader with lines handed over as strings. */
+type Reader = (
+  stream: ReadableStream<Uint8Array>,
+  onLine: LineSink,
+  options?: LineReaderOptions,
+) => Promise<LineReaderResult>;
+
+const textReader: Reader = (stream, onLine, options) =>
+  readLines(stream, (t, s, e, n) => onLine(t.substring(s, e), n), options);
+
+const byteReader: Reader = (stream, onLine, options) => {
+  const decoder = new TextDecoder(options?.encoding ?? 'utf-8', { ignoreBOM: true });
+  return readByteLines(
+    stream,
+    (b, s, e, n) => onLine(decoder.decode(b.subarray(s, e)), n),
+    options,
   );
-  return { lines, rejected, result };
-}
+};
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-describe('readLines', () => {
+describe.each([
+  ['readLines', textReader],
+  ['readByteLines', byteReader],
+])('%s', (_name, readLines: Reader) => {
+  async function collect(bytes: Uint8Array, sizes: number[], maxLineLength?: number) {
+    const lines: string[] = [];
+    const rejected: [string, number][] = [];
+    const result = await readLines(streamOf(bytes, sizes), (line) => void lines.push(line), {
+      maxLineLength,
+      onReject: (reason, n) => rejected.push([reason, n]),
+    });
+    return { lines, rejected, result };
+  }
+
   const sample = 'a\tb\r\nπ😀é,x\r\n\r\nlast line without newline €';
   const expected = ['a\tb', 'π😀é,x', '', 'last line without newline €'];
 
@@ -63,7 +93,7 @@ describe('readLines', () => {
     let peak = before;
     const lines: string[] = [];
     const rejected: string[] = [];
-    await readLines(stream, (t, s, e) => void lines.push(t.substring(s, e)), {
+    await readLines(stream, (line) => void lines.push(line), {
       onBytes: () => void (peak = Math.max(peak, process.memoryUsage().heapUsed)),
       onReject: (r) => rejected.push(r),
     });
@@ -82,7 +112,7 @@ describe('readLines', () => {
   it('Latin-1 decoding', async () => {
     const bytes = Uint8Array.from([0x63, 0x61, 0x66, 0xe9, 0x0a]); // "café\n" in ISO-8859-1
     const lines: string[] = [];
-    await readLines(streamOf(bytes, [1]), (t, s, e) => void lines.push(t.substring(s, e)), {
+    await readLines(streamOf(bytes, [1]), (line) => void lines.push(line), {
       encoding: 'iso-8859-1',
     });
     expect(lines).toEqual(['café']);
@@ -95,10 +125,33 @@ describe('readLines', () => {
       pull: (c) => c.enqueue(enc(`${n++}\n`)),
       cancel: () => void (cancelled = true),
     });
-    const res = await readLines(stream, (_t, _s, _e, lineNo) => lineNo < 10);
+    const res = await readLines(stream, (_line, lineNo) => lineNo < 10);
     expect(res.stoppedEarly).toBe(true);
     expect(res.lines).toBe(10);
     expect(cancelled).toBe(true);
+  });
+
+  it('a UTF-8 byte order mark is skipped at the start only, also when split over chunks', async () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const bytes = Uint8Array.from([...bom, ...enc('a\n'), ...bom, ...enc('b')]);
+    for (const sizes of [[1], [2], [4], [100]]) {
+      const { lines } = await collect(bytes, sizes);
+      expect(lines).toEqual(['a', '\uFEFFb']);
+    }
+    // The start of a BOM that is not one is kept as text.
+    const { lines } = await collect(Uint8Array.from([0xef, 0xbb, 0x41, 0x0a]), [1]);
+    expect(lines).toEqual(['\uFFFDA']);
+    expect((await collect(Uint8Array.from([0xef]), [1])).lines).toEqual(['\uFFFD']);
+  });
+
+  it('the length cap counts UTF-16 code units, not bytes', async () => {
+    // 'é' is 2 bytes and 1 code unit, '😀' 4 bytes and 2 code units.
+    const line = 'é'.repeat(600) + '😀'.repeat(200); // 1,000 code units, 2,000 bytes
+    for (const sizes of [[7], [1000], [10_000]]) {
+      const { lines, rejected } = await collect(enc(`${line}\n${line}x\nend`), sizes, 999);
+      expect(lines).toEqual([line, 'end']);
+      expect(rejected).toEqual([['line-too-long', 2]]);
+    }
   });
 
   it('an aborted signal stops reading with an AbortError', async () => {
@@ -109,5 +162,93 @@ describe('readLines', () => {
       signal: ctrl.signal,
     });
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('peekStream', () => {
+  const data = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7919) & 0xff);
+
+  async function drain(peeked: Awaited<ReturnType<typeof peekStream>>): Promise<Uint8Array> {
+    const out: number[] = [];
+    for (;;) {
+      const { done, value } = await peeked.source.read();
+      if (done) break;
+      out.push(...value);
+    }
+    return Uint8Array.from(out);
+  }
+
+  it('gives the head, then the whole stream from its first byte (plain and byte streams)', async () => {
+    for (const stream of [streamOf(data, [999]), byteStreamOf(data, [5000, 1, 70_000])]) {
+      const peeked = await peekStream(stream, 4096);
+      expect(peeked.head).toEqual(data.subarray(0, 4096));
+      expect(peeked.complete).toBe(false);
+      expect(await drain(peeked)).toEqual(data);
+    }
+  });
+
+  it('a stream shorter than the peek is complete after it', async () => {
+    const short = await peekStream(streamOf(data.subarray(0, 10), [3]), 4096);
+    expect(short.complete).toBe(true);
+    expect(short.head).toEqual(data.subarray(0, 10));
+    expect(await drain(short)).toEqual(data.subarray(0, 10));
+  });
+});
+
+describe('consumed chunks are freed at the next read (ArrayBuffer.prototype.transfer)', () => {
+  type Transferable = ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  const proto = ArrayBuffer.prototype as Transferable;
+  const native = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'transfer');
+  /** Node 20 lacks transfer(): a stand-in that detaches the buffer, as browsers do. */
+  function withTransfer<T>(run: () => Promise<T>): Promise<T> {
+    if (!native) {
+      Object.defineProperty(ArrayBuffer.prototype, 'transfer', {
+        configurable: true,
+        value(this: ArrayBuffer, length: number): ArrayBuffer {
+          structuredClone(this, { transfer: [this] });
+          return new ArrayBuffer(length);
+        },
+      });
+    }
+    return run().finally(() => {
+      if (!native) delete proto.transfer;
+    });
+  }
+
+  it('the previous chunk is detached once the next is read', async () => {
+    const data = Uint8Array.from({ length: 10_000 }, (_, i) => i & 0xff);
+    await withTransfer(async () => {
+      const peeked = await peekStream(streamOf(data, [3000]), 1000);
+      const first = await peeked.source.read();
+      expect(first.value?.byteLength).toBe(3000);
+      await peeked.source.read();
+      expect(first.value?.buffer.byteLength).toBe(0); // freed
+    });
+  });
+
+  it('loads give the same rows when every consumed chunk is freed (tiny chunks, BOM, JSON)', async () => {
+    const rows = Array.from({ length: 300 }, (_, r) =>
+      [
+        r % 2,
+        ...Array.from({ length: 13 }, (_, k) => (r * k) % 7),
+        ...Array(26).fill(`c${r % 9}`),
+      ].join('\t'),
+    );
+    const text = `\uFEFF${rows.join('\r\n')}\n`;
+    const json = JSON.stringify({ train: [...Array(200).keys()], val: [200], test: [201, 202] });
+    const load = () =>
+      loadDataset([fileOf('t.txt', text, [1, 2, 5, 64]), fileOf('s.json', json, [7])], {
+        minCount: 1,
+      });
+    const plain = await load();
+    const freed = await withTransfer(load);
+    expect(freed.report.rowsKept).toBe(203);
+    expect(freed.report.rowsRejected).toBe(0);
+    expect(freed.report.fields).toEqual(plain.report.fields);
+    expect(freed.report.split).toEqual(plain.report.split);
+    if (freed.kind === 'ctr' && plain.kind === 'ctr') {
+      expect(freed.dataset.ids).toEqual(plain.dataset.ids);
+      expect(freed.dataset.labels).toEqual(plain.dataset.labels);
+    }
   });
 });

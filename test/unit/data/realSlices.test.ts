@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDataset, type LoadResult } from '../../../workers/data/loadDataset';
 import { validateIds, type CtrDataset } from '../../../workers/data/dataset';
-import { DATA_DIR, HAVE_DATA, fileOf, readData } from './helpers';
+import { DATA_DIR, HAVE_DATA, byteStreamOf, fileOf, readData } from './helpers';
 
 const CRITEO = 'criteo/criteo_dac_train_first10k.txt';
 const AVAZU = 'avazu/avazu_train_first9k.csv';
@@ -239,18 +239,24 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
   });
 
   it.each([CRITEO, AVAZU, SEQ_NEXTIT])(
-    '%s: identical result from one chunk and from 1-7 byte chunks',
+    '%s: identical result from one chunk, from 1-7 byte chunks, and from a byte stream',
     async (path) => {
       const bytes = readData(path);
       const whole = await loadDataset([fileOf(path, bytes)]);
       const tiny = await loadDataset([fileOf(path, bytes, [1, 3, 2, 7, 5, 4])]);
-      expect(tiny.report.rowsKept).toBe(whole.report.rowsKept);
-      expect(tiny.report.fields).toEqual(whole.report.fields);
-      if (whole.kind === 'ctr' && tiny.kind === 'ctr') {
-        expect(tiny.dataset.ids).toEqual(whole.dataset.ids);
-        expect(tiny.dataset.labels).toEqual(whole.dataset.labels);
-      } else if (whole.kind === 'sequence' && tiny.kind === 'sequence') {
-        expect(tiny.dataset.items).toEqual(whole.dataset.items);
+      // A byte stream, as File.stream() is.
+      const byob = await loadDataset([
+        { name: path, stream: byteStreamOf(bytes, [65536, 3, 100_000]), size: bytes.length },
+      ]);
+      for (const other of [tiny, byob]) {
+        expect(other.report.rowsKept).toBe(whole.report.rowsKept);
+        expect(other.report.fields).toEqual(whole.report.fields);
+        if (whole.kind === 'ctr' && other.kind === 'ctr') {
+          expect(other.dataset.ids).toEqual(whole.dataset.ids);
+          expect(other.dataset.labels).toEqual(whole.dataset.labels);
+        } else if (whole.kind === 'sequence' && other.kind === 'sequence') {
+          expect(other.dataset.items).toEqual(whole.dataset.items);
+        }
       }
     },
   );

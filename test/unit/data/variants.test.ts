@@ -105,6 +105,32 @@ describe('Criteo variants', () => {
   });
 });
 
+describe('tokens are their decoded text', () => {
+  it('invalid UTF-8 that decodes alike shares an id; a U+FEFF inside the file stays in its token', async () => {
+    const enc = new TextEncoder();
+    const line = (c1: number[]): number[] => [
+      ...enc.encode(['1', ...Array(13).fill('2'), ''].join('\t')),
+      ...c1,
+      ...enc.encode(Array(26).fill('\tz').join('').slice(2)),
+      10,
+    ];
+    const bytes = Uint8Array.from([
+      ...line([0xff]),
+      ...line([0xfe]),
+      ...line([0xef, 0xbb, 0xbf, 0x78]),
+      ...line([0x78]),
+    ]);
+    for (const sizes of [[bytes.length], [1], [3, 5]]) {
+      const r = await loadDataset([fileOf('odd.txt', bytes, sizes)], { minCount: 1 });
+      const ds = ctr(r);
+      expect(r.report.rowsRejected).toBe(0);
+      const c1 = ds.vocabularies![13];
+      expect(c1.tokens).toEqual(['\uFFFD', 'x', '\uFEFFx']);
+      expect([0, 1, 2, 3].map((row) => ds.ids[row * 39 + 13])).toEqual([0, 0, 2, 1]);
+    }
+  });
+});
+
 describe('Avazu', () => {
   const header =
     'id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,app_domain,app_category,device_id,device_ip,device_model,device_type,device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21';

@@ -21,6 +21,11 @@ export interface ColumnPlan {
   delimiter: string;
   numColumns: number;
   hasHeader: boolean;
+  /**
+   * Fields may be quoted as in RFC 4180 (`"a,b"`, `""` for a quote inside), each on its own
+   * line: generic CSV/TSV. The Criteo and Avazu layouts have no quoting.
+   */
+  quoted: boolean;
   labelColumn: number;
   fields: PlannedField[];
   /** Column parsed as a number for time-ordered splits (it may also be a field). */
@@ -37,6 +42,7 @@ export function criteoPlan(delimiter: string): ColumnPlan {
     delimiter,
     numColumns: 40,
     hasHeader: false,
+    quoted: false,
     labelColumn: 0,
     fields: [
       ...CRITEO_INT_NAMES.map((name, i): PlannedField => ({
@@ -70,10 +76,52 @@ export function criteoPlanFromHeader(delimiter: string, header: string[]): Colum
     delimiter,
     numColumns: header.length,
     hasHeader: true,
+    quoted: false,
     labelColumn: label,
     fields,
     timeColumn: null,
     timeColumnName: null,
+  };
+}
+
+/**
+ * The official PEP code's encoding of Criteo saved as CSV (anchors/criteo10k_encoded_seed42split
+ * .csv): `row` (0-based line of the raw file), `split` (train / valid / test), `label`, then
+ * I1..I13 and C1..C26 already as per-field ids. Columns are found by name.
+ */
+export interface ReferencePlan {
+  delimiter: string;
+  numColumns: number;
+  rowColumn: number;
+  splitColumn: number;
+  labelColumn: number;
+  /** Column of each of the 39 fields, I1..I13 then C1..C26. */
+  fieldColumns: number[];
+  fieldNames: string[];
+}
+
+/** True when a header names the columns of a reference-encoded file. */
+export function looksLikeReferenceHeader(header: string[]): boolean {
+  const lower = new Set(header.map((h) => h.toLowerCase()));
+  return (
+    lower.has('row') &&
+    lower.has('split') &&
+    lower.has('label') &&
+    [...CRITEO_INT_NAMES, ...CRITEO_CAT_NAMES].every((n) => lower.has(n.toLowerCase()))
+  );
+}
+
+export function referencePlan(delimiter: string, header: string[]): ReferencePlan {
+  const at = indexByName(header);
+  const fieldNames = [...CRITEO_INT_NAMES, ...CRITEO_CAT_NAMES];
+  return {
+    delimiter,
+    numColumns: header.length,
+    rowColumn: need(at, 'row'),
+    splitColumn: need(at, 'split'),
+    labelColumn: need(at, 'label'),
+    fieldColumns: fieldNames.map((n) => need(at, n)),
+    fieldNames,
   };
 }
 
@@ -110,6 +158,7 @@ export function avazuPlan(hasHeader: boolean): ColumnPlan {
     delimiter: ',',
     numColumns: 24,
     hasHeader,
+    quoted: false,
     labelColumn: 1,
     fields: AVAZU_COLUMNS.slice(2).map((name, i): PlannedField => ({
       name,
@@ -153,6 +202,7 @@ export function genericPlan(
     delimiter,
     numColumns: header.length,
     hasHeader: true,
+    quoted: true,
     labelColumn: need(at, mapping.label),
     fields,
     timeColumn: mapping.time !== undefined ? need(at, mapping.time) : null,
@@ -160,9 +210,52 @@ export function genericPlan(
   };
 }
 
-/** Header names, unquoted and trimmed (quoted fields are otherwise not supported). */
+/**
+ * Header names: the line split as RFC 4180 CSV (see splitQuotedLine), each name trimmed (and
+ * unquoted when the quotes were inside spaces).
+ */
 export function splitHeader(line: string, delimiter: string): string[] {
-  return line.split(delimiter).map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
+  return (splitQuotedLine(line, delimiter) ?? line.split(delimiter)).map((h) =>
+    h.trim().replace(/^"(.*)"$/, '$1'),
+  );
+}
+
+/**
+ * One line split as RFC 4180 CSV: a field that starts with `"` runs to the closing `"`, may hold
+ * the delimiter, and writes a quote as `""`; a quote inside an unquoted field is an ordinary
+ * character. Returns null when a quoted field is not closed on the line or has text after its
+ * closing quote.
+ */
+export function splitQuotedLine(line: string, delimiter: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line.startsWith('"', i)) {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return null;
+        value += line.slice(i, q);
+        if (line.startsWith('"', q + 1)) {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      if (i < line.length && !line.startsWith(delimiter, i)) return null;
+      out.push(value);
+    } else {
+      const d = line.indexOf(delimiter, i);
+      const stop = d < 0 ? line.length : d;
+      out.push(line.slice(i, stop));
+      i = stop;
+    }
+    if (i >= line.length) return out;
+    i += delimiter.length;
+  }
 }
 
 function indexByName(header: string[]): Map<string, number> {

@@ -9,9 +9,12 @@ import {
   criteoPlan,
   criteoPlanFromHeader,
   genericPlan,
+  looksLikeReferenceHeader,
+  referencePlan,
   splitHeader,
   type ColumnMapping,
   type ColumnPlan,
+  type ReferencePlan,
 } from './columnPlan';
 import { DatasetLoadError } from './types';
 
@@ -25,13 +28,19 @@ export type CtrFormatId =
   | 'generic-csv'
   | 'generic-tsv';
 export type MovieLensFormatId = 'movielens-100k' | 'movielens-1m';
-export type FormatId = CtrFormatId | MovieLensFormatId | 'sequences';
+export type FormatId = CtrFormatId | 'criteo-reference-encoded' | MovieLensFormatId | 'sequences';
 
 /** What one MovieLens file is. */
 export type MovieLensRole = 'ratings' | 'users' | 'items' | 'ignored';
 
 export type Detection =
   | { family: 'delimited-ctr'; format: CtrFormatId; plan: ColumnPlan; description: string }
+  | {
+      family: 'reference-encoded';
+      format: 'criteo-reference-encoded';
+      plan: ReferencePlan;
+      description: string;
+    }
   | { family: 'movielens'; format: MovieLensFormatId; role: MovieLensRole; description: string }
   | { family: 'sequences'; format: 'sequences'; description: string };
 
@@ -57,6 +66,8 @@ const DESCRIPTIONS: Record<FormatId, string> = {
   'avazu-csv': 'Avazu CSV without header',
   'generic-csv': 'CSV with a header and a column mapping',
   'generic-tsv': 'TSV with a header and a column mapping',
+  'criteo-reference-encoded':
+    'Criteo, PEP reference encoding (row, split, label, I1..C26 as per-field ids; split from the file)',
   'movielens-100k': 'MovieLens 100K (u.data, u.user, u.item)',
   'movielens-1m': 'MovieLens 1M (ratings.dat, users.dat, movies.dat)',
   sequences: 'item sequences (one per line, comma-separated, -1 or empty = padding)',
@@ -144,6 +155,20 @@ export function detectFile(
       delimiter === '\t' ? 'generic-tsv' : 'generic-csv',
       genericPlan(delimiter, header, options.columns),
     );
+  }
+  if (forced === 'criteo-reference-encoded' || (!forced && looksLikeReferenceHeader(header))) {
+    if (!looksLikeReferenceHeader(header)) {
+      throw new DatasetLoadError(
+        'bad-mapping',
+        `${name}: a reference-encoded file starts with the header row,split,label,I1..I13,C1..C26; its first line is "${first.slice(0, 120)}"`,
+      );
+    }
+    return {
+      family: 'reference-encoded',
+      format: 'criteo-reference-encoded',
+      plan: referencePlan(delimiter, header),
+      description: describeFormat('criteo-reference-encoded'),
+    };
   }
   const looksCriteoHeader =
     lower.has('i1') && lower.has('c26') && (lower.has('label') || lower.has('click'));

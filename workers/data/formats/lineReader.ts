@@ -40,14 +40,28 @@ export interface LineReaderResult {
 
 export const DEFAULT_MAX_LINE_LENGTH = 1 << 20;
 
+/**
+ * Where the readers pull chunks from: a stream's reader, or a peeked stream's replay (whose
+ * chunks are only valid until the next read(): the readers copy what they keep).
+ */
+export interface ChunkSource {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
+function sourceOf(input: ReadableStream<Uint8Array> | ChunkSource): ChunkSource {
+  return input instanceof ReadableStream ? input.getReader() : input;
+}
+
 export async function readLines(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array> | ChunkSource,
   onLine: LineHandler,
   options: LineReaderOptions = {},
 ): Promise<LineReaderResult> {
   const maxLen = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const decoder = new TextDecoder(options.encoding ?? 'utf-8');
-  const reader = stream.getReader();
+  const reader = sourceOf(stream);
   const result: LineReaderResult = { lines: 0, bytes: 0, stoppedEarly: false };
   // The unfinished last line of the previous chunk(s).
   let carry = '';
@@ -131,6 +145,182 @@ export async function readLines(
       const line = carry;
       carry = '';
       emit(line, 0, line.length, carryHasNul);
+    }
+    return result;
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Receives line `lineNo` (1-based) as bytes[start, end) without its line ending. `bytes` is
+ * only valid during the call (it is the stream's chunk or a reused buffer).
+ */
+export type ByteLineHandler = (
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  lineNo: number,
+) => boolean | void;
+
+/**
+ * readLines for formats whose delimiters are ASCII (delimited CTR text): the same lines, line
+ * numbers, rejections and caps, but each line is handed over as a byte range of the chunk it
+ * lies in, never decoded (UTF-8 and Latin-1 never use bytes under 0x80 inside a multi-byte
+ * character, so '\n', '\r', delimiters and quotes are found in the bytes directly). A line that
+ * spans chunks is copied into one reused buffer. A UTF-8 BOM at the start is skipped, as
+ * TextDecoder does; `maxLineLength` counts UTF-16 code units, as readLines does.
+ */
+export async function readByteLines(
+  stream: ReadableStream<Uint8Array> | ChunkSource,
+  onLine: ByteLineHandler,
+  options: LineReaderOptions = {},
+): Promise<LineReaderResult> {
+  const maxLen = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+  const utf8 = (options.encoding ?? 'utf-8').toLowerCase().replace('_', '-') === 'utf-8';
+  const reader = sourceOf(stream);
+  const result: LineReaderResult = { lines: 0, bytes: 0, stoppedEarly: false };
+  // The unfinished last line of the previous chunk(s), and its length in UTF-16 code units.
+  let carry = new Uint8Array(4096);
+  let carryLen = 0;
+  let carryUnits = 0;
+  let carryHasNul = false;
+  let skipping = false;
+  let stop = false;
+  // Bytes of a possible BOM held back until 3 bytes are known.
+  let bomPending = utf8;
+  let held: Uint8Array | null = null;
+
+  const emit = (bytes: Uint8Array, start: number, end: number, hasNul: boolean): void => {
+    result.lines++;
+    if (hasNul) {
+      options.onReject?.('binary-content', result.lines);
+      return;
+    }
+    if (end > start && bytes[end - 1] === 13) end--; // CR of CRLF
+    if (onLine(bytes, start, end, result.lines) === false) stop = true;
+  };
+  const tooLong = (): void => {
+    result.lines++;
+    options.onReject?.('line-too-long', result.lines);
+  };
+  /** UTF-16 code units of bytes[start, end) once decoded (exact for valid text). */
+  const units = (bytes: Uint8Array, start: number, end: number): number => {
+    if (!utf8) return end - start;
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i];
+      if ((b & 0xc0) !== 0x80) n += b >= 0xf0 ? 2 : 1;
+    }
+    return n;
+  };
+  const appendCarry = (bytes: Uint8Array, start: number, end: number): void => {
+    const need = carryLen + (end - start);
+    if (need > carry.length) {
+      const next = new Uint8Array(Math.max(need, carry.length * 2));
+      next.set(carry.subarray(0, carryLen));
+      carry = next;
+    }
+    carry.set(bytes.subarray(start, end), carryLen);
+    carryLen = need;
+  };
+  const cap = maxLen + 1; // +1 leaves room for a CR
+
+  const consume = (bytes: Uint8Array): void => {
+    const n = bytes.length;
+    let pos = 0;
+    // One search per chunk (not per line) keeps the NUL check linear.
+    let nul = bytes.indexOf(0);
+    while (!stop) {
+      const nl = bytes.indexOf(10, pos);
+      if (nl < 0) break;
+      while (nul >= 0 && nul < pos) nul = bytes.indexOf(0, pos);
+      const hasNul = nul >= 0 && nul < nl;
+      if (skipping) {
+        skipping = false;
+      } else if (carryLen > 0) {
+        if (carryLen + (nl - pos) > cap && carryUnits + units(bytes, pos, nl) > cap) tooLong();
+        else {
+          appendCarry(bytes, pos, nl);
+          emit(carry, 0, carryLen, hasNul || carryHasNul);
+        }
+        carryLen = 0;
+        carryUnits = 0;
+        carryHasNul = false;
+      } else if (nl - pos > cap && units(bytes, pos, nl) > cap) {
+        tooLong();
+      } else {
+        emit(bytes, pos, nl, hasNul);
+      }
+      pos = nl + 1;
+    }
+    if (stop || skipping || pos >= n) return;
+    // Unfinished line: keep it unless it is already over the cap.
+    const tailUnits = units(bytes, pos, n);
+    if (carryUnits + tailUnits > cap) {
+      tooLong();
+      carryLen = 0;
+      carryUnits = 0;
+      carryHasNul = false;
+      skipping = true;
+    } else {
+      if (nul >= 0 && nul < pos) nul = bytes.indexOf(0, pos);
+      if (nul >= pos) carryHasNul = true;
+      appendCarry(bytes, pos, n);
+      carryUnits += tailUnits;
+    }
+  };
+
+  /** Strips a UTF-8 BOM at the very start, even when it arrives split over chunks. */
+  const feed = (value: Uint8Array): void => {
+    if (!bomPending) {
+      consume(value);
+      return;
+    }
+    let head = value;
+    if (held) {
+      head = new Uint8Array(held.length + value.length);
+      head.set(held);
+      head.set(value, held.length);
+      held = null;
+    }
+    const bom = [0xef, 0xbb, 0xbf];
+    let k = 0;
+    while (k < 3 && k < head.length && head[k] === bom[k]) k++;
+    if (k === head.length && k < 3) {
+      held = head.slice(); // all of it may still be a BOM (a copy: the chunk is not ours to keep)
+      return;
+    }
+    bomPending = false;
+    consume(k === 3 ? head.subarray(3) : head);
+  };
+
+  try {
+    for (;;) {
+      throwIfAborted(options.signal);
+      const { done, value } = await reader.read();
+      if (done) break;
+      result.bytes += value.byteLength;
+      if (value.byteLength > 0) feed(value);
+      options.onBytes?.(value.byteLength);
+      if (stop) {
+        result.stoppedEarly = true;
+        await reader.cancel();
+        return result;
+      }
+    }
+    if (held) {
+      bomPending = false;
+      consume(held);
+    }
+    // A last line without a final newline.
+    if (!stop && !skipping && carryLen > 0) {
+      const len = carryLen;
+      carryLen = 0;
+      emit(carry, 0, len, carryHasNul);
     }
     return result;
   } catch (e) {

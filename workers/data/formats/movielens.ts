@@ -13,7 +13,7 @@ import { BucketTable } from '../preprocess/bucketTable';
 import { CtrRowStore } from '../preprocess/ctrRowStore';
 import type { RowSelection } from '../preprocess/rowSampling';
 import { TokenTable } from '../preprocess/tokenTable';
-import type { FieldSource } from '../preprocess/vocabulary';
+import { fieldSourceOf, type FieldSource } from '../preprocess/vocabulary';
 import type { MovieLensFormatId } from './detect';
 import { criteoBucket, EMPTY_NUMBER, parseNumberRange } from './numbers';
 import type { RejectReason } from './types';
@@ -138,10 +138,11 @@ export class RatingsParser {
       this.neutralDropped++;
       return null;
     }
-    const ids = this.store.rowIds;
-    ids[0] = this.users.intern(text, start, a);
-    ids[1] = this.items.intern(text, a + d.length, b);
-    this.store.commit(rating > 3 ? 1 : 0, time);
+    const store = this.store;
+    store.beginRow();
+    store.idsBuffer[store.idsAt] = this.users.intern(text, start, a);
+    store.idsBuffer[store.idsAt + 1] = this.items.intern(text, a + d.length, b);
+    store.commit(rating > 3 ? 1 : 0, time);
     return null;
   }
 }
@@ -169,9 +170,9 @@ export function assembleMovieLensFields(
   const columns: ((r: number) => number)[] = [];
 
   if (keepIds || (!users && !items)) {
-    fields.push({ name: 'user_id', transform: 'identity', tokens: ratings.users.tokens });
+    fields.push(fieldSourceOf('user_id', 'identity', ratings.users.tokens));
     columns.push((r) => rows.ids[r * 2]);
-    fields.push({ name: 'item_id', transform: 'identity', tokens: ratings.items.tokens });
+    fields.push(fieldSourceOf('item_id', 'identity', ratings.items.tokens));
     columns.push((r) => rows.ids[r * 2 + 1]);
   }
 
@@ -180,7 +181,7 @@ export function assembleMovieLensFields(
   const timeTable = new BucketTable();
   const timeIds = new Int32Array(n);
   for (let r = 0; r < n; r++) timeIds[r] = timeTable.intern(criteoBucket(times[r] - minTime));
-  fields.push({ name: 'timestamp', transform: 'derived', tokens: timeTable.tokens });
+  fields.push(fieldSourceOf('timestamp', 'derived', timeTable.tokens));
   columns.push((r) => timeIds[r]);
 
   const addSide = (side: SideTable, keys: TokenTable, idColumn: 0 | 1): void => {
@@ -194,7 +195,7 @@ export function assembleMovieLensFields(
         perKey[k * width + j] = tables[j].internString(attrs ? attrs[j] : MISSING_TOKEN);
     }
     side.fieldNames.forEach((name, j) => {
-      fields.push({ name, transform: 'derived', tokens: tables[j].tokens });
+      fields.push(fieldSourceOf(name, 'derived', tables[j].tokens));
       columns.push((r) => perKey[rows.ids[r * 2 + idColumn] * width + j]);
     });
   };

@@ -39,6 +39,37 @@ export function parseNumberRange(text: string, start: number, end: number): numb
   return slowParse(text, start, end);
 }
 
+/** parseNumberRange over bytes[start, end) (ASCII digits; any other byte makes it NaN). */
+export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
+  if (start >= end) return EMPTY_NUMBER;
+  let i = start;
+  let sign = 1;
+  let c = bytes[i];
+  if (c === 45 /* - */ || c === 43 /* + */) {
+    if (c === 45) sign = -1;
+    i++;
+    if (i === end) return NaN;
+  }
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    c = bytes[i];
+    if (c < 48 || c > 57) break;
+    value = value * 10 + (c - 48);
+    digits++;
+  }
+  if (i === end && digits > 0 && digits < 16) return sign * value;
+  if (i === end && digits === 0) return NaN;
+  return slowParse(asciiString(bytes, start, end), 0, end - start);
+}
+
+/** bytes[start, end) as a string of one character per byte (exact for ASCII). */
+export function asciiString(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+  return s;
+}
+
 function slowParse(text: string, start: number, end: number): number {
   const s = text.substring(start, end);
   // Number() accepts '', ' ', '0x1f', 'Infinity': only plain decimals are numbers here.

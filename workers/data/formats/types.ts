@@ -31,7 +31,15 @@ export type RejectReason =
   | 'bad-number'
   | 'bad-label'
   | 'bad-rating'
-  | 'empty-sequence';
+  | 'empty-sequence'
+  /** Reference-encoded file: the split column is not train / valid / test. */
+  | 'bad-split'
+  /** Reference-encoded file: a feature id >= its field's size in field_dims. */
+  | 'id-out-of-range'
+  /** CSV: a quoted field not closed on its line (a quoted field may not span lines). */
+  | 'unterminated-quote'
+  /** CSV: text after a closing quote before the delimiter (`"a"b`). */
+  | 'bad-quoting';
 
 /** Whole-input failures: nothing usable can come out of the input as given. */
 export type LoadErrorCode =
@@ -40,7 +48,11 @@ export type LoadErrorCode =
   | 'undetectable-format'
   | 'missing-file'
   | 'bad-mapping'
-  | 'no-valid-rows';
+  /** A split / field_dims JSON that cannot be used (malformed, duplicate rows, wrong size). */
+  | 'bad-split-file'
+  | 'no-valid-rows'
+  /** buildReferenceDataset: the reference file has malformed rows (the loader would skip them). */
+  | 'rejected-rows';
 
 export class DatasetLoadError extends Error {
   constructor(

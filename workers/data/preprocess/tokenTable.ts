@@ -166,7 +166,8 @@ export class TokenTable {
       if (old[from] === EMPTY) continue;
       let t = old[from + 1] & mask;
       while (slots[SLOT * t] !== EMPTY) t = (t + 1) & mask;
-      slots.set(old.subarray(from, from + SLOT), SLOT * t);
+      const to = SLOT * t;
+      for (let k = 0; k < SLOT; k++) slots[to + k] = old[from + k];
     }
     this.slots = slots;
     this.mask = mask;

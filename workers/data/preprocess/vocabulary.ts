@@ -14,8 +14,19 @@ export type RareSlotPolicy = 'when-needed' | 'always';
 export interface FieldSource {
   name: string;
   transform: FieldVocabulary['transform'];
-  /** tokens[provisionalId]. */
-  tokens: readonly string[];
+  /** Provisional ids are 0..size-1. */
+  size: number;
+  /** The raw token of a provisional id (asked for the kept values only). */
+  token(provisionalId: number): string;
+}
+
+/** A FieldSource over a token list (tokens[provisionalId]). */
+export function fieldSourceOf(
+  name: string,
+  transform: FieldVocabulary['transform'],
+  tokens: readonly string[],
+): FieldSource {
+  return { name, transform, size: tokens.length, token: (id) => tokens[id] };
 }
 
 export interface FieldEncodingStats {
@@ -47,7 +58,7 @@ export function encodeFields(
   rareSlot: RareSlotPolicy,
 ): EncodedFields {
   const m = fields.length;
-  const counts = fields.map((f) => new Int32Array(f.tokens.length));
+  const counts = fields.map((f) => new Int32Array(f.size));
   for (let r = 0; r < numRows; r++) {
     const base = r * m;
     for (let f = 0; f < m; f++) counts[f][ids[base + f]]++;
@@ -58,7 +69,6 @@ export function encodeFields(
   const stats: FieldEncodingStats[] = [];
   const remaps: Int32Array[] = [];
   for (let f = 0; f < m; f++) {
-    const { tokens } = fields[f];
     const count = counts[f];
     const kept: number[] = [];
     let present = 0;
@@ -73,17 +83,22 @@ export function encodeFields(
         rareRows += count[p];
       }
     }
-    kept.sort((a, b) => count[b] - count[a] || compareTokens(tokens[a], tokens[b]));
+    // Strings for the kept values only: a field can have millions of rare ones.
+    const keptTokens = kept.map((p) => fields[f].token(p));
+    const order = kept.map((_, i) => i);
+    order.sort(
+      (i, j) => count[kept[j]] - count[kept[i]] || compareTokens(keptTokens[i], keptTokens[j]),
+    );
     const hasRare = rareValues > 0 || rareSlot === 'always';
     const rareId = hasRare ? kept.length : null;
     const remap = new Int32Array(count.length).fill(rareId ?? 0);
-    for (let i = 0; i < kept.length; i++) remap[kept[i]] = i;
+    for (let i = 0; i < order.length; i++) remap[kept[order[i]]] = i;
     remaps.push(remap);
     fieldDims[f] = kept.length + (hasRare ? 1 : 0);
     vocabularies.push({
       name: fields[f].name,
       transform: fields[f].transform,
-      tokens: kept.map((p) => tokens[p]),
+      tokens: order.map((i) => keptTokens[i]),
       rareId,
       minCount,
     });
