@@ -40,6 +40,7 @@ try {
       ([s]) => s >= from && s <= to,
     );
     const durations = tasks.map(([, d]) => d).sort((a, b) => b - a);
+    const at = tasks.map(([s, d]) => `${((s - from) / 1000).toFixed(1)}s:${d.toFixed(0)}`);
     rows.push({
       backend,
       steps,
@@ -47,7 +48,9 @@ try {
       longest: durations[0] ?? 0,
       over50: durations.filter((d) => d > 50).length,
     });
-    console.error(`${backend}: ${steps} steps, long tasks ${JSON.stringify(durations)}`);
+    console.error(
+      `${backend}: ${steps} steps, long tasks ${JSON.stringify(durations)} (at ${at.join(' ')})`,
+    );
     await page.close();
   }
 } finally {

@@ -28,6 +28,8 @@ class RunController {
   private lastPublish = 0;
   private latestMemory: MemoryInfo | null = null;
   private previewTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The last step whose loss the chart shows (-1: none yet). */
+  private publishedLossStep = -1;
   private describeTimer: ReturnType<typeof setTimeout> | null = null;
   private runId = 0;
   private abort: AbortController | null = null;
@@ -93,6 +95,7 @@ class RunController {
     if (this.abort) return;
     const id = ++this.runId;
     this.series = new StepSeries();
+    this.publishedLossStep = this.series.lastStep;
     this.pending = {};
     this.abort = new AbortController();
     useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
@@ -100,15 +103,18 @@ class RunController {
     try {
       const result = await this.bridge.call((api) => api.train(config, onEvent), this.abort.signal);
       if (id !== this.runId) return;
-      this.publishNow({ result, state: 'done', msPerStep: result.msPerStep });
+      this.publishNow({ result, state: 'done', msPerStep: result.msPerStep }, true);
       useLabStore.setState((s) => ({ history: [...s.history, { id, config, result }] }));
     } catch (err) {
       if (id !== this.runId) return;
       const cancelled = err instanceof EngineAbortError;
-      this.publishNow({
-        state: cancelled ? 'idle' : 'failed',
-        error: cancelled ? null : messageOf(err),
-      });
+      this.publishNow(
+        {
+          state: cancelled ? 'idle' : 'failed',
+          error: cancelled ? null : messageOf(err),
+        },
+        true,
+      );
       // A crash was already reported (with the restart) by onEngineFatal.
       if (!cancelled && !(err instanceof EngineCrashError)) {
         useLabStore.getState().showBanner('error', `Training failed: ${messageOf(err)}`);
@@ -237,29 +243,42 @@ class RunController {
     }, wait);
   }
 
-  private publishNow(update: Partial<RunView>): void {
+  /**
+   * Publishes what is pending. The loss chart gets new points only when steps arrived since its
+   * last update, and never in the same update as a new evaluation point (unless the run is
+   * over): each chart's redraw is one stretch of main-thread work, and two in one task can
+   * exceed 50 ms on a machine whose cores the training worker keeps busy. The deferred loss
+   * points follow one publish interval later.
+   */
+  private publishNow(update: Partial<RunView>, final = false): void {
     this.lastPublish = performance.now();
     const patch = { ...this.pending, ...update };
     this.pending = {};
     const memory = this.latestMemory;
     this.latestMemory = null;
+    const lossChanged = this.series.lastStep !== this.publishedLossStep;
+    const deferLoss = lossChanged && patch.evaluations !== undefined && !final;
+    const loss =
+      lossChanged && !deferLoss
+        ? {
+            lossPoints: this.series.decimate(CHART_POINTS),
+            firstLoss: this.series.meanLoss('first', 20),
+            lastLoss: this.series.meanLoss('last', 20),
+          }
+        : {};
+    if (lossChanged && !deferLoss) this.publishedLossStep = this.series.lastStep;
     useLabStore.setState((s) => ({
       memory: memory ?? s.memory,
-      run: {
-        ...s.run,
-        ...patch,
-        lossPoints: this.series.decimate(CHART_POINTS),
-        firstLoss: this.series.meanLoss('first', 20),
-        lastLoss: this.series.meanLoss('last', 20),
-      },
+      run: { ...s.run, ...patch, ...loss },
     }));
+    if (deferLoss) this.schedule({});
   }
 
   private onEngineFatal(message: string): void {
     useLabStore.setState({ engineStatus: 'restarting', engineInfo: null, memory: null });
     const { run } = useLabStore.getState();
     if (run.state === 'running' || run.state === 'paused' || run.state === 'preparing') {
-      this.publishNow({ state: 'failed', error: message });
+      this.publishNow({ state: 'failed', error: message }, true);
     }
     useLabStore
       .getState()
