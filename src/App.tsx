@@ -34,6 +34,10 @@ function useModelPreview() {
   const form = useLabStore((s) => s.form);
   const loaded = useDatasetStore((s) => s.loaded);
   const engineReady = useLabStore((s) => s.engineStatus === 'ready');
+  // Not while a run trains (it would build a second model beside it); again once it ends.
+  const runIdle = useLabStore(
+    (s) => s.run.state !== 'running' && s.run.state !== 'preparing' && s.run.state !== 'paused',
+  );
   const { config, errors } = useMemo(() => configFromForm(form), [form]);
   const key = JSON.stringify(config);
   const valid = Object.keys(errors).length === 0;
@@ -41,9 +45,10 @@ function useModelPreview() {
   // A new load gives a new info object; its name and sizes tell datasets apart for the key.
   const datasetVersion = loaded ? JSON.stringify([loaded.name, loaded.rowsKept]) : 'none';
   useEffect(() => {
-    if (valid && engineReady)
+    if (valid && engineReady && runIdle) {
       runController.describeModel(JSON.parse(key), modelLabel, datasetVersion);
-  }, [key, valid, engineReady, modelLabel, datasetVersion]);
+    }
+  }, [key, valid, engineReady, runIdle, modelLabel, datasetVersion]);
 }
 
 export function App() {

@@ -30,6 +30,10 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
       note: redundant.has(f) ? `copy of F${(redundant.get(f) ?? 0) + 1}` : role,
     };
   });
+  // One tick per power of ten: a log axis' automatic ticks crowd into each other.
+  const largest = Math.max(10, ...summary.fieldCardinalities);
+  const decadeTicks: number[] = [];
+  for (let t = 10; t < largest * 10; t *= 10) decadeTicks.push(t);
   return (
     <ResponsiveContainer width="100%" height={180}>
       <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
@@ -39,7 +43,8 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
           interval={0}
           tick={plainTick}
           scale="log"
-          domain={[10, 'auto']}
+          domain={[10, decadeTicks.at(-1) ?? 'auto']}
+          ticks={decadeTicks}
           allowDataOverflow
           width={56}
           tickFormatter={(v: number) => formatCount(v)}

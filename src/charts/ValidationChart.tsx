@@ -28,6 +28,8 @@ const selectBayesAuc = (s: LabState) =>
     ? (s.run.dataset?.bayesTestAuc ?? s.dataPreview?.bayesTestAuc ?? null)
     : null;
 
+const AUC_TICKS = [0.5, 0.6, 0.7, 0.8, 0.9, 1];
+
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
   const bayes = useDeferredLabStore(selectBayesAuc);
@@ -74,6 +76,7 @@ export function ValidationChart() {
             tick={plainTick}
             yAxisId="auc"
             domain={[0.5, 1]}
+            ticks={AUC_TICKS}
             width={48}
             tickFormatter={(v: number) => v.toFixed(2)}
           />
