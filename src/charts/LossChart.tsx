@@ -28,9 +28,23 @@ const selectLastLoss = (s: LabState) => s.run.lastLoss;
  * recharts' own nice-tick search on each update.
  */
 /** A fixed domain and tick list once there is data; recharts' automatic ones before. */
-function fixedAxis(ticks: number[]): { domain: [number, number]; ticks: number[] } | object {
-  return ticks.length >= 2 ? { domain: [ticks[0], ticks[ticks.length - 1]], ticks } : {};
+type AxisFix = { domain?: [number, number]; ticks?: number[] };
+
+/**
+ * Same ticks give the same object, so the axis' props keep their identity between updates:
+ * recharts re-registers an axis (and recomputes every chart part) when they change.
+ */
+function useFixedAxis(ticks: number[]): AxisFix {
+  const key = ticks.join(',');
+  return useMemo<AxisFix>(() => {
+    const t = key === '' ? [] : key.split(',').map(Number);
+    return t.length >= 2 ? { domain: [t[0], t[t.length - 1]], ticks: t } : {};
+  }, [key]);
 }
+
+const MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
+const formatLossTick = (v: number) => v.toFixed(3);
+const formatTooltip = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : String(v));
 
 export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
@@ -48,6 +62,8 @@ export function LossChart() {
       yTicks: niceTicks(lo, hi, 5),
     };
   }, [points]);
+  const xAxis = useFixedAxis(xTicks);
+  const yAxis = useFixedAxis(yTicks);
   return (
     <section
       className="chart-card"
@@ -63,23 +79,17 @@ export function LossChart() {
         </small>
       </h3>
       <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={points} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+        <LineChart data={points} margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-          <XAxis
-            interval={0}
-            tick={plainTick}
-            dataKey="step"
-            type="number"
-            {...fixedAxis(xTicks)}
-          />
+          <XAxis interval={0} tick={plainTick} dataKey="step" type="number" {...xAxis} />
           <YAxis
             interval={0}
             tick={plainTick}
-            {...fixedAxis(yTicks)}
+            {...yAxis}
             width={56}
-            tickFormatter={(v: number) => v.toFixed(3)}
+            tickFormatter={formatLossTick}
           />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
+          <Tooltip formatter={formatTooltip} />
           <Legend />
           <Line
             type="monotone"

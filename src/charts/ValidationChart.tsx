@@ -28,7 +28,19 @@ const selectBayesAuc = (s: LabState) =>
     ? (s.run.dataset?.bayesTestAuc ?? s.dataPreview?.bayesTestAuc ?? null)
     : null;
 
+// Module-level props keep their identity between updates (recharts re-registers a chart part,
+// and recomputes the whole chart, when its props change).
 const AUC_TICKS = [0.5, 0.6, 0.7, 0.8, 0.9, 1];
+const AUC_DOMAIN: [number, number] = [0.5, 1];
+const MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
+const EPOCH_LABEL = {
+  value: 'epoch',
+  position: 'insideBottomRight' as const,
+  offset: -4,
+  fontSize: 12,
+};
+const formatTwoDecimals = (v: number) => v.toFixed(2);
+const formatTooltip = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : String(v));
 
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
@@ -60,7 +72,7 @@ export function ValidationChart() {
         </small>
       </h3>
       <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={evaluations} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+        <LineChart data={evaluations} margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
           <XAxis
             interval={0}
@@ -69,16 +81,16 @@ export function ValidationChart() {
             type="number"
             domain={[0, 'dataMax']}
             allowDecimals={fractional}
-            label={{ value: 'epoch', position: 'insideBottomRight', offset: -4, fontSize: 12 }}
+            label={EPOCH_LABEL}
           />
           <YAxis
             interval={0}
             tick={plainTick}
             yAxisId="auc"
-            domain={[0.5, 1]}
+            domain={AUC_DOMAIN}
             ticks={AUC_TICKS}
             width={48}
-            tickFormatter={(v: number) => v.toFixed(2)}
+            tickFormatter={formatTwoDecimals}
           />
           <YAxis
             interval={0}
@@ -87,9 +99,9 @@ export function ValidationChart() {
             orientation="right"
             domain={['auto', 'auto']}
             width={48}
-            tickFormatter={(v: number) => v.toFixed(2)}
+            tickFormatter={formatTwoDecimals}
           />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
+          <Tooltip formatter={formatTooltip} />
           <Legend />
           {bayes !== null && (
             <ReferenceLine

@@ -227,19 +227,19 @@ class RunController {
   }
 
   /**
-   * Coalesces updates: at most one store update per animation frame, and no more often than
-   * every PUBLISH_INTERVAL_MS, so that re-rendering the charts never crowds the main thread.
+   * Coalesces updates: one store update at most every PUBLISH_INTERVAL_MS, so that re-rendering
+   * the charts never crowds the main thread.
    */
   private schedule(update: Partial<RunView>): void {
     Object.assign(this.pending, update);
     if (this.frameRequested) return;
     this.frameRequested = true;
     const wait = Math.max(0, this.lastPublish + PUBLISH_INTERVAL_MS - performance.now());
+    // A plain task, not a requestAnimationFrame callback: work done in rAF shares its task with
+    // the frame's style, layout and paint, which made the longest main-thread tasks longer.
     setTimeout(() => {
-      requestAnimationFrame(() => {
-        this.frameRequested = false;
-        this.publishNow({});
-      });
+      this.frameRequested = false;
+      this.publishNow({});
     }, wait);
   }
 
