@@ -19,6 +19,7 @@ const CHART_POINTS = 200;
 const MEMORY_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
+const FIRST_CHART_DRAW_MS = 2500;
 
 class RunController {
   readonly bridge: EngineBridge;
@@ -30,6 +31,7 @@ class RunController {
   private previewTimer: ReturnType<typeof setTimeout> | null = null;
   /** The last step whose loss the chart shows (-1: none yet). */
   private publishedLossStep = -1;
+  private runStartedAt = 0;
   private describeTimer: ReturnType<typeof setTimeout> | null = null;
   private runId = 0;
   private abort: AbortController | null = null;
@@ -98,6 +100,7 @@ class RunController {
     this.publishedLossStep = this.series.lastStep;
     this.pending = {};
     this.abort = new AbortController();
+    this.runStartedAt = performance.now();
     useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
     const onEvent = Comlink.proxy((event: EngineEvent) => this.onEvent(id, event));
     try {
@@ -248,7 +251,8 @@ class RunController {
    * last update, and never in the same update as a new evaluation point (unless the run is
    * over): each chart's redraw is one stretch of main-thread work, and two in one task can
    * exceed 50 ms on a machine whose cores the training worker keeps busy. The deferred loss
-   * points follow one publish interval later.
+   * points follow one publish interval later. During a run's first seconds neither chart is
+   * drawn (see FIRST_CHART_DRAW_MS below).
    */
   private publishNow(update: Partial<RunView>, final = false): void {
     this.lastPublish = performance.now();
@@ -257,7 +261,16 @@ class RunController {
     const memory = this.latestMemory;
     this.latestMemory = null;
     const lossChanged = this.series.lastStep !== this.publishedLossStep;
-    const deferLoss = lossChanged && patch.evaluations !== undefined && !final;
+    // The first seconds of a run are the busiest (WebGPU compiles its shaders on the CPU here, a
+    // fast backend evaluates within a second): the charts' first drawings wait until they are
+    // over; the step counter and the run state do not.
+    const warmingUp = !final && performance.now() - this.runStartedAt < FIRST_CHART_DRAW_MS;
+    const deferEvaluations = warmingUp && patch.evaluations !== undefined;
+    if (deferEvaluations) {
+      this.pending.evaluations = patch.evaluations;
+      delete patch.evaluations;
+    }
+    const deferLoss = lossChanged && (warmingUp || patch.evaluations !== undefined) && !final;
     const loss =
       lossChanged && !deferLoss
         ? {
@@ -271,7 +284,7 @@ class RunController {
       memory: memory ?? s.memory,
       run: { ...s.run, ...patch, ...loss },
     }));
-    if (deferLoss) this.schedule({});
+    if (deferLoss || deferEvaluations) this.schedule({});
   }
 
   private onEngineFatal(message: string): void {
