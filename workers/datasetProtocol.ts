@@ -88,9 +88,13 @@ export type DatasetRejectReason =
   | 'bad-label'
   | 'bad-rating'
   | 'empty-sequence'
+  /** Reference-encoded file: the split column is not train / valid / test. */
   | 'bad-split'
+  /** Reference-encoded file: a feature id >= its field's size in field_dims. */
   | 'id-out-of-range'
+  /** CSV: a quoted field not closed on its line (a quoted field may not span lines). */
   | 'unterminated-quote'
+  /** CSV: text after a closing quote before the delimiter (`"a"b`). */
   | 'bad-quoting';
 
 export interface DatasetRejection {

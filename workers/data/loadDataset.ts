@@ -3,6 +3,7 @@
  * CtrDataset or SequenceDataset out, plus a report of what was detected, kept and rejected.
  * Runs in the worker: no DOM, no tfjs; every file is streamed once, never held as one string.
  */
+import type { DatasetSplitInfo } from '../datasetProtocol';
 import { type CtrDataset, type CtrSplit, fieldOffsetsOf } from './dataset';
 import { createDelimitedCtrParser, type DelimitedCtrParser } from './formats/delimitedCtr';
 import {
@@ -20,6 +21,7 @@ import {
   readLines,
   type ChunkSource,
   type LineReaderOptions,
+  type LineReaderResult,
 } from './formats/lineReader';
 import {
   finishReferenceEncoded,
@@ -111,22 +113,8 @@ export interface FileReport {
   lines: number;
 }
 
-export interface SplitReport {
-  /** 'file': the input gave the split (a split column, or a JSON of row numbers). */
-  mode: SplitOptions['mode'] | 'file';
-  orderedBy: string | null;
-  /** Mode 'file': where the split came from, in words. */
-  from: string | null;
-  train: number;
-  validation: number;
-  test: number;
-  /** Valid rows listed in no split of a row-number JSON: dropped from the dataset. */
-  unlisted: number;
-  /** Rows a row-number JSON lists that were rejected as malformed. */
-  listedRejected: number;
-  /** Rows a row-number JSON lists that were not loaded (past the end, or after the first N). */
-  listedNotLoaded: number;
-}
+/** How the rows were split (the contract's DatasetSplitInfo, explained there). */
+export type SplitReport = DatasetSplitInfo;
 
 export interface LoadReport {
   format: FormatId;
@@ -228,20 +216,12 @@ class LoadContext {
     const result = await readLines(
       prepared.source,
       (text, start, end, lineNo) => {
-        const reason = parse(text, start, end, lineNo);
-        if (reason === null) this.rowsParsed++;
-        else if (reason === NOT_A_ROW) this.linesNotRows++;
-        else {
-          this.rejections.add(reason, name, lineNo);
-          onRejected?.(lineNo);
-        }
+        this.countLine(parse(text, start, end, lineNo), name, lineNo, onRejected);
         return !shouldStop();
       },
       this.readerOptions(name, onRejected),
     );
-    this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
-    this.progress('parsing', name, true);
-    return result.stoppedEarly;
+    return this.fileDone(name, role, result);
   }
 
   /** readFile for parsers of undecoded bytes (delimited CTR text). */
@@ -261,17 +241,30 @@ class LoadContext {
     const result = await readByteLines(
       prepared.source,
       (bytes, start, end, lineNo) => {
-        const reason = parse(bytes, start, end, lineNo);
-        if (reason === null) this.rowsParsed++;
-        else if (reason === NOT_A_ROW) this.linesNotRows++;
-        else {
-          this.rejections.add(reason, name, lineNo);
-          onRejected?.(lineNo);
-        }
+        this.countLine(parse(bytes, start, end, lineNo), name, lineNo, onRejected);
         return !shouldStop();
       },
       this.readerOptions(name, onRejected),
     );
+    return this.fileDone(name, role, result);
+  }
+
+  /** Tallies one parsed line: a row, a line that is not a row (a header), or a rejection. */
+  private countLine(
+    reason: RejectReason | null | typeof NOT_A_ROW,
+    name: string,
+    lineNo: number,
+    onRejected?: (lineNo: number) => void,
+  ): void {
+    if (reason === null) this.rowsParsed++;
+    else if (reason === NOT_A_ROW) this.linesNotRows++;
+    else {
+      this.rejections.add(reason, name, lineNo);
+      onRejected?.(lineNo);
+    }
+  }
+
+  private fileDone(name: string, role: FileReport['role'], result: LineReaderResult): boolean {
     this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
     this.progress('parsing', name, true);
     return result.stoppedEarly;

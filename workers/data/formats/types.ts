@@ -1,4 +1,5 @@
 /** Types shared by the parsers, the preprocessing steps and the entry point. */
+import type { DatasetRejectReason } from '../../datasetProtocol';
 
 export interface InputFile {
   name: string;
@@ -22,24 +23,11 @@ export interface LoadProgress {
 
 export type ProgressCallback = (p: LoadProgress) => void;
 
-/** Why a line was not turned into a row. */
-export type RejectReason =
-  | 'empty-line'
-  | 'line-too-long'
-  | 'binary-content'
-  | 'wrong-column-count'
-  | 'bad-number'
-  | 'bad-label'
-  | 'bad-rating'
-  | 'empty-sequence'
-  /** Reference-encoded file: the split column is not train / valid / test. */
-  | 'bad-split'
-  /** Reference-encoded file: a feature id >= its field's size in field_dims. */
-  | 'id-out-of-range'
-  /** CSV: a quoted field not closed on its line (a quoted field may not span lines). */
-  | 'unterminated-quote'
-  /** CSV: text after a closing quote before the delimiter (`"a"b`). */
-  | 'bad-quoting';
+/**
+ * Why a line was not turned into a row: the contract's list (workers/datasetProtocol.ts), where
+ * each reason is explained.
+ */
+export type RejectReason = DatasetRejectReason;
 
 /** Whole-input failures: nothing usable can come out of the input as given. */
 export type LoadErrorCode =
