@@ -41,12 +41,19 @@ export function selectFields(ds: CtrDataset, fields: number[]): CtrDataset {
   };
 }
 
+/** DLRM views already built, so a dataset's ids are copied once, not on every run or preview. */
+const dlrmViews = new WeakMap<CtrDataset, CtrDataset>();
+
 /** The dataset as `model` sees it (DLRM: without the bucketed copies of its dense inputs). */
 export function datasetForModel(ds: CtrDataset, model: ModelKind): CtrDataset {
   if (model !== 'dlrm') return ds;
-  const drop = new Set(bucketedDenseFields(ds));
-  if (drop.size === 0) return ds;
-  const keep: number[] = [];
-  for (let f = 0; f < ds.numFields; f++) if (!drop.has(f)) keep.push(f);
-  return selectFields(ds, keep);
+  let view = dlrmViews.get(ds);
+  if (!view) {
+    const drop = new Set(bucketedDenseFields(ds));
+    const keep: number[] = [];
+    for (let f = 0; f < ds.numFields; f++) if (!drop.has(f)) keep.push(f);
+    view = drop.size === 0 ? ds : selectFields(ds, keep);
+    dlrmViews.set(ds, view);
+  }
+  return view;
 }
