@@ -42,13 +42,10 @@ function useModelPreview() {
   const key = JSON.stringify(config);
   const valid = Object.keys(errors).length === 0;
   const modelLabel = MODEL_LABELS[config.train.model];
-  // A new load gives a new info object; its name and sizes tell datasets apart for the key.
-  const datasetVersion = loaded ? JSON.stringify([loaded.name, loaded.rowsKept]) : 'none';
+  // `loaded` is a new object after every load, so another file gets its own preview.
   useEffect(() => {
-    if (valid && engineReady && runIdle) {
-      runController.describeModel(JSON.parse(key), modelLabel, datasetVersion);
-    }
-  }, [key, valid, engineReady, runIdle, modelLabel, datasetVersion]);
+    if (valid && engineReady && runIdle) runController.describeModel(JSON.parse(key), modelLabel);
+  }, [key, valid, engineReady, runIdle, modelLabel, loaded]);
 }
 
 export function App() {

@@ -51,8 +51,6 @@ export interface Banner {
 
 /** What Train would build with the form's settings, described by the engine before a run. */
 export interface ModelPreview {
-  /** The settings it describes (JSON of source, data and train). */
-  key: string;
   modelLabel: string;
   summary: ModelSummary | null;
   error: string | null;

@@ -21,6 +21,27 @@ const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
 const FIRST_CHART_DRAW_MS = 2500;
 
+function runActive(): boolean {
+  const { state } = useLabStore.getState().run;
+  return state === 'running' || state === 'preparing' || state === 'paused';
+}
+
+/**
+ * Runs the latest scheduled action PREVIEW_DEBOUNCE_MS after the last call, unless a run is
+ * active by then (previews must not compete with training; they are asked for again after).
+ */
+class IdleDebounce {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  schedule(action: () => void): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!runActive()) action();
+    }, PREVIEW_DEBOUNCE_MS);
+  }
+}
+
 class RunController {
   readonly bridge: EngineBridge;
   private series = new StepSeries();
@@ -28,11 +49,11 @@ class RunController {
   private frameRequested = false;
   private lastPublish = 0;
   private latestMemory: MemoryInfo | null = null;
-  private previewTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly previewDebounce = new IdleDebounce();
+  private readonly describeDebounce = new IdleDebounce();
   /** The last step whose loss the chart shows (-1: none yet). */
   private publishedLossStep = -1;
   private runStartedAt = 0;
-  private describeTimer: ReturnType<typeof setTimeout> | null = null;
   private runId = 0;
   private abort: AbortController | null = null;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
@@ -132,11 +153,7 @@ class RunController {
    * before Train is pressed and the run itself starts with every chart already mounted.
    */
   previewData(config: SyntheticDataConfig): void {
-    if (this.previewTimer) clearTimeout(this.previewTimer);
-    this.previewTimer = setTimeout(() => {
-      this.previewTimer = null;
-      const { state } = useLabStore.getState().run;
-      if (state === 'running' || state === 'preparing' || state === 'paused') return;
+    this.previewDebounce.schedule(() => {
       this.bridge
         .call((api) => api.previewSyntheticData(config))
         .then((summary) => {
@@ -145,29 +162,24 @@ class RunController {
           }
         })
         .catch(() => undefined); // invalid settings are already shown in the form
-    }, PREVIEW_DEBOUNCE_MS);
+    });
   }
 
   /**
    * Describes the model Train would build (debounced): parameters per part and FLOPs per
-   * example. `datasetVersion` changes when another file is loaded, so the preview follows it.
+   * example. The caller asks again when another file is loaded, so the preview follows it.
    */
-  describeModel(config: RunConfig, modelLabel: string, datasetVersion: string): void {
-    if (this.describeTimer) clearTimeout(this.describeTimer);
-    const key = JSON.stringify([config, datasetVersion]);
-    this.describeTimer = setTimeout(() => {
-      this.describeTimer = null;
-      const { state } = useLabStore.getState().run;
-      if (state === 'running' || state === 'preparing' || state === 'paused') return;
+  describeModel(config: RunConfig, modelLabel: string): void {
+    this.describeDebounce.schedule(() => {
       this.bridge
         .call((api) => api.describeModel(config))
         .then(
-          (summary) => ({ key, modelLabel, summary, error: null }),
-          (err: unknown) => ({ key, modelLabel, summary: null, error: messageOf(err) }),
+          (summary) => ({ modelLabel, summary, error: null }),
+          (err: unknown) => ({ modelLabel, summary: null, error: messageOf(err) }),
         )
         .then((modelPreview) => useLabStore.setState({ modelPreview }))
         .catch(() => undefined);
-    }, PREVIEW_DEBOUNCE_MS);
+    });
   }
 
   pause(): void {
