@@ -19,61 +19,23 @@ import {
   openLab,
   servePreview,
   trainInLab,
+  cliArg,
 } from './labBrowser.mjs';
+import { paperRunConfig } from './paperConfigs.mjs';
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
-const backends = arg('backends', 'webgpu,webgl,wasm,cpu').split(',');
-const models = arg('models', 'fm,deepfm,widedeep,autoint,dlrm').split(',');
-const timedSteps = Number(arg('steps', '4'));
-const warmup = Number(arg('warmup', '2'));
+const backends = cliArg('backends', 'webgpu,webgl,wasm,cpu').split(',');
+const models = cliArg('models', 'fm,deepfm,widedeep,autoint,dlrm').split(',');
+const timedSteps = Number(cliArg('steps', '4'));
+const warmup = Number(cliArg('warmup', '2'));
 const criteo = join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt');
 
-const PEP = {
-  embeddingDim: 24,
-  mlpLayers: [400, 400, 400],
-  dropout: 0.2,
-  batchNorm: true,
-  batchSize: 1024,
-  learningRate: 1e-3,
-  weightDecay: 1e-5,
-  denseOptimizer: 'adam',
-  embeddingOptimizer: 'adam',
-};
-const UMEC = {
-  embeddingDim: 16,
-  mlpLayers: [512, 256],
-  dropout: 0,
-  batchNorm: false,
-  batchSize: 128,
-  learningRate: 0.1,
-  weightDecay: 0,
-  denseOptimizer: 'sgd',
-  embeddingOptimizer: 'sgd',
-};
-
-function configFor(model) {
-  return {
-    source: 'loaded',
-    data: { seed: 7, numRows: 20000, numFields: 12, maxCardinality: 100000 },
-    train: {
-      model,
-      ...(model === 'dlrm' ? UMEC : PEP),
-      epochs: 1,
-      maxSteps: warmup + timedSteps,
-      momentum: 0,
-      gradClipNorm: 0,
-      lrSchedule: 'constant',
-      evalEverySteps: 0,
-      testAtEachEvaluation: false,
-      earlyStoppingPatience: 0,
-      embeddingUpdate: 'lazy',
-      seed: 1,
-    },
-  };
-}
+// Timing only: lazy embedding updates and no clipping, for every model.
+const configFor = (model) =>
+  paperRunConfig(model, {
+    maxSteps: warmup + timedSteps,
+    gradClipNorm: 0,
+    embeddingUpdate: 'lazy',
+  });
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -17,14 +17,10 @@
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
+import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
-const targetMb = Number(arg('mb', '200'));
-const runs = Number(arg('runs', '1'));
+const targetMb = Number(cliArg('mb', '200'));
+const runs = Number(cliArg('runs', '1'));
 /** --profile: CPU-profile the worker during the (first) load and print the top functions. */
 const profile = process.argv.includes('--profile');
 const dataDir = resolve(process.env.RECSYS_DATA_DIR ?? resolve(process.cwd(), '../shared/data'));

@@ -3,14 +3,10 @@
 //
 //   npm run bench:responsiveness                  # webgpu, wasm, cpu
 //   npm run bench:responsiveness -- --backends=webgpu --seconds=30
-import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
+import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
-const backends = arg('backends', 'webgpu,wasm,cpu').split(',');
-const seconds = Number(arg('seconds', '30'));
+const backends = cliArg('backends', 'webgpu,wasm,cpu').split(',');
+const seconds = Number(cliArg('seconds', '30'));
 
 buildIfMissing();
 const server = await servePreview(4181);

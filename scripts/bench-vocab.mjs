@@ -3,16 +3,12 @@
 //
 //   npm run bench:vocab                       # cpu and webgpu, lazy updates
 //   npm run bench:vocab -- --backends=cpu,wasm,webgpu --update=exact
-import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
+import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
-const backends = arg('backends', 'cpu,webgpu').split(',');
-const vocabularies = arg('vocab', '10000,1000000').split(',').map(Number);
-const update = arg('update', 'lazy');
-const steps = Number(arg('steps', '20'));
+const backends = cliArg('backends', 'cpu,webgpu').split(',');
+const vocabularies = cliArg('vocab', '10000,1000000').split(',').map(Number);
+const update = cliArg('update', 'lazy');
+const steps = Number(cliArg('steps', '20'));
 
 const base = {
   model: 'deepfm',

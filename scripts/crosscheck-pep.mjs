@@ -25,19 +25,17 @@ import {
   openLab,
   servePreview,
   trainInLab,
+  cliArg,
 } from './labBrowser.mjs';
+import { paperRunConfig } from './paperConfigs.mjs';
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
-const models = arg('models', 'fm,deepfm,dlrm').split(',');
-const seeds = arg('seeds', '1,2,3').split(',').map(Number);
-const backend = arg('backend', 'wasm');
+const models = cliArg('models', 'fm,deepfm,dlrm').split(',');
+const seeds = cliArg('seeds', '1,2,3').split(',').map(Number);
+const backend = cliArg('backend', 'wasm');
 const epochsFor = {
-  fm: Number(arg('epochs-fm', '60')),
-  deepfm: Number(arg('epochs-deepfm', '25')),
-  dlrm: Number(arg('epochs-dlrm', '10')),
+  fm: Number(cliArg('epochs-fm', '60')),
+  deepfm: Number(cliArg('epochs-deepfm', '25')),
+  dlrm: Number(cliArg('epochs-dlrm', '10')),
 };
 const REFERENCE = {
   fm: { bestTest: 0.7, bestEpoch: 60, after10: 0.629 },
@@ -65,52 +63,8 @@ const DATASETS = {
 };
 const datasetOf = (model) => (model === 'dlrm' ? 'umec' : 'pep');
 
-function configFor(model, seed) {
-  const pep = {
-    embeddingDim: 24,
-    mlpLayers: [400, 400, 400],
-    dropout: 0.2,
-    batchNorm: true,
-    batchSize: 1024,
-    learningRate: 1e-3,
-    weightDecay: 1e-5,
-    denseOptimizer: 'adam',
-    // The official train_criteo.py clips the global gradient norm at 100 (fm_grad_clip).
-    gradClipNorm: 100,
-    embeddingOptimizer: 'adam',
-    embeddingUpdate: 'exact',
-  };
-  // UMEC's joint_train.py: plain SGD lr 0.1 on every parameter, batch 128, no regularisation.
-  const umec = {
-    embeddingDim: 16,
-    mlpLayers: [512, 256],
-    dropout: 0,
-    batchNorm: false,
-    batchSize: 128,
-    learningRate: 0.1,
-    weightDecay: 0,
-    denseOptimizer: 'sgd',
-    gradClipNorm: 0,
-    embeddingOptimizer: 'sgd',
-    embeddingUpdate: 'lazy',
-  };
-  return {
-    source: 'loaded',
-    data: { seed: 7, numRows: 20000, numFields: 12, maxCardinality: 100000 },
-    train: {
-      model,
-      ...(model === 'dlrm' ? umec : pep),
-      epochs: epochsFor[model],
-      maxSteps: 0,
-      momentum: 0,
-      lrSchedule: 'constant',
-      evalEverySteps: 0,
-      testAtEachEvaluation: true,
-      earlyStoppingPatience: 0,
-      seed,
-    },
-  };
-}
+const configFor = (model, seed) =>
+  paperRunConfig(model, { epochs: epochsFor[model], testAtEachEvaluation: true, seed });
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));

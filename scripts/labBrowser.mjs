@@ -87,3 +87,9 @@ export async function loadFilesInLab(page, files) {
 export async function trainInLab(page, config) {
   return page.evaluate((cfg) => window.__lab.trainCollectingLosses(cfg), config);
 }
+
+/** `--name=value` from the command line, or `fallback`. */
+export function cliArg(name, fallback) {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : fallback;
+}

@@ -3,15 +3,11 @@
 // figures: validation AUC per epoch, test AUC, and the Bayes AUC the generator implies.
 //
 //   node scripts/screenshot.mjs [--backend=webgpu] [--search='?epochs=4']
-import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
+import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
-const backend = arg('backend', 'webgpu');
-const search = arg('search', '');
-const out = arg('out', 'docs/screenshot.png');
+const backend = cliArg('backend', 'webgpu');
+const search = cliArg('search', '');
+const out = cliArg('out', 'docs/screenshot.png');
 
 buildIfMissing();
 const server = await servePreview(4180);
