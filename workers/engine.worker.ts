@@ -123,7 +123,10 @@ const api: LabEngineApi = {
     return memoryInfo(lastHostBytes);
   },
 
-  async train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult> {
+  async train(
+    config: RunConfig,
+    onEvent: (event: EngineEvent) => void | Promise<void>,
+  ): Promise<RunResult> {
     if (!engineInfo) throw new Error('Engine not initialised: call init() first');
     if (control) throw new Error('A run is already in progress');
     const errors = validateRunConfig(config);
@@ -154,7 +157,8 @@ const api: LabEngineApi = {
         bayesTestAuc,
       });
       lastHostBytes = 0;
-      onEvent({ type: 'state', state: 'done' });
+      // Awaited: the result must not overtake the events (see LabEngineApi.train).
+      await onEvent({ type: 'state', state: 'done' });
       return result;
     } finally {
       control = null;

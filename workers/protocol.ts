@@ -382,7 +382,15 @@ export interface LabEngineApi {
    * Rejects while a run is in progress, or when that backend cannot start (the current one stays).
    */
   switchBackend(name: BackendName): Promise<EngineInfo>;
-  train(config: RunConfig, onEvent: (event: EngineEvent) => void): Promise<RunResult>;
+  /**
+   * Trains one run. Events travel on the callback's own MessagePort and the result on the
+   * worker's, which are not ordered with each other: the worker awaits the callback's return
+   * for its final 'done' event, so every event has been handled when the result arrives.
+   */
+  train(
+    config: RunConfig,
+    onEvent: (event: EngineEvent) => void | Promise<void>,
+  ): Promise<RunResult>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
   previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary>;
   /**

@@ -41,6 +41,8 @@ async function firstLosses(page: Page, backend: string): Promise<Record<string, 
       tinyConfig(model),
     );
     expect(result.steps).toBe(10);
+    // Every step's loss has arrived by the time the result does (the worker awaits its last event).
+    expect(losses).toHaveLength(10);
     out[model] = losses.slice(0, 5);
   }
   return out;
