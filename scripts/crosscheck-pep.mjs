@@ -67,7 +67,9 @@ const configFor = (model, seed) =>
   paperRunConfig(model, { epochs: epochsFor[model], testAtEachEvaluation: true, seed });
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+/** Sample standard deviation (n - 1), as Python's statistics.stdev in the PyTorch reference. */
+const sd = (xs) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const f3 = (x) => x.toFixed(3);
 
 buildIfMissing();
