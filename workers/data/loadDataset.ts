@@ -157,6 +157,21 @@ interface PreparedFile {
   headBytesPerLine: number;
 }
 
+/** Parses line `lineNo` (1-based) held in line[start, end): a row, not a row, or a rejection. */
+type LineParser<B> = (
+  line: B,
+  start: number,
+  end: number,
+  lineNo: number,
+) => RejectReason | null | typeof NOT_A_ROW;
+
+/** readLines (decoded text) or readByteLines (undecoded bytes). */
+type LineReader<B> = (
+  source: ChunkSource,
+  onLine: (line: B, start: number, end: number, lineNo: number) => boolean,
+  options: LineReaderOptions,
+) => Promise<LineReaderResult>;
+
 /** Shared state of one load: progress, rejections, bytes. */
 class LoadContext {
   readonly rejections = new RejectionLog(5);
@@ -200,53 +215,47 @@ class LoadContext {
    * file (and passed to `onRejected`, by 1-based line number, also those the line reader
    * rejects itself).
    */
-  async readFile(
+  readFile(
     prepared: PreparedFile,
     role: FileReport['role'],
-    parse: (
-      text: string,
-      start: number,
-      end: number,
-      lineNo: number,
-    ) => RejectReason | null | typeof NOT_A_ROW,
-    shouldStop: () => boolean = () => false,
+    parse: LineParser<string>,
+    shouldStop?: () => boolean,
     onRejected?: (lineNo: number) => void,
   ): Promise<boolean> {
-    const name = prepared.file.name;
-    const result = await readLines(
-      prepared.source,
-      (text, start, end, lineNo) => {
-        this.countLine(parse(text, start, end, lineNo), name, lineNo, onRejected);
-        return !shouldStop();
-      },
-      this.readerOptions(name, onRejected),
-    );
-    return this.fileDone(name, role, result);
+    return this.read(readLines, prepared, role, parse, shouldStop, onRejected);
   }
 
   /** readFile for parsers of undecoded bytes (delimited CTR text). */
-  async readFileBytes(
+  readFileBytes(
     prepared: PreparedFile,
     role: FileReport['role'],
-    parse: (
-      bytes: Uint8Array,
-      start: number,
-      end: number,
-      lineNo: number,
-    ) => RejectReason | null | typeof NOT_A_ROW,
+    parse: LineParser<Uint8Array>,
+    shouldStop?: () => boolean,
+    onRejected?: (lineNo: number) => void,
+  ): Promise<boolean> {
+    return this.read(readByteLines, prepared, role, parse, shouldStop, onRejected);
+  }
+
+  private async read<B>(
+    reader: LineReader<B>,
+    prepared: PreparedFile,
+    role: FileReport['role'],
+    parse: LineParser<B>,
     shouldStop: () => boolean = () => false,
     onRejected?: (lineNo: number) => void,
   ): Promise<boolean> {
     const name = prepared.file.name;
-    const result = await readByteLines(
+    const result = await reader(
       prepared.source,
-      (bytes, start, end, lineNo) => {
-        this.countLine(parse(bytes, start, end, lineNo), name, lineNo, onRejected);
+      (line, start, end, lineNo) => {
+        this.countLine(parse(line, start, end, lineNo), name, lineNo, onRejected);
         return !shouldStop();
       },
       this.readerOptions(name, onRejected),
     );
-    return this.fileDone(name, role, result);
+    this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
+    this.progress('parsing', name, true);
+    return result.stoppedEarly;
   }
 
   /** Tallies one parsed line: a row, a line that is not a row (a header), or a rejection. */
@@ -262,12 +271,6 @@ class LoadContext {
       this.rejections.add(reason, name, lineNo);
       onRejected?.(lineNo);
     }
-  }
-
-  private fileDone(name: string, role: FileReport['role'], result: LineReaderResult): boolean {
-    this.files.push({ name, role, bytes: result.bytes, lines: result.lines });
-    this.progress('parsing', name, true);
-    return result.stoppedEarly;
   }
 
   private readerOptions(name: string, onRejected?: (lineNo: number) => void): LineReaderOptions {
@@ -475,16 +478,18 @@ async function loadReferenceEncoded(
     filteredOut: 0,
     filterRule: null,
     split: r.split,
-    splitReport: {
-      ...fileSplitReport(r.split),
-      from: `the split column of ${dataName}`,
-    },
+    splitReport: splitReportOf('file', r.split, { from: `the split column of ${dataName}` }),
   });
 }
 
-function fileSplitReport(split: CtrSplit): SplitReport {
+/** A split report with nothing listed or dropped: sizes from `split`, the rest from `extra`. */
+function splitReportOf(
+  mode: SplitReport['mode'],
+  split: { train: ArrayLike<number>; validation: ArrayLike<number>; test: ArrayLike<number> },
+  extra: Partial<SplitReport> = {},
+): SplitReport {
   return {
-    mode: 'file',
+    mode,
     orderedBy: null,
     from: null,
     train: split.train.length,
@@ -493,6 +498,7 @@ function fileSplitReport(split: CtrSplit): SplitReport {
     unlisted: 0,
     listedRejected: 0,
     listedNotLoaded: 0,
+    ...extra,
   };
 }
 
@@ -574,13 +580,12 @@ async function loadDelimitedCtr(
     rows = applied.rows;
     fixed = {
       split: applied.split,
-      report: {
-        ...fileSplitReport(applied.split),
+      report: splitReportOf('file', applied.split, {
         from: `the row numbers in ${splitFile.name} (${splitFile.split.keys})`,
         unlisted: applied.unlisted,
         listedRejected: applied.listedRejected,
         listedNotLoaded: applied.listedNotLoaded,
-      },
+      }),
     };
     ctx.notes.push(
       `split from the row numbers in ${splitFile.name} (${splitFile.split.keys}, 0-based data rows); the split setting is not used`,
@@ -761,17 +766,9 @@ function finishCtr(ctx: LoadContext, c: CollectedCtr): LoadResult {
   } else {
     const splitOptions: SplitOptions = { ...DEFAULT_SPLIT, ...ctx.options.split };
     split = splitRows(c.numRows, splitOptions, c.times);
-    splitReport = {
-      mode: splitOptions.mode,
+    splitReport = splitReportOf(splitOptions.mode, split, {
       orderedBy: splitOptions.mode === 'ordered' ? (c.times ? c.timeName : 'file order') : null,
-      from: null,
-      train: split.train.length,
-      validation: split.validation.length,
-      test: split.test.length,
-      unlisted: 0,
-      listedRejected: 0,
-      listedNotLoaded: 0,
-    };
+    });
   }
   return assembleCtr(ctx, {
     ...c,
@@ -870,17 +867,9 @@ async function loadSequences(prepared: PreparedFile[], ctx: LoadContext): Promis
     split,
   });
   const report = baseReport(ctx, 'sequences', dataset.numSequences, valid, stoppedEarly);
-  report.split = {
-    mode: split.mode,
+  report.split = splitReportOf(split.mode, dataset.split, {
     orderedBy: split.mode === 'ordered' ? 'file order' : null,
-    from: null,
-    train: dataset.split.train.length,
-    validation: dataset.split.validation.length,
-    test: dataset.split.test.length,
-    unlisted: 0,
-    listedRejected: 0,
-    listedNotLoaded: 0,
-  };
+  });
   report.fields = [
     {
       name: 'item',
@@ -915,17 +904,7 @@ function baseReport(
     labelMean: null,
     fields: [],
     minCount: 1,
-    split: {
-      mode: 'random',
-      orderedBy: null,
-      from: null,
-      train: 0,
-      validation: 0,
-      test: 0,
-      unlisted: 0,
-      listedRejected: 0,
-      listedNotLoaded: 0,
-    },
+    split: splitReportOf('random', { train: [], validation: [], test: [] }),
     bytesRead: ctx.bytesRead,
     seconds: 0,
     notes: ctx.notes,

@@ -125,27 +125,52 @@ export async function readLines(
     }
   };
 
+  return pumpChunks(
+    reader,
+    options,
+    result,
+    (chunk) => consume(decoder.decode(chunk, { stream: true })),
+    () => stop,
+    () => {
+      consume(decoder.decode());
+      // A last line without a final newline.
+      if (!stop && !skipping && carry.length > 0) {
+        const line = carry;
+        carry = '';
+        emit(line, 0, line.length, carryHasNul);
+      }
+    },
+  );
+}
+
+/**
+ * The read loop both readers share: feeds each chunk to `onChunk`, counts bytes, honours the
+ * abort signal, cancels the rest of the stream once `stopped()`, and calls `onEnd` after the
+ * last chunk. The reader's lock is released whatever happens.
+ */
+async function pumpChunks(
+  reader: ChunkSource,
+  options: LineReaderOptions,
+  result: LineReaderResult,
+  onChunk: (chunk: Uint8Array) => void,
+  stopped: () => boolean,
+  onEnd: () => void,
+): Promise<LineReaderResult> {
   try {
     for (;;) {
       throwIfAborted(options.signal);
       const { done, value } = await reader.read();
       if (done) break;
       result.bytes += value.byteLength;
-      consume(decoder.decode(value, { stream: true }));
+      onChunk(value);
       options.onBytes?.(value.byteLength);
-      if (stop) {
+      if (stopped()) {
         result.stoppedEarly = true;
         await reader.cancel();
         return result;
       }
     }
-    consume(decoder.decode());
-    // A last line without a final newline.
-    if (!stop && !skipping && carry.length > 0) {
-      const line = carry;
-      carry = '';
-      emit(line, 0, line.length, carryHasNul);
-    }
+    onEnd();
     return result;
   } catch (e) {
     await reader.cancel().catch(() => undefined);
@@ -298,35 +323,25 @@ export async function readByteLines(
     consume(k === 3 ? head.subarray(3) : head);
   };
 
-  try {
-    for (;;) {
-      throwIfAborted(options.signal);
-      const { done, value } = await reader.read();
-      if (done) break;
-      result.bytes += value.byteLength;
-      if (value.byteLength > 0) feed(value);
-      options.onBytes?.(value.byteLength);
-      if (stop) {
-        result.stoppedEarly = true;
-        await reader.cancel();
-        return result;
+  return pumpChunks(
+    reader,
+    options,
+    result,
+    (chunk) => {
+      if (chunk.byteLength > 0) feed(chunk);
+    },
+    () => stop,
+    () => {
+      if (held) {
+        bomPending = false;
+        consume(held);
       }
-    }
-    if (held) {
-      bomPending = false;
-      consume(held);
-    }
-    // A last line without a final newline.
-    if (!stop && !skipping && carryLen > 0) {
-      const len = carryLen;
-      carryLen = 0;
-      emit(carry, 0, len, carryHasNul);
-    }
-    return result;
-  } catch (e) {
-    await reader.cancel().catch(() => undefined);
-    throw e;
-  } finally {
-    reader.releaseLock();
-  }
+      // A last line without a final newline.
+      if (!stop && !skipping && carryLen > 0) {
+        const len = carryLen;
+        carryLen = 0;
+        emit(carry, 0, len, carryHasNul);
+      }
+    },
+  );
 }

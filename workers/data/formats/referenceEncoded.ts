@@ -27,7 +27,7 @@ import { parseLabel } from './delimitedCtr';
 import { guessDelimiter } from './detect';
 import { EMPTY_NUMBER, parseNumberRange } from './numbers';
 import { RejectionLog } from './rejections';
-import { parseSideJson, type SideJson } from './sideJson';
+import { parseSideJson, splitCodeOfRow, type SideJson } from './sideJson';
 import { DatasetLoadError, type RejectReason } from './types';
 
 /** Split codes of the split column (stored as the row store's tag). */
@@ -73,7 +73,7 @@ export class ReferenceEncodedParser {
     this.colStart = new Int32Array(plan.numColumns);
     this.colEnd = new Int32Array(plan.numColumns);
     this.fieldColumns = Int32Array.from(plan.fieldColumns);
-    this.jsonSplitOfRow = jsonSplit ? splitOfRow(jsonSplit) : null;
+    this.jsonSplitOfRow = jsonSplit ? splitCodeOfRow('the split JSON', jsonSplit) : null;
   }
 
   parseLine(text: string, start: number, end: number): RejectReason | null {
@@ -126,17 +126,6 @@ export class ReferenceEncodedParser {
 function wholeNumber(text: string, start: number, end: number): number {
   const v = parseNumberRange(text, start, end);
   return v !== EMPTY_NUMBER && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff ? v : -1;
-}
-
-function splitOfRow(split: NonNullable<SideJson['split']>): Uint8Array {
-  let max = -1;
-  const lists = [split.train, split.validation, split.test];
-  for (const list of lists) for (let i = 0; i < list.length; i++) max = Math.max(max, list[i]);
-  const out = new Uint8Array(max + 1);
-  lists.forEach((list, s) => {
-    for (let i = 0; i < list.length; i++) out[list[i]] = s + 1;
-  });
-  return out;
 }
 
 export interface ReferenceEncodedResult {

@@ -81,7 +81,7 @@ export function parseSideJson(name: string, text: string): SideJson {
       `${name} holds neither a split (train, val or valid, test: lists of 0-based row numbers) nor field_dims (keys seen: ${Object.keys(obj).slice(0, 8).join(', ') || 'none'})`,
     );
   }
-  if (split) checkNoRowTwice(name, split);
+  if (split) splitCodeOfRow(name, split); // refuses a row listed twice
   return { name, split, fieldDims };
 }
 
@@ -102,24 +102,29 @@ function wholeNumbers(name: string, key: string, v: unknown, min: number): Int32
   return out;
 }
 
-function checkNoRowTwice(name: string, split: RowIndexSplit): void {
+/**
+ * Per raw row: 1 + the split that lists it (1 train, 2 validation, 3 test), 0 when none does.
+ * Throws 'bad-split-file' when a row is listed twice.
+ */
+export function splitCodeOfRow(name: string, split: RowIndexSplit): Uint8Array {
+  const lists = [split.train, split.validation, split.test];
   let max = -1;
-  for (const list of [split.train, split.validation, split.test])
-    for (let i = 0; i < list.length; i++) if (list[i] > max) max = list[i];
-  const seen = new Uint8Array(max + 1);
+  for (const list of lists) for (let i = 0; i < list.length; i++) if (list[i] > max) max = list[i];
+  const code = new Uint8Array(max + 1);
   const names = ['train', 'validation', 'test'];
-  [split.train, split.validation, split.test].forEach((list, s) => {
+  lists.forEach((list, s) => {
     for (let i = 0; i < list.length; i++) {
       const r = list[i];
-      if (seen[r] !== 0) {
+      if (code[r] !== 0) {
         throw new DatasetLoadError(
           'bad-split-file',
-          `${name}: row ${r} is listed twice (in ${names[seen[r] - 1]} and in ${names[s]})`,
+          `${name}: row ${r} is listed twice (in ${names[code[r] - 1]} and in ${names[s]})`,
         );
       }
-      seen[r] = s + 1;
+      code[r] = s + 1;
     }
   });
+  return code;
 }
 
 /** Reads a whole (small) side file; refuses one over `maxBytes`. */

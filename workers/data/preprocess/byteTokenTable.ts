@@ -5,8 +5,8 @@
  * id, then the token itself packed into two ints when it is at most 8 bytes (as Criteo's hashed
  * values are; the words are compared directly, and the hash is recomputed from them when the
  * table grows), or else its hash, compared before the bytes in the pool. A lookup usually costs
- * one cache miss, and the table costs 12 bytes per slot. Strings are built on demand, only for the ids asked for
- * (the vocabulary needs the kept values, not the millions of rare ones).
+ * one cache miss, and the table costs 12 bytes per slot. Strings are built on demand, only for
+ * the ids asked for (the vocabulary needs the kept values, not the millions of rare ones).
  *
  * A token's identity is its decoded text, as when the parsers read decoded strings: valid UTF-8
  * (and every Latin-1 byte string) decodes one-to-one, and a token with invalid UTF-8 is interned

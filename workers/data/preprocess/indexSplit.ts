@@ -7,6 +7,7 @@
 import type { CtrSplit } from '../dataset';
 import type { RowIndexSplit } from '../formats/sideJson';
 import type { CtrRows } from './ctrRowStore';
+import { permuteRows } from './rowSampling';
 
 export interface AppliedIndexSplit {
   /** The loaded rows that some split lists, in their original order (tags: raw row numbers). */
@@ -79,26 +80,19 @@ export function applyRowIndexSplit(
   };
   if (unlisted === 0)
     return { rows, split, unlisted, listedRejected, listedNotLoaded, rejectedSample };
-  const compact = <T extends Int32Array | Float32Array | Float64Array>(
-    src: T,
-    width: number,
-    out: T,
-  ): T => {
-    for (let k = 0; k < n; k++) {
-      const to = newIndex[k];
-      if (to < 0) continue;
-      for (let j = 0; j < width; j++) out[to * width + j] = src[k * width + j];
-    }
-    return out;
-  };
+  // The listed rows in their original order: a gather, as the reservoir sample's reordering.
+  const keptRows = new Int32Array(kept);
+  for (let k = 0; k < n; k++) if (newIndex[k] >= 0) keptRows[newIndex[k]] = k;
   return {
     rows: {
       numRows: kept,
-      ids: compact(rows.ids, numFields, new Int32Array(kept * numFields)),
-      labels: compact(rows.labels, 1, new Float32Array(kept)),
-      dense: rows.dense ? compact(rows.dense, numDense, new Float32Array(kept * numDense)) : null,
-      times: rows.times ? compact(rows.times, 1, new Float64Array(kept)) : null,
-      tags: compact(raw, 1, new Int32Array(kept)),
+      ids: permuteRows(rows.ids, keptRows, numFields, new Int32Array(kept * numFields)),
+      labels: permuteRows(rows.labels, keptRows, 1, new Float32Array(kept)),
+      dense: rows.dense
+        ? permuteRows(rows.dense, keptRows, numDense, new Float32Array(kept * numDense))
+        : null,
+      times: rows.times ? permuteRows(rows.times, keptRows, 1, new Float64Array(kept)) : null,
+      tags: permuteRows(raw, keptRows, 1, new Int32Array(kept)),
     },
     split,
     unlisted,
