@@ -5,7 +5,7 @@ import { RunFormPanel } from './components/RunFormPanel';
 import { DatasetLoader } from './components/DatasetLoader';
 import { Dashboard } from './components/Dashboard';
 import { runController } from './state/runController';
-import { useLabStore } from './state/labStore';
+import { isRunActive, useLabStore } from './state/labStore';
 import { configFromForm, MODEL_LABELS, urlFromForm } from './state/runForm';
 import { useDatasetStore } from './state/datasetStore';
 
@@ -35,9 +35,7 @@ function useModelPreview() {
   const loaded = useDatasetStore((s) => s.loaded);
   const engineReady = useLabStore((s) => s.engineStatus === 'ready');
   // Not while a run trains (it would build a second model beside it); again once it ends.
-  const runIdle = useLabStore(
-    (s) => s.run.state !== 'running' && s.run.state !== 'preparing' && s.run.state !== 'paused',
-  );
+  const runIdle = useLabStore((s) => !isRunActive(s.run.state));
   const { config, errors } = useMemo(() => configFromForm(form), [form]);
   const key = JSON.stringify(config);
   const valid = Object.keys(errors).length === 0;

@@ -9,7 +9,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { plainTick } from './plainTick';
+import { PLAIN_AXIS } from './chartProps';
 import type { DatasetSummary } from '../../workers/protocol';
 
 const ROLE_COLORS = { informative: '#1f5fa8', noise: '#b0b7c3', redundant: '#c2571a' } as const;
@@ -38,10 +38,9 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
     <ResponsiveContainer width="100%" height={180}>
       <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-        <XAxis dataKey="field" interval={0} tick={plainTick} fontSize={11} />
+        <XAxis dataKey="field" {...PLAIN_AXIS} fontSize={11} />
         <YAxis
-          interval={0}
-          tick={plainTick}
+          {...PLAIN_AXIS}
           scale="log"
           domain={[10, decadeTicks.at(-1) ?? 'auto']}
           ticks={decadeTicks}

@@ -10,7 +10,7 @@ import {
   YAxis,
 } from 'recharts';
 import { niceTicks } from './niceTicks';
-import { plainTick } from './plainTick';
+import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
@@ -21,11 +21,8 @@ const selectFirstLoss = (s: LabState) => s.run.firstLoss;
 const selectLastLoss = (s: LabState) => s.run.lastLoss;
 
 /*
- * Every axis sets interval={0} and tick={plainTick}: recharts' defaults measure each tick label
- * in the DOM on every render (to drop overlapping ticks, and to wrap each label to the axis
- * width), and those forced layouts were most of the main thread's longest tasks while training.
- * The live loss chart also gets its domain and ticks from niceTicks, which is cheaper than
- * recharts' own nice-tick search on each update.
+ * Axes as PLAIN_AXIS explains; the live loss chart also gets its domain and ticks from niceTicks,
+ * which is cheaper than recharts' own nice-tick search on each update.
  */
 /** A fixed domain and tick list once there is data; recharts' automatic ones before. */
 type AxisFix = { domain?: [number, number]; ticks?: number[] };
@@ -42,9 +39,7 @@ function useFixedAxis(ticks: number[]): AxisFix {
   }, [key]);
 }
 
-const MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
 const formatLossTick = (v: number) => v.toFixed(3);
-const formatTooltip = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : String(v));
 
 export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
@@ -79,17 +74,11 @@ export function LossChart() {
         </small>
       </h3>
       <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={points} margin={MARGIN}>
+        <LineChart data={points} margin={LINE_CHART_MARGIN}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-          <XAxis interval={0} tick={plainTick} dataKey="step" type="number" {...xAxis} />
-          <YAxis
-            interval={0}
-            tick={plainTick}
-            {...yAxis}
-            width={56}
-            tickFormatter={formatLossTick}
-          />
-          <Tooltip formatter={formatTooltip} />
+          <XAxis {...PLAIN_AXIS} dataKey="step" type="number" {...xAxis} />
+          <YAxis {...PLAIN_AXIS} {...yAxis} width={56} tickFormatter={formatLossTick} />
+          <Tooltip formatter={formatTooltipValue} />
           <Legend />
           <Line
             type="monotone"

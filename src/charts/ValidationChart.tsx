@@ -11,7 +11,7 @@ import {
   YAxis,
 } from 'recharts';
 import type { EvaluationMetrics } from '../../workers/protocol';
-import { plainTick } from './plainTick';
+import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
@@ -32,7 +32,6 @@ const selectBayesAuc = (s: LabState) =>
 // and recomputes the whole chart, when its props change).
 const AUC_TICKS = [0.5, 0.6, 0.7, 0.8, 0.9, 1];
 const AUC_DOMAIN: [number, number] = [0.5, 1];
-const MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
 const EPOCH_LABEL = {
   value: 'epoch',
   position: 'insideBottomRight' as const,
@@ -40,7 +39,6 @@ const EPOCH_LABEL = {
   fontSize: 12,
 };
 const formatTwoDecimals = (v: number) => v.toFixed(2);
-const formatTooltip = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : String(v));
 
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
@@ -72,11 +70,10 @@ export function ValidationChart() {
         </small>
       </h3>
       <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={evaluations} margin={MARGIN}>
+        <LineChart data={evaluations} margin={LINE_CHART_MARGIN}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
           <XAxis
-            interval={0}
-            tick={plainTick}
+            {...PLAIN_AXIS}
             dataKey="epoch"
             type="number"
             domain={[0, 'dataMax']}
@@ -84,8 +81,7 @@ export function ValidationChart() {
             label={EPOCH_LABEL}
           />
           <YAxis
-            interval={0}
-            tick={plainTick}
+            {...PLAIN_AXIS}
             yAxisId="auc"
             domain={AUC_DOMAIN}
             ticks={AUC_TICKS}
@@ -93,15 +89,14 @@ export function ValidationChart() {
             tickFormatter={formatTwoDecimals}
           />
           <YAxis
-            interval={0}
-            tick={plainTick}
+            {...PLAIN_AXIS}
             yAxisId="logloss"
             orientation="right"
             domain={['auto', 'auto']}
             width={48}
             tickFormatter={formatTwoDecimals}
           />
-          <Tooltip formatter={formatTooltip} />
+          <Tooltip formatter={formatTooltipValue} />
           <Legend />
           {bayes !== null && (
             <ReferenceLine

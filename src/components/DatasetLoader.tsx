@@ -8,7 +8,7 @@ import {
   type DatasetForm,
   type RowsMode,
 } from '../state/datasetForm';
-import { useLabStore } from '../state/labStore';
+import { isRunBusy, useLabStore } from '../state/labStore';
 import { formatBytes } from '../format';
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -277,9 +277,7 @@ export function DatasetLoader() {
   const roles = useDatasetStore((s) => s.columnRoles);
   const status = useDatasetStore((s) => s.status);
   const setFormField = useDatasetStore((s) => s.setFormField);
-  const runBusy = useLabStore((s) =>
-    ['preparing', 'running', 'paused', 'stopping'].includes(s.run.state),
-  );
+  const runBusy = useLabStore((s) => isRunBusy(s.run.state));
   const engineFailed = useLabStore((s) => s.engineStatus === 'failed');
   const { errors } = useMemo(() => loadOptionsOf(form, peek, roles), [form, peek, roles]);
   const busy = status !== 'idle';

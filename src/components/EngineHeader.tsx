@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { BACKEND_ORDER, isBackendName } from '../../workers/protocol';
-import { useLabStore } from '../state/labStore';
+import { isRunActive, useLabStore } from '../state/labStore';
 import { runController } from '../state/runController';
 import { formatBytes } from '../format';
 
@@ -16,7 +16,7 @@ export function EngineHeader() {
   const memory = useLabStore((s) => s.memory);
   const runState = useLabStore((s) => s.run.state);
   const [switching, setSwitching] = useState(false);
-  const busy = runState === 'running' || runState === 'paused' || runState === 'preparing';
+  const busy = isRunActive(runState);
   const software =
     info !== null &&
     onSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { useLabStore } from '../state/labStore';
+import { isRunBusy, useLabStore } from '../state/labStore';
 import { configFromForm, FORM_FIELDS, type FormField } from '../state/runForm';
 import { runController } from '../state/runController';
 
@@ -17,9 +17,7 @@ function hiddenFor(model: string | undefined, optimizer: string | undefined): st
 function FieldInput({ field }: { field: FormField }) {
   const value = useLabStore((s) => s.form[field.id] ?? '');
   const setForm = useLabStore((s) => s.setForm);
-  const running = useLabStore((s) =>
-    ['preparing', 'running', 'paused', 'stopping'].includes(s.run.state),
-  );
+  const running = useLabStore((s) => isRunBusy(s.run.state));
   const inputId = `field-${field.id}`;
   if (field.kind === 'flag') {
     return (
@@ -71,8 +69,7 @@ export function RunFormPanel() {
   const engineStatus = useLabStore((s) => s.engineStatus);
   const { config, errors } = useMemo(() => configFromForm(form), [form]);
   const errorCount = Object.keys(errors).length;
-  const busy =
-    state === 'preparing' || state === 'running' || state === 'paused' || state === 'stopping';
+  const busy = isRunBusy(state);
   const model = form['train.model'];
 
   const source = form['source'];

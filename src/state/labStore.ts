@@ -17,6 +17,16 @@ import type {
 import type { SeriesPoint } from './seriesBuffer';
 import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
 
+/** A run holds the engine: it is being prepared, trains, or is paused. */
+export function isRunActive(state: RunState): boolean {
+  return state === 'preparing' || state === 'running' || state === 'paused';
+}
+
+/** A run is active or still stopping: settings and loads wait for it. */
+export function isRunBusy(state: RunState): boolean {
+  return isRunActive(state) || state === 'stopping';
+}
+
 export type EngineStatus = 'starting' | 'ready' | 'restarting' | 'failed';
 
 export interface RunView {

@@ -12,7 +12,7 @@ import type {
 } from '../../workers/protocol';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
 import { StepSeries } from './seriesBuffer';
-import { emptyRun, useLabStore, type RunView } from './labStore';
+import { emptyRun, isRunActive, useLabStore, type RunView } from './labStore';
 import { forcedBackendFromUrl } from './runForm';
 
 const CHART_POINTS = 200;
@@ -20,11 +20,6 @@ const MEMORY_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
 const FIRST_CHART_DRAW_MS = 2500;
-
-function runActive(): boolean {
-  const { state } = useLabStore.getState().run;
-  return state === 'running' || state === 'preparing' || state === 'paused';
-}
 
 /**
  * Runs the latest scheduled action PREVIEW_DEBOUNCE_MS after the last call, unless a run is
@@ -37,7 +32,7 @@ class IdleDebounce {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (!runActive()) action();
+      if (!isRunActive(useLabStore.getState().run.state)) action();
     }, PREVIEW_DEBOUNCE_MS);
   }
 }
@@ -302,7 +297,7 @@ class RunController {
   private onEngineFatal(message: string): void {
     useLabStore.setState({ engineStatus: 'restarting', engineInfo: null, memory: null });
     const { run } = useLabStore.getState();
-    if (run.state === 'running' || run.state === 'paused' || run.state === 'preparing') {
+    if (isRunActive(run.state)) {
       this.publishNow({ state: 'failed', error: message }, true);
     }
     useLabStore
