@@ -16,15 +16,21 @@
 // cross-origin isolation, which the lab does not have.
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
+import { join } from 'node:path';
+import {
+  buildIfMissing,
+  cliArg,
+  DATA_DIR,
+  launchChromium,
+  openLab,
+  servePreview,
+} from './labBrowser.mjs';
 
 const targetMb = Number(cliArg('mb', '200'));
 const runs = Number(cliArg('runs', '1'));
 /** --profile: CPU-profile the worker during the (first) load and print the top functions. */
 const profile = process.argv.includes('--profile');
-const dataDir = resolve(process.env.RECSYS_DATA_DIR ?? resolve(process.cwd(), '../shared/data'));
-const slicePath = join(dataDir, 'criteo/criteo_dac_train_first10k.txt');
+const slicePath = join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt');
 if (!existsSync(slicePath)) {
   console.error(`Criteo slice not found at ${slicePath}: set RECSYS_DATA_DIR`);
   process.exit(1);

@@ -68,8 +68,11 @@ const configFor = (model, seed) =>
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Sample standard deviation (n - 1), as Python's statistics.stdev in the PyTorch reference. */
-const sd = (xs) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const sd = (xs) => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+};
 const f3 = (x) => x.toFixed(3);
 
 buildIfMissing();

@@ -8,16 +8,6 @@
 import { fieldOffsetsOf, type CtrDataset } from '../data/dataset';
 import type { ModelKind } from '../protocol';
 
-/** Fields that are bucketed copies of the dataset's dense columns. */
-function bucketedDenseFields(ds: CtrDataset): number[] {
-  if (!ds.numDense || !ds.dense || !ds.vocabularies) return [];
-  const out: number[] = [];
-  ds.vocabularies.forEach((v, f) => {
-    if (v.transform === 'criteo-bucket') out.push(f);
-  });
-  return out;
-}
-
 /** Keeps only `fields` (in order): ids copied into a [rows, fields] array, dims re-offset. */
 export function selectFields(ds: CtrDataset, fields: number[]): CtrDataset {
   const m = ds.numFields;
@@ -46,13 +36,12 @@ const dlrmViews = new WeakMap<CtrDataset, CtrDataset>();
 
 /** The dataset as `model` sees it (DLRM: without the bucketed copies of its dense inputs). */
 export function datasetForModel(ds: CtrDataset, model: ModelKind): CtrDataset {
-  if (model !== 'dlrm') return ds;
+  const vocabularies = ds.vocabularies;
+  if (model !== 'dlrm' || !ds.numDense || !ds.dense || !vocabularies) return ds;
   let view = dlrmViews.get(ds);
   if (!view) {
-    const drop = new Set(bucketedDenseFields(ds));
-    const keep: number[] = [];
-    for (let f = 0; f < ds.numFields; f++) if (!drop.has(f)) keep.push(f);
-    view = drop.size === 0 ? ds : selectFields(ds, keep);
+    const keep = vocabularies.flatMap((v, f) => (v.transform === 'criteo-bucket' ? [] : [f]));
+    view = keep.length === ds.numFields ? ds : selectFields(ds, keep);
     dlrmViews.set(ds, view);
   }
   return view;

@@ -1,7 +1,8 @@
 /** Test helpers: where the real slices are, and streams built from bytes in chosen chunk sizes. */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { InputFile } from '../../../workers/data/loadDataset';
+import type { CtrDataset } from '../../../workers/data/dataset';
+import type { InputFile, LoadResult } from '../../../workers/data/loadDataset';
 
 /** RECSYS_DATA_DIR, or ../shared/data relative to the project root. */
 export const DATA_DIR = resolve(
@@ -16,6 +17,17 @@ if (!HAVE_DATA) {
 
 export function readData(path: string): Uint8Array {
   return new Uint8Array(readFileSync(resolve(DATA_DIR, path)));
+}
+
+/** A real slice's file as UTF-8 text. */
+export function readText(path: string): string {
+  return readFileSync(resolve(DATA_DIR, path), 'utf8');
+}
+
+/** The CTR dataset of a load result (fails the test on a sequence result). */
+export function ctr(r: LoadResult): CtrDataset {
+  if (r.kind !== 'ctr') throw new Error('expected a CTR result');
+  return r.dataset;
 }
 
 /**

@@ -4,16 +4,11 @@
  * reason and line number, the others load. Expected tokens are written out by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { loadDataset, type LoadResult } from '../../../workers/data/loadDataset';
+import { loadDataset } from '../../../workers/data/loadDataset';
 import type { CtrDataset } from '../../../workers/data/dataset';
 import { splitHeader, splitQuotedLine } from '../../../workers/data/formats/columnPlan';
 import { peekFileColumns } from '../../../workers/engine/datasetStore';
-import { fileOf } from './helpers';
-
-function ctr(r: LoadResult): CtrDataset {
-  if (r.kind !== 'ctr') throw new Error('expected a CTR result');
-  return r.dataset;
-}
+import { ctr, fileOf } from './helpers';
 
 /** Raw value of field f in row r, through the vocabulary (minCount 1: every value is kept). */
 function valueAt(ds: CtrDataset, r: number, f: number): string {

@@ -5,20 +5,14 @@
  * arrive in tiny chunks.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { loadDataset, type LoadResult } from '../../../workers/data/loadDataset';
-import { validateIds, type CtrDataset } from '../../../workers/data/dataset';
-import { DATA_DIR, HAVE_DATA, byteStreamOf, fileOf, readData } from './helpers';
+import { loadDataset } from '../../../workers/data/loadDataset';
+import { validateIds } from '../../../workers/data/dataset';
+import { HAVE_DATA, byteStreamOf, ctr, fileOf, readData, readText } from './helpers';
 
 const CRITEO = 'criteo/criteo_dac_train_first10k.txt';
 const AVAZU = 'avazu/avazu_train_first9k.csv';
 const SEQ_ML1M = 'sequential/grec_ml1m_ratings_seq20_order.txt';
 const SEQ_NEXTIT = 'sequential/nextitnet_user-filter-20000items-session5.csv';
-
-function text(path: string): string {
-  return readFileSync(resolve(DATA_DIR, path), 'utf8');
-}
 
 /** Reference: cardinality per column before and after min-count, as in the official code. */
 function referenceCardinalities(
@@ -44,14 +38,9 @@ function pepNumeric(v: string): string {
   return x > 2 ? String(Math.floor(Math.log(x) ** 2)) : String(x - 2);
 }
 
-function ctr(r: LoadResult): CtrDataset {
-  if (r.kind !== 'ctr') throw new Error('expected a CTR result');
-  return r.dataset;
-}
-
 describe.skipIf(!HAVE_DATA)('real slices', () => {
   it('Criteo 10k: rows, label mean, cardinalities, field_dims = the official run (N = 2,525)', async () => {
-    const lines = text(CRITEO)
+    const lines = readText(CRITEO)
       .split('\n')
       .filter((l) => l.length > 0);
     const rows = lines.map((l) => l.split('\t'));
@@ -72,7 +61,7 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
     expect(r.report.fields.map((f) => f.cardinalityBeforeMinCount)).toEqual(ref.before);
     expect(r.report.fields.map((f) => f.cardinalityAfterMinCount)).toEqual(ref.after);
 
-    const anchor = JSON.parse(text('anchors/criteo10k_split_seed42.json')) as {
+    const anchor = JSON.parse(readText('anchors/criteo10k_split_seed42.json')) as {
       field_dims: number[];
       N: number;
     };
@@ -87,7 +76,7 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
     // The official ids enumerate a Python set (hash-seed dependent), so ids can only match up to
     // a per-field relabelling: check that relabelling is a bijection, and that the rare id is
     // the last id in both.
-    const anchorLines = text('anchors/criteo10k_encoded_seed42split.csv')
+    const anchorLines = readText('anchors/criteo10k_encoded_seed42split.csv')
       .trim()
       .split('\n')
       .slice(1);
@@ -120,7 +109,7 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
       }
     }
     // Dense features are DLRM's log(x + 1), negatives and empties as 0.
-    const first = text(CRITEO).split('\n')[0].split('\t');
+    const first = readText(CRITEO).split('\n')[0].split('\t');
     for (let k = 0; k < 13; k++) {
       const v = first[1 + k] === '' ? 0 : Math.max(0, Number(first[1 + k]));
       expect(ds.dense![k]).toBeCloseTo(Math.log(v + 1), 5);
@@ -128,7 +117,7 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
   });
 
   it('Avazu 9k: 8,999 rows, 22 fields, label mean, cardinalities', async () => {
-    const rows = text(AVAZU)
+    const rows = readText(AVAZU)
       .split('\n')
       .filter((l) => l.length > 0)
       .slice(1)
@@ -170,12 +159,12 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
     expect(ds.numFields).toBe(25);
     // Reference cardinalities from a plain join.
     const users = new Map(
-      text(dir + 'u.user')
+      readText(dir + 'u.user')
         .trim()
         .split('\n')
         .map((l) => [l.split('|')[0], l.split('|')] as const),
     );
-    const ratings = text(dir + 'u.data')
+    const ratings = readText(dir + 'u.data')
       .trim()
       .split('\n')
       .map((l) => l.split('\t'))
@@ -216,7 +205,7 @@ describe.skipIf(!HAVE_DATA)('real slices', () => {
     expect(ds.numItems).toBe(numItems);
     expect(ds.maxLen).toBe(maxLen);
     // Reference counts from a plain split.
-    const lines = text(path)
+    const lines = readText(path)
       .split('\n')
       .filter((l) => l.length > 0);
     const counts = new Map<string, number>();

@@ -6,31 +6,19 @@
  * of the loader.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Rng } from '../../../workers/rng';
 import {
   buildReferenceDataset,
   DatasetLoadError,
   loadDataset,
-  type LoadResult,
 } from '../../../workers/data/loadDataset';
-import { validateIds, type CtrDataset } from '../../../workers/data/dataset';
-import { DATA_DIR, HAVE_DATA, fileOf, readData } from './helpers';
+import { validateIds } from '../../../workers/data/dataset';
+import { HAVE_DATA, ctr, fileOf, readData, readText } from './helpers';
 
 const CRITEO = 'criteo/criteo_dac_train_first10k.txt';
 const ENCODED = 'anchors/criteo10k_encoded_seed42split.csv';
 const PEP_JSON = 'anchors/criteo10k_split_seed42.json';
 const DLRM_JSON = 'anchors/criteo10k_dlrm_split_seed123.json';
-
-function text(path: string): string {
-  return readFileSync(resolve(DATA_DIR, path), 'utf8');
-}
-
-function ctr(r: LoadResult): CtrDataset {
-  if (r.kind !== 'ctr') throw new Error('expected a CTR result');
-  return r.dataset;
-}
 
 async function loadError(promise: Promise<unknown>): Promise<DatasetLoadError> {
   const err = await promise.then(
@@ -65,10 +53,10 @@ function refRow(row: number, split: string, label: number, id = 1, at?: [number,
 }
 
 describe.skipIf(!HAVE_DATA)('PEP reference encoding (real anchors)', () => {
-  const csvLines = HAVE_DATA ? text(ENCODED).trim().split('\n') : [];
+  const csvLines = HAVE_DATA ? readText(ENCODED).trim().split('\n') : [];
   const cells = csvLines.slice(1).map((l) => l.split(','));
   const anchor = HAVE_DATA
-    ? (JSON.parse(text(PEP_JSON)) as { field_dims: number[]; N: number })
+    ? (JSON.parse(readText(PEP_JSON)) as { field_dims: number[]; N: number })
     : { field_dims: [], N: 0 };
 
   it('encoded CSV + its JSON: 10,000 rows, split 8000/1000/1000 from the split column, field_dims, N = 2,525', async () => {
@@ -151,7 +139,7 @@ describe.skipIf(!HAVE_DATA)('PEP reference encoding (real anchors)', () => {
       await loadDataset([fileOf(ENCODED, readData(ENCODED)), fileOf(PEP_JSON, readData(PEP_JSON))]),
     );
     const fromBytes = buildReferenceDataset(readData(ENCODED), readData(PEP_JSON));
-    const fromText = buildReferenceDataset(text(ENCODED), text(PEP_JSON), 'ref');
+    const fromText = buildReferenceDataset(readText(ENCODED), readText(PEP_JSON), 'ref');
     for (const built of [fromBytes, fromText]) {
       expect(built.numRows).toBe(10_000);
       expect(built.ids).toEqual(loaded.ids);
@@ -166,7 +154,11 @@ describe.skipIf(!HAVE_DATA)('PEP reference encoding (real anchors)', () => {
   });
 
   it('raw Criteo + the DLRM row-number JSON: split 8000/1000/1000 in the JSON order', async () => {
-    const split = JSON.parse(text(DLRM_JSON)) as { train: number[]; val: number[]; test: number[] };
+    const split = JSON.parse(readText(DLRM_JSON)) as {
+      train: number[];
+      val: number[];
+      test: number[];
+    };
     const r = await loadDataset([
       fileOf(CRITEO, readData(CRITEO), [65536]),
       fileOf(DLRM_JSON, readData(DLRM_JSON)),
@@ -191,7 +183,7 @@ describe.skipIf(!HAVE_DATA)('PEP reference encoding (real anchors)', () => {
     // The encoding is the raw loader's (min count 10), untouched by the split file.
     expect(ds.totalVocabulary).toBe(2525);
     expect(r.report.files.map((f) => f.role)).toEqual(['data', 'split-indices']);
-    const rawLabels = text(CRITEO)
+    const rawLabels = readText(CRITEO)
       .split('\n')
       .filter((l) => l.length > 0)
       .map((l) => Number(l.split('\t')[0]));
@@ -201,7 +193,7 @@ describe.skipIf(!HAVE_DATA)('PEP reference encoding (real anchors)', () => {
   });
 
   it('raw Criteo + the PEP JSON (train_indices / valid_indices / test_indices_in_loader_order)', async () => {
-    const json = JSON.parse(text(PEP_JSON)) as {
+    const json = JSON.parse(readText(PEP_JSON)) as {
       train_indices: number[];
       test_indices_in_loader_order: number[];
     };

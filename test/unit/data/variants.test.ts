@@ -4,20 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../workers/rng';
-import {
-  loadDataset,
-  lookupToken,
-  vocabularyIndex,
-  type LoadResult,
-} from '../../../workers/data/loadDataset';
-import type { CtrDataset } from '../../../workers/data/dataset';
+import { loadDataset, lookupToken, vocabularyIndex } from '../../../workers/data/loadDataset';
 import { criteoBucket } from '../../../workers/data/formats/numbers';
-import { fileOf, latin1Bytes } from './helpers';
-
-function ctr(r: LoadResult): CtrDataset {
-  if (r.kind !== 'ctr') throw new Error('expected a CTR result');
-  return r.dataset;
-}
+import { ctr, fileOf, latin1Bytes } from './helpers';
 
 /** Criteo rows as cell arrays: label, I1..I13 (some empty or negative), C1..C26. */
 function criteoRows(n: number, seed: number): string[][] {
