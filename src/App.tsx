@@ -4,6 +4,7 @@ import { ErrorBanner } from './components/ErrorBanner';
 import { RunFormPanel } from './components/RunFormPanel';
 import { DatasetLoader } from './components/DatasetLoader';
 import { Dashboard } from './components/Dashboard';
+import { ChartWarmup } from './charts/ChartWarmup';
 import { runController } from './state/runController';
 import { isRunActive, useLabStore } from './state/labStore';
 import { configFromForm, MODEL_LABELS, urlFromForm } from './state/runForm';
@@ -63,6 +64,7 @@ export function App() {
           <RunFormPanel />
         </aside>
         <Dashboard />
+        <ChartWarmup />
       </div>
     </div>
   );

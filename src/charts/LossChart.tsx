@@ -12,6 +12,7 @@ import {
 import { niceTicks } from './niceTicks';
 import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
 import type { LabState } from '../state/labStore';
+import type { SeriesPoint } from '../state/seriesBuffer';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
 
@@ -45,6 +46,21 @@ export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
   const firstLoss = useDeferredLabStore(selectFirstLoss);
   const lastLoss = useDeferredLabStore(selectLastLoss);
+  return (
+    <LossChartView testId="loss-chart" points={points} firstLoss={firstLoss} lastLoss={lastLoss} />
+  );
+}
+
+export interface LossChartViewProps {
+  /** data-testid of the card (none for the warm-up copy, see ChartWarmup). */
+  testId?: string;
+  points: SeriesPoint[];
+  firstLoss: number;
+  lastLoss: number;
+}
+
+/** The loss chart drawn from props (LossChart feeds it from the store). */
+export function LossChartView({ testId, points, firstLoss, lastLoss }: LossChartViewProps) {
   const { xTicks, yTicks } = useMemo(() => {
     let lo = Infinity;
     let hi = -Infinity;
@@ -62,7 +78,7 @@ export function LossChart() {
   return (
     <section
       className="chart-card"
-      data-testid="loss-chart"
+      data-testid={testId}
       data-points={points.length}
       data-first-loss={Number.isFinite(firstLoss) ? firstLoss : ''}
       data-last-loss={Number.isFinite(lastLoss) ? lastLoss : ''}

@@ -43,6 +43,18 @@ const formatTwoDecimals = (v: number) => v.toFixed(2);
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
   const bayes = useDeferredLabStore(selectBayesAuc);
+  return <ValidationChartView testId="auc-chart" evaluations={evaluations} bayes={bayes} />;
+}
+
+export interface ValidationChartViewProps {
+  /** data-testid of the card (none for the warm-up copy, see ChartWarmup). */
+  testId?: string;
+  evaluations: EvaluationMetrics[];
+  bayes: number | null;
+}
+
+/** The validation chart drawn from props (ValidationChart feeds it from the store). */
+export function ValidationChartView({ testId, evaluations, bayes }: ValidationChartViewProps) {
   const last = evaluations.at(-1);
   let best: EvaluationMetrics | undefined = evaluations.at(0);
   for (const e of evaluations) if (best && e.validationAuc > best.validationAuc) best = e;
@@ -52,14 +64,17 @@ export function ValidationChart() {
   return (
     <section
       className="chart-card"
-      data-testid="auc-chart"
+      data-testid={testId}
       data-points={evaluations.length}
       data-last-auc={last ? last.validationAuc : ''}
     >
       <h3>
         Validation AUC and logloss{' '}
         <small>
-          latest AUC <span data-testid="latest-auc">{formatMetric(last?.validationAuc)}</span>
+          latest AUC{' '}
+          <span data-testid={testId ? 'latest-auc' : undefined}>
+            {formatMetric(last?.validationAuc)}
+          </span>
           {best && (
             <>
               {' '}
