@@ -24,8 +24,9 @@ export default tseslint.config(
               allowTypeImports: true,
             },
             {
-              group: ['**/workers/*', '!**/workers/protocol'],
-              message: 'The UI may import workers/protocol only (types and tfjs-free helpers).',
+              group: ['**/workers/*', '!**/workers/protocol', '!**/workers/options'],
+              message:
+                'The UI may import workers/protocol and workers/options only (types and tfjs-free helpers); method specs come through src/methods/catalog.ts.',
               allowTypeImports: true,
             },
           ],
@@ -63,7 +64,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'scripts/**/*.{js,mjs,ts}', '*.config.{js,ts}'],
+    files: ['test/**/*.ts', 'scripts/**/*.{js,mjs,ts}', 'cli/**/*.ts', '*.config.{js,ts}'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

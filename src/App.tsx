@@ -47,7 +47,17 @@ function useModelPreview() {
   }, [key, valid, engineReady, runIdle, modelLabel, loaded]);
 }
 
+/** URL values that were not valid are named once, with the defaults used instead. */
+function useUrlNotices() {
+  useEffect(() => {
+    const { urlNotices, showBanner } = useLabStore.getState();
+    if (urlNotices.length > 0)
+      showBanner('error', `Some link settings were not valid: ${urlNotices.join('; ')}`);
+  }, []);
+}
+
 export function App() {
+  useUrlNotices();
   useFormInUrl();
   useSyntheticPreview();
   useModelPreview();

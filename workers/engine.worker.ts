@@ -8,6 +8,7 @@ import type {
   DatasetSummary,
   EngineEvent,
   EngineInfo,
+  KeptRunInfo,
   LabEngineApi,
   MemoryInfo,
   ModelSummary,
@@ -17,14 +18,17 @@ import type {
   StepBenchmarkResult,
   SyntheticDataConfig,
 } from './protocol';
-import { DEFAULT_TRAIN_CONFIG, validateRunConfig } from './protocol';
+import { checkTuning, DATA_OPTIONS, validateRunConfig } from './protocol';
+import { validateOptions, type OptionValue } from './options';
 import { activeWebGpuDevice, selectBackend } from './engine/backend';
 import { RunControl } from './engine/runControl';
-import { buildModel, memoryInfo, trainCtr } from './engine/trainer';
-import { Rng } from './rng';
+import { describeRun, memoryInfo, runExperiment } from './engine/trainer';
+import { KeptRunRegistry } from './engine/keptRuns';
+import { METHOD_SPECS } from './methods/registry';
+import type { MethodSpec } from './methods/methodSpec';
 import { runStepBenchmark } from './engine/stepBenchmark';
-import { datasetForModel } from './engine/modelDataset';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
+import { summarizeCtr } from './engine/datasetSummary';
 import type { CtrDataset } from './data/dataset';
 import {
   activeCtrDataset,
@@ -44,8 +48,20 @@ let engineInfo: EngineInfo | null = null;
 let reportDeviceLoss: ((message: string) => void) | null = null;
 let watchedDevice: GPUDevice | null = null;
 let control: RunControl | null = null;
+/** The method of the run in progress (live setting changes are checked against it). */
+let activeMethod: MethodSpec | null = null;
 let cachedData: { key: string; dataset: SyntheticDataset } | null = null;
-let lastHostBytes = 0;
+const keptRuns = new KeptRunRegistry();
+
+/** Throws one error naming every problem of `config` (the UI shows them in its form first). */
+function checkConfig(config: RunConfig): void {
+  const messages = Object.values(validateRunConfig(config, METHOD_SPECS));
+  if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
+}
+
+function datasetOf(config: RunConfig): CtrDataset {
+  return config.source === 'loaded' ? activeCtrDataset() : syntheticFor(config.data);
+}
 
 function syntheticFor(config: SyntheticDataConfig): SyntheticDataset {
   const key = JSON.stringify(config);
@@ -54,30 +70,6 @@ function syntheticFor(config: SyntheticDataConfig): SyntheticDataset {
     cachedData = { key, dataset: generateSyntheticCtr(config) };
   }
   return cachedData.dataset;
-}
-
-function summarizeCtr(ds: CtrDataset, synthetic: SyntheticDataset | null): DatasetSummary {
-  let positives = 0;
-  for (let i = 0; i < ds.labels.length; i++) positives += ds.labels[i];
-  return {
-    source: synthetic ? 'synthetic' : 'loaded',
-    name: ds.name,
-    numRows: ds.numRows,
-    numFields: ds.numFields,
-    fieldNames: ds.fieldNames,
-    fieldCardinalities: Array.from(ds.fieldDims),
-    totalVocabulary: ds.totalVocabulary,
-    labelMean: positives / ds.numRows,
-    splitSizes: {
-      train: ds.split.train.length,
-      validation: ds.split.validation.length,
-      test: ds.split.test.length,
-    },
-    bayesTestAuc: synthetic?.bayesTestAuc ?? null,
-    informativeFields: synthetic?.informativeFields ?? [],
-    noiseFields: synthetic?.noiseFields ?? [],
-    redundantFields: synthetic?.redundantFields ?? [],
-  };
 }
 
 /** tfjs's webgpu backend does not watch device.lost itself: after a loss every op fails. */
@@ -120,7 +112,7 @@ const api: LabEngineApi = {
   },
 
   async memory(): Promise<MemoryInfo> {
-    return memoryInfo(lastHostBytes);
+    return memoryInfo(0, keptRuns.totalBytes);
   },
 
   async train(
@@ -129,10 +121,9 @@ const api: LabEngineApi = {
   ): Promise<RunResult> {
     if (!engineInfo) throw new Error('Engine not initialised: call init() first');
     if (control) throw new Error('A run is already in progress');
-    const errors = validateRunConfig(config);
-    const messages = Object.values(errors);
-    if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
+    checkConfig(config);
     control = new RunControl();
+    activeMethod = METHOD_SPECS.find((m) => m.id === config.method.id) ?? null;
     try {
       onEvent({ type: 'state', state: 'preparing' });
       let dataset: CtrDataset;
@@ -151,43 +142,39 @@ const api: LabEngineApi = {
           `Batch size ${config.train.batchSize} is larger than the ${dataset.split.train.length} training rows`,
         );
       }
-      const result = await trainCtr(dataset, config.train, control, onEvent, {
-        progressEverySteps: 25,
-        progressEveryMs: 100,
-        bayesTestAuc,
-      });
-      lastHostBytes = 0;
+      const { result, kept } = await runExperiment(
+        dataset,
+        config.train,
+        config.method,
+        control,
+        onEvent,
+        {
+          progressEverySteps: 25,
+          progressEveryMs: 100,
+          bayesTestAuc,
+          keptRunBytes: () => keptRuns.totalBytes,
+        },
+      );
+      keptRuns.add(kept);
       // Awaited: the result must not overtake the events (see LabEngineApi.train).
       await onEvent({ type: 'state', state: 'done' });
       return result;
     } finally {
       control = null;
+      activeMethod = null;
     }
   },
 
   async previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary> {
-    const messages = Object.values(
-      validateRunConfig({ source: 'synthetic', data: config, train: DEFAULT_TRAIN_CONFIG }),
-    );
+    const messages = Object.values(validateOptions(DATA_OPTIONS, config, 'data.', 'data'));
     if (messages.length > 0) throw new Error(`Invalid data settings: ${messages.join('; ')}`);
     const synthetic = syntheticFor(config);
     return summarizeCtr(synthetic, synthetic);
   },
 
   async describeModel(config: RunConfig): Promise<ModelSummary> {
-    const messages = Object.values(validateRunConfig(config));
-    if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
-    const dataset = config.source === 'loaded' ? activeCtrDataset() : syntheticFor(config.data);
-    const model = buildModel(
-      datasetForModel(dataset, config.train.model),
-      config.train,
-      new Rng(config.train.seed),
-    );
-    try {
-      return model.summary();
-    } finally {
-      model.dispose();
-    }
+    checkConfig(config);
+    return describeRun(datasetOf(config), config.train, config.method);
   },
 
   async benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult> {
@@ -206,6 +193,21 @@ const api: LabEngineApi = {
 
   async stop(): Promise<void> {
     control?.stop();
+  },
+
+  async tune(changes: Record<string, OptionValue>): Promise<void> {
+    if (!control || !activeMethod) throw new Error('No run is in progress');
+    const problems = checkTuning(changes, activeMethod);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    control.requestTuning(changes);
+  },
+
+  async keptRuns(): Promise<KeptRunInfo[]> {
+    return keptRuns.list();
+  },
+
+  async discardRun(runId: number): Promise<void> {
+    keptRuns.discard(runId);
   },
 
   async simulateDeviceLoss(): Promise<boolean> {

@@ -15,222 +15,378 @@ import type {
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
-export type ModelKind = 'fm' | 'deepfm' | 'widedeep' | 'autoint' | 'dlrm';
+import {
+  checkOption,
+  choiceOption,
+  defaultsOf,
+  flagOption,
+  numberListOption,
+  numberOption,
+  validateOptions,
+  type OptionSpec,
+  type OptionValue,
+  type OptionValues,
+} from './options';
+import type { MethodSpec } from './methods/methodSpec';
+
+/** The settings of the built-in synthetic slice, declared once (see workers/options.ts). */
+export const DATA_OPTIONS = {
+  seed: numberOption({
+    label: 'Data seed',
+    help: 'Seed of the generator: the same seed gives the same rows',
+    param: 'dseed',
+    default: 7,
+    min: 0,
+    max: 2 ** 31 - 1,
+    integer: true,
+  }),
+  numRows: numberOption({
+    label: 'Rows',
+    help: 'Rows generated (80% train, 10% validation, 10% test)',
+    param: 'rows',
+    default: 20000,
+    min: 200,
+    max: 2_000_000,
+    integer: true,
+  }),
+  numFields: numberOption({
+    label: 'Fields',
+    help: 'Categorical fields: informative, pure noise and redundant copies',
+    param: 'fields',
+    default: 12,
+    min: 4,
+    max: 64,
+    integer: true,
+  }),
+  maxCardinality: numberOption({
+    label: 'Largest cardinality',
+    help: 'Values of the largest field; the others spread log-uniformly down to ~20',
+    param: 'card',
+    default: 100000,
+    min: 20,
+    max: 5_000_000,
+    integer: true,
+  }),
+};
+
+export type SyntheticDataConfig = OptionValues<typeof DATA_OPTIONS>;
+
+/** Every training setting, declared once: the config type, defaults, form, URL and validation. */
+export const TRAIN_OPTIONS = {
+  model: choiceOption({
+    label: 'Model',
+    help: 'The ranking model to train and compress',
+    param: 'model',
+    default: 'deepfm',
+    choices: [
+      { value: 'deepfm', label: 'DeepFM' },
+      { value: 'fm', label: 'FM' },
+      { value: 'widedeep', label: 'Wide & Deep' },
+      { value: 'autoint', label: 'AutoInt (+DNN)' },
+      { value: 'dlrm', label: 'DLRM (MLP = top MLP)' },
+    ],
+  }),
+  embeddingDim: numberOption({
+    label: 'Embedding dim',
+    help: 'Width d of every field embedding',
+    param: 'dim',
+    default: 8,
+    min: 1,
+    max: 256,
+    integer: true,
+  }),
+  mlpLayers: numberListOption({
+    label: 'MLP layers',
+    help: 'Hidden sizes, e.g. 400-400-400 (DLRM: its top MLP before the logit)',
+    param: 'mlp',
+    default: [64, 32],
+    min: 1,
+    max: 4096,
+    integer: true,
+    minLength: 0,
+    maxLength: 8,
+    separator: '-',
+  }),
+  dropout: numberOption({
+    label: 'Dropout',
+    help: 'Dropout after each MLP layer',
+    param: 'dropout',
+    default: 0.2,
+    min: 0,
+    max: 0.95,
+    integer: false,
+  }),
+  batchNorm: flagOption({
+    label: 'Batch norm',
+    help: 'BatchNorm after each MLP layer, as the PEP code',
+    param: 'bn',
+    default: true,
+  }),
+  epochs: numberOption({
+    label: 'Epochs',
+    help: 'Passes over the training split',
+    param: 'epochs',
+    default: 4,
+    min: 1,
+    max: 1000,
+    integer: true,
+  }),
+  maxSteps: numberOption({
+    label: 'Step budget',
+    help: '0 = every epoch; otherwise stop after this many steps',
+    param: 'steps',
+    default: 0,
+    min: 0,
+    max: 100_000_000,
+    integer: true,
+  }),
+  batchSize: numberOption({
+    label: 'Batch size',
+    help: 'Rows per training step',
+    param: 'batch',
+    default: 256,
+    min: 1,
+    max: 65536,
+    integer: true,
+  }),
+  learningRate: numberOption({
+    label: 'Learning rate',
+    help: 'Step size of both optimizers (can be changed while training)',
+    param: 'lr',
+    default: 0.003,
+    min: 0,
+    max: 10,
+    integer: false,
+    minInclusive: false,
+    live: true,
+  }),
+  weightDecay: numberOption({
+    label: 'Weight decay',
+    help: 'L2 decay on every parameter, embeddings included',
+    param: 'wd',
+    default: 1e-6,
+    min: 0,
+    max: 1,
+    integer: false,
+  }),
+  denseOptimizer: choiceOption({
+    label: 'Optimizer (dense)',
+    help: 'Optimizer of the device parameters, with torch semantics',
+    param: 'opt',
+    default: 'adam',
+    choices: [
+      { value: 'adam', label: 'Adam (torch: decay in gradient)' },
+      { value: 'adamw', label: 'AdamW (decoupled decay)' },
+      { value: 'sgd', label: 'SGD' },
+    ],
+  }),
+  momentum: numberOption({
+    label: 'SGD momentum',
+    help: 'Momentum of SGD (torch semantics)',
+    param: 'momentum',
+    default: 0,
+    min: 0,
+    max: 0.999,
+    integer: false,
+  }),
+  gradClipNorm: numberOption({
+    label: 'Clip grad norm',
+    help: '0 = off; else the global gradient norm, embeddings included, is clipped to this',
+    param: 'clip',
+    default: 0,
+    min: 0,
+    max: 1e6,
+    integer: false,
+  }),
+  lrSchedule: choiceOption({
+    label: 'LR schedule',
+    help: 'Learning rate over epochs',
+    param: 'sched',
+    default: 'constant',
+    choices: [
+      { value: 'constant', label: 'constant' },
+      { value: 'step', label: 'step (halve each epoch)' },
+      { value: 'cosine', label: 'cosine to 0' },
+    ],
+  }),
+  evalEverySteps: numberOption({
+    label: 'Evaluate every (steps)',
+    help: '0 = at the end of each epoch',
+    param: 'evalsteps',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    integer: true,
+  }),
+  testAtEachEvaluation: flagOption({
+    label: 'Also score test at each evaluation',
+    help: 'For comparing with papers that pick the best epoch on test; never used to select',
+    param: 'testeach',
+    default: false,
+  }),
+  earlyStoppingPatience: numberOption({
+    label: 'Early-stop patience (evaluations)',
+    help: '0 = off; else stop after this many evaluations without a better validation AUC',
+    param: 'patience',
+    default: 0,
+    min: 0,
+    max: 1000,
+    integer: true,
+  }),
+  embeddingOptimizer: choiceOption({
+    label: 'Embedding optimizer',
+    help: 'Optimizer of the host embedding tables',
+    param: 'eopt',
+    default: 'adam',
+    choices: [
+      { value: 'adam', label: 'Adam (sparse rows)' },
+      { value: 'rowwise-adagrad', label: 'Row-wise Adagrad' },
+      { value: 'sgd', label: 'SGD (UMEC DLRM)' },
+    ],
+  }),
+  embeddingUpdate: choiceOption({
+    label: 'Embedding update',
+    help: 'lazy: rows in the batch only (fast); exact: every row every step, as dense torch Adam',
+    param: 'eupd',
+    default: 'lazy',
+    choices: [
+      { value: 'lazy', label: 'lazy: batch rows only (fast)' },
+      { value: 'exact', label: 'exact: every row, as dense torch Adam' },
+    ],
+  }),
+  seed: numberOption({
+    label: 'Seed',
+    help: 'Seed of the initial weights, the shuffling and dropout',
+    param: 'seed',
+    default: 1,
+    min: 0,
+    max: 2 ** 31 - 1,
+    integer: true,
+  }),
+};
+
+export type TrainConfig = OptionValues<typeof TRAIN_OPTIONS>;
+export type ModelKind = TrainConfig['model'];
+export const MODEL_KINDS: readonly ModelKind[] = TRAIN_OPTIONS.model.choices.map((c) => c.value);
 /**
  * Optimizer of the host embedding tables. 'sgd' is plain torch.optim.SGD (UMEC trains DLRM's
  * embeddings with it); 'adam' follows torch.optim.Adam; 'rowwise-adagrad' keeps one accumulator per row.
  */
-export type EmbeddingOptimizerKind = 'adam' | 'rowwise-adagrad' | 'sgd';
+export type EmbeddingOptimizerKind = TrainConfig['embeddingOptimizer'];
 /** Optimizer of the dense (device) parameters, with torch.optim semantics. */
-export type DenseOptimizerKind = 'adam' | 'adamw' | 'sgd';
+export type DenseOptimizerKind = TrainConfig['denseOptimizer'];
 /** Learning-rate schedule over epochs: step halves it every epoch; cosine anneals it to 0. */
-export type LearningRateScheduleKind = 'constant' | 'step' | 'cosine';
+export type LearningRateScheduleKind = TrainConfig['lrSchedule'];
 /**
  * 'lazy': only rows present in the batch are updated (cost grows with the batch).
  * 'exact': every row is updated every step, as dense torch.optim.Adam does (the official PEP
  * semantics); untouched rows see only their weight-decay gradient.
  */
-export type EmbeddingUpdateMode = 'lazy' | 'exact';
-
-export interface SyntheticDataConfig {
-  seed: number;
-  numRows: number;
-  numFields: number;
-  /** Largest field cardinality; cardinalities spread log-uniformly from ~20 up to this. */
-  maxCardinality: number;
-}
-
-export interface TrainConfig {
-  model: ModelKind;
-  embeddingDim: number;
-  /** Hidden layer sizes of the MLP (DeepFM, Wide&Deep, AutoInt's DNN part, DLRM's top MLP). */
-  mlpLayers: number[];
-  dropout: number;
-  batchNorm: boolean;
-  epochs: number;
-  /** Stop after this many training steps even if epochs remain; 0 = run every epoch. */
-  maxSteps: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
-  denseOptimizer: DenseOptimizerKind;
-  /** SGD momentum (torch semantics); ignored by Adam/AdamW. */
-  momentum: number;
-  /** Clip the global gradient norm (all parameters, embeddings included) to this; 0 = off. */
-  gradClipNorm: number;
-  lrSchedule: LearningRateScheduleKind;
-  /** Evaluate on the validation split every this many steps; 0 = at the end of each epoch. */
-  evalEverySteps: number;
-  /**
-   * Also score the test split at every evaluation, for comparison with papers whose code picks
-   * the best epoch on the test split. Never used for model selection here.
-   */
-  testAtEachEvaluation: boolean;
-  /** Stop after this many evaluations without a better validation AUC; 0 = never stop early. */
-  earlyStoppingPatience: number;
-  embeddingOptimizer: EmbeddingOptimizerKind;
-  embeddingUpdate: EmbeddingUpdateMode;
-  seed: number;
-}
+export type EmbeddingUpdateMode = TrainConfig['embeddingUpdate'];
 
 /** Where a run's rows come from: the built-in synthetic slice, or the file loaded last. */
 export type DataSource = 'synthetic' | 'loaded';
+
+/** The compression method of a run and its options (the method's own option table). */
+export interface MethodChoice {
+  /** A method id of the registry; 'none' trains the dense model. */
+  id: string;
+  options: Record<string, OptionValue>;
+}
 
 export interface RunConfig {
   source: DataSource;
   /** Settings of the synthetic slice (used when source is 'synthetic'). */
   data: SyntheticDataConfig;
   train: TrainConfig;
+  method: MethodChoice;
 }
 
-export const DEFAULT_DATA_CONFIG: SyntheticDataConfig = {
-  seed: 7,
-  numRows: 20000,
-  numFields: 12,
-  maxCardinality: 100000,
-};
-
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  model: 'deepfm',
-  embeddingDim: 8,
-  mlpLayers: [64, 32],
-  dropout: 0.2,
-  batchNorm: true,
-  epochs: 4,
-  maxSteps: 0,
-  batchSize: 256,
-  learningRate: 0.003,
-  weightDecay: 1e-6,
-  denseOptimizer: 'adam',
-  momentum: 0,
-  gradClipNorm: 0,
-  lrSchedule: 'constant',
-  evalEverySteps: 0,
-  testAtEachEvaluation: false,
-  earlyStoppingPatience: 0,
-  embeddingOptimizer: 'adam',
-  embeddingUpdate: 'lazy',
-  seed: 1,
-};
-
-/** One typed table of every user-settable number: bounds used by the form, the URL and the worker. */
-export interface NumericParamSpec {
-  label: string;
-  min: number;
-  max: number;
-  integer: boolean;
-  /** Whether `min` itself is allowed (learning rate must be strictly positive). */
-  minInclusive: boolean;
-}
-
-export const DATA_PARAM_SPECS: Record<keyof SyntheticDataConfig, NumericParamSpec> = {
-  seed: { label: 'Data seed', min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true },
-  numRows: { label: 'Rows', min: 200, max: 2_000_000, integer: true, minInclusive: true },
-  numFields: { label: 'Fields', min: 4, max: 64, integer: true, minInclusive: true },
-  maxCardinality: {
-    label: 'Largest cardinality',
-    min: 20,
-    max: 5_000_000,
-    integer: true,
-    minInclusive: true,
-  },
-};
-
-type NumericTrainKey = {
-  [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never;
-}[keyof TrainConfig];
-
-export const TRAIN_PARAM_SPECS: Record<NumericTrainKey, NumericParamSpec> = {
-  embeddingDim: { label: 'Embedding dim', min: 1, max: 256, integer: true, minInclusive: true },
-  dropout: { label: 'Dropout', min: 0, max: 0.95, integer: false, minInclusive: true },
-  epochs: { label: 'Epochs', min: 1, max: 1000, integer: true, minInclusive: true },
-  maxSteps: {
-    label: 'Step budget',
-    min: 0,
-    max: 100_000_000,
-    integer: true,
-    minInclusive: true,
-  },
-  batchSize: { label: 'Batch size', min: 1, max: 65536, integer: true, minInclusive: true },
-  learningRate: { label: 'Learning rate', min: 0, max: 10, integer: false, minInclusive: false },
-  weightDecay: { label: 'Weight decay', min: 0, max: 1, integer: false, minInclusive: true },
-  momentum: { label: 'SGD momentum', min: 0, max: 0.999, integer: false, minInclusive: true },
-  gradClipNorm: { label: 'Clip grad norm', min: 0, max: 1e6, integer: false, minInclusive: true },
-  evalEverySteps: {
-    label: 'Evaluate every (steps)',
-    min: 0,
-    max: 1_000_000,
-    integer: true,
-    minInclusive: true,
-  },
-  earlyStoppingPatience: {
-    label: 'Early-stop patience (evaluations)',
-    min: 0,
-    max: 1000,
-    integer: true,
-    minInclusive: true,
-  },
-  seed: { label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true },
-};
-
-/** Returns a message saying what is wrong with `value`, or null when it is acceptable. */
-export function checkNumber(value: number, spec: NumericParamSpec): string | null {
-  if (typeof value !== 'number' || Number.isNaN(value)) return `${spec.label} must be a number`;
-  if (!Number.isFinite(value)) return `${spec.label} must be finite`;
-  if (spec.integer && !Number.isInteger(value)) return `${spec.label} must be a whole number`;
-  if (spec.minInclusive ? value < spec.min : value <= spec.min) {
-    return `${spec.label} must be ${spec.minInclusive ? 'at least' : 'greater than'} ${spec.min}`;
-  }
-  if (value > spec.max) return `${spec.label} must be at most ${spec.max}`;
-  return null;
-}
+export const DEFAULT_DATA_CONFIG: SyntheticDataConfig = defaultsOf(DATA_OPTIONS);
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = defaultsOf(TRAIN_OPTIONS);
+export const NO_METHOD: MethodChoice = { id: 'none', options: {} };
 
 export type ConfigErrors = Partial<Record<string, string>>;
 
-/** Validates a whole run config; keys are `data.<name>` / `train.<name>`. Empty object = valid. */
-export function validateRunConfig(config: RunConfig): ConfigErrors {
+/**
+ * Validates a whole run config against the option tables and the given method specs; keys are
+ * `data.<name>` / `train.<name>` / `method.id` / `method.<option>`. Empty object = valid. The
+ * config may come from another thread or a file: every field is checked, enums included.
+ */
+export function validateRunConfig(config: RunConfig, methods: readonly MethodSpec[]): ConfigErrors {
   const errors: ConfigErrors = {};
+  if (typeof config !== 'object' || config === null)
+    return { config: 'The config must be an object' };
+  if (config.source !== 'synthetic' && config.source !== 'loaded') {
+    errors.source = `Data source must be "synthetic" or "loaded", got "${String(config.source)}"`;
+  }
   if (config.source === 'synthetic') {
-    for (const key of Object.keys(DATA_PARAM_SPECS) as (keyof SyntheticDataConfig)[]) {
-      const msg = checkNumber(config.data[key], DATA_PARAM_SPECS[key]);
-      if (msg) errors[`data.${key}`] = msg;
-    }
+    Object.assign(errors, validateOptions(DATA_OPTIONS, config.data, 'data.', 'data'));
   }
-  for (const key of Object.keys(TRAIN_PARAM_SPECS) as NumericTrainKey[]) {
-    const msg = checkNumber(config.train[key], TRAIN_PARAM_SPECS[key]);
-    if (msg) errors[`train.${key}`] = msg;
+  Object.assign(errors, validateOptions(TRAIN_OPTIONS, config.train, 'train.', 'train'));
+  const train = config.train ?? ({} as TrainConfig);
+  if (train.model !== 'fm' && !errors['train.mlpLayers'] && Array.isArray(train.mlpLayers)) {
+    if (train.mlpLayers.length === 0)
+      errors['train.mlpLayers'] = 'This model needs at least one MLP layer';
   }
-  const layers = config.train.mlpLayers;
-  if (config.train.model !== 'fm') {
-    if (layers.length === 0) errors['train.mlpLayers'] = 'This model needs at least one MLP layer';
-    else if (layers.length > 8) errors['train.mlpLayers'] = 'At most 8 MLP layers';
-    else if (layers.some((n) => !Number.isInteger(n) || n < 1 || n > 4096)) {
-      errors['train.mlpLayers'] = 'MLP layer sizes must be whole numbers from 1 to 4096';
-    }
-  }
-  const trainRows = Math.floor(config.data.numRows * 0.8);
+  const numRows = config.data?.numRows;
+  const trainRows = Math.floor(numRows * 0.8);
   if (
     config.source === 'synthetic' &&
     !errors['train.batchSize'] &&
     !errors['data.numRows'] &&
-    config.train.batchSize > trainRows
+    train.batchSize > trainRows
   ) {
     errors['train.batchSize'] = `Batch size must be at most the ${trainRows} training rows`;
+  }
+  const choice = config.method;
+  if (typeof choice !== 'object' || choice === null) {
+    errors['method.id'] = 'The config names no compression method (method.id)';
+    return errors;
+  }
+  const spec = methods.find((m) => m.id === choice.id);
+  if (!spec) {
+    errors['method.id'] =
+      `Unknown compression method "${String(choice.id)}" (one of ${methods.map((m) => m.id).join(', ')})`;
+    return errors;
+  }
+  if (!errors['train.model'] && !spec.models.includes(train.model)) {
+    errors['method.id'] =
+      `${spec.label} does not support ${train.model} (it supports ${spec.models.join(', ')})`;
+  }
+  Object.assign(
+    errors,
+    validateOptions(spec.options, choice.options, 'method.', `${spec.id} options`),
+  );
+  if (Object.keys(errors).length === 0 && spec.check) {
+    for (const [key, message] of Object.entries(spec.check(choice.options, train))) {
+      errors[`method.${key}`] = message;
+    }
   }
   return errors;
 }
 
-/** Parses "400-400-400" or "400,400" into layer sizes; NaN entries are kept so validation reports them. */
-export function parseLayerList(text: string): number[] {
-  const parts = text
-    .split(/[-,\s]+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return parts.map((s) => (/^\d+$/.test(s) ? Number(s) : Number.NaN));
-}
-
-export function formatLayerList(layers: number[]): string {
-  return layers.join('-');
+/**
+ * Checks live changes of a running config: keys `train.<key>` or `method.<key>` whose option is
+ * marked `live`, values in range. Returns the problems (empty = acceptable).
+ */
+export function checkTuning(changes: Record<string, unknown>, method: MethodSpec): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(changes)) {
+    const [section, name, ...rest] = key.split('.');
+    const table: Record<string, OptionSpec> | null =
+      section === 'train' ? TRAIN_OPTIONS : section === 'method' ? method.options : null;
+    const spec = table && rest.length === 0 && Object.hasOwn(table, name) ? table[name] : null;
+    if (!spec) {
+      problems.push(`"${key}" is not a setting of this run`);
+    } else if (!spec.live) {
+      problems.push(`${spec.label} cannot be changed while the run trains`);
+    } else {
+      const msg = checkOption(value, spec);
+      if (msg) problems.push(msg);
+    }
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,8 +405,10 @@ export interface MemoryInfo {
   numBytes: number;
   /** Only the webgpu/webgl backends report GPU bytes. */
   numBytesInGPU: number | null;
-  /** Bytes held by host-side embedding tables and their optimizer state. */
+  /** Bytes held by host-side embedding tables and their optimizer state (the running model's). */
   hostEmbeddingBytes: number;
+  /** Bytes held by the models of finished runs kept in the worker. */
+  keptRunBytes: number;
 }
 
 export interface DatasetSummary {
@@ -273,16 +431,21 @@ export interface DatasetSummary {
 
 /** One evaluation on the validation split (each epoch, or every `evalEverySteps` steps). */
 export interface EvaluationMetrics {
-  /** Epochs done at this evaluation: whole at an epoch's end, fractional in between. */
+  /** Id of the method phase this evaluation belongs to ('train' for the dense model). */
+  phase: string;
+  /** Epochs done within the phase: whole at an epoch's end, fractional in between. */
   epoch: number;
+  /** Training steps of the whole run so far (steps continue across phases). */
   step: number;
   validationAuc: number;
   validationLogloss: number;
-  /** Mean training loss over the steps since the previous evaluation. */
+  /** Mean training loss over the steps since the previous evaluation (NaN: none since). */
   trainLoss: number;
   /** Test-split AUC at this point, only when `testAtEachEvaluation` is on (never used to select). */
   testAuc: number | null;
   seconds: number;
+  /** The method's evaluation series (SeriesSpec kind 'evaluation') at this point. */
+  method: Record<string, number>;
 }
 
 export interface TestMetrics {
@@ -304,9 +467,25 @@ export interface ProgressBatch {
   losses: Float32Array;
   /** Milliseconds per step for each entry. */
   stepMs: Float32Array;
+  /** The method's step series (SeriesSpec kind 'step'), aligned with `steps`; NaN = no value. */
+  series: Record<string, Float32Array>;
+  /** Index of the phase these steps belong to. */
+  phase: number;
   epoch: number;
   totalSteps: number;
   memory: MemoryInfo;
+}
+
+/** A phase of a method's run (e.g. train, prune, fine-tune), announced when it starts. */
+export interface PhaseInfo {
+  index: number;
+  count: number;
+  id: string;
+  label: string;
+  /** Training steps of the whole run before this phase began. */
+  startStep: number;
+  /** Steps this phase will take at most (0: it only evaluates). */
+  plannedSteps: number;
 }
 
 export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'stopping' | 'done' | 'failed';
@@ -316,23 +495,62 @@ export type EngineEvent =
   | { type: 'progress'; batch: ProgressBatch }
   | { type: 'evaluation'; metrics: EvaluationMetrics }
   | { type: 'state'; state: RunState }
-  | { type: 'test'; metrics: TestMetrics };
+  | { type: 'test'; metrics: TestMetrics }
+  | { type: 'phase'; phase: PhaseInfo }
+  /** A vector series' latest value (SeriesSpec kind 'vector'): one number per label. */
+  | { type: 'method-vector'; series: string; step: number; values: Float32Array; labels: string[] }
+  /** A histogram series' latest value: counts of the bins between consecutive edges. */
+  | {
+      type: 'method-histogram';
+      series: string;
+      step: number;
+      edges: Float32Array;
+      counts: Float32Array;
+    }
+  /** Something worth a mark on the step axis: a phase change, a snapshot, a setting changed. */
+  | { type: 'marker'; step: number; label: string };
 
 export interface ModelPart {
   /** e.g. 'embedding', 'linear', 'mlp', 'attention'. */
   part: string;
+  /** Parameters that are stored (for a pruned table: the non-zeros). */
   params: number;
+  /**
+   * Bytes of this part in compressed storage: float32 values, plus the index structure a pruned
+   * table needs (a bitmask of the kept dimensions per row).
+   */
+  bytes: number;
 }
 
 export interface ModelSummary {
   parts: ModelPart[];
   totalParams: number;
+  totalBytes: number;
+  /** Parameters of the embedding table of the same model uncompressed (N x d). */
+  denseEmbeddingParams: number;
   /** 2 x multiply-adds of the dense part for one example (embedding lookups not counted). */
   flopsPerExample: number;
 }
 
+/** What one phase of a run did. */
+export interface PhaseResult {
+  id: string;
+  label: string;
+  steps: number;
+  /** Why the phase ended early, when it did (a method's own reason, patience, a stop). */
+  endReason: string | null;
+  /** The evaluation whose weights the phase ended with (best validation AUC), if any. */
+  bestEvaluation: EvaluationMetrics | null;
+}
+
 export interface RunResult {
+  /** Id under which the worker keeps this run's model until it is discarded. */
+  runId: number;
+  method: { id: string; label: string };
+  /** Stopped by the user. */
   stoppedEarly: boolean;
+  /** Why the run ended before its budget other than a user's stop (e.g. the loss diverged). */
+  stopReason: string | null;
   /** The evaluation with the best validation AUC; its weights were restored before the test split. */
   bestEpoch: number | null;
   bestStep: number | null;
@@ -340,10 +558,22 @@ export interface RunResult {
   stoppedByPatience: boolean;
   steps: number;
   evaluations: EvaluationMetrics[];
+  phases: PhaseResult[];
   test: TestMetrics | null;
   bayesTestAuc: number | null;
+  /** The model the test split was scored with (compressed parts counted as stored). */
   model: ModelSummary;
+  /** The method's final figures (e.g. sparsity, per-field dimensions), for tables and export. */
+  methodResult: Record<string, number | string | number[]>;
   msPerStep: number;
+}
+
+/** A finished run whose model the worker still holds (for evaluation, retraining or export). */
+export interface KeptRunInfo {
+  runId: number;
+  label: string;
+  /** Host bytes (tables, optimizer state, snapshots) plus device bytes of its weights. */
+  bytes: number;
 }
 
 export interface StepBenchmarkConfig {
@@ -403,6 +633,17 @@ export interface LabEngineApi {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Changes settings of the run in progress that are marked `live` in their option table:
+   * `train.<key>` or `method.<key>` to the new value. Takes effect before the next step and is
+   * marked on the charts. Rejects (changing nothing) when a key is not live or a value is out of
+   * range, or when no run is in progress.
+   */
+  tune(changes: Record<string, OptionValue>): Promise<void>;
+  /** The finished runs whose models the worker still holds, with the memory each one takes. */
+  keptRuns(): Promise<KeptRunInfo[]>;
+  /** Frees the model (and snapshots) of a finished run. */
+  discardRun(runId: number): Promise<void>;
   /** Testing hook: destroys the WebGPU device so that device-loss handling can be exercised. */
   simulateDeviceLoss(): Promise<boolean>;
   /** Testing hook: throws an uncaught error inside the worker to exercise crash recovery. */

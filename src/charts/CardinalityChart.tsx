@@ -12,17 +12,13 @@ import {
 import { PLAIN_AXIS } from './chartProps';
 import type { DatasetSummary } from '../../workers/protocol';
 
-const ROLE_COLORS = { informative: '#1f5fa8', noise: '#b0b7c3', redundant: '#c2571a' } as const;
+import { ROLE_COLORS, roleOfField } from './fieldRoles';
 
 /** Field cardinalities on a log scale, coloured by the role the generator gave each field. */
 export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
   const redundant = new Map(summary.redundantFields.map((r) => [r.field, r.copyOf]));
   const data = summary.fieldCardinalities.map((card, f) => {
-    const role = summary.noiseFields.includes(f)
-      ? 'noise'
-      : redundant.has(f)
-        ? 'redundant'
-        : 'informative';
+    const role = roleOfField(summary, f);
     return {
       field: `F${f + 1}`,
       card,

@@ -14,6 +14,8 @@ const POINTS: SeriesPoint[] = Array.from({ length: 200 }, (_, i) => ({
 }));
 
 const EVALUATIONS: EvaluationMetrics[] = Array.from({ length: 4 }, (_, i) => ({
+  phase: 'train',
+  method: {},
   epoch: i + 1,
   step: 100 * (i + 1),
   validationAuc: 0.6 + 0.02 * i,

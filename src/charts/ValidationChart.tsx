@@ -38,6 +38,7 @@ const EPOCH_LABEL = {
   offset: -4,
   fontSize: 12,
 };
+const STEP_LABEL = { ...EPOCH_LABEL, value: 'step' };
 const formatTwoDecimals = (v: number) => v.toFixed(2);
 
 export function ValidationChart() {
@@ -56,10 +57,17 @@ export interface ValidationChartViewProps {
 /** The validation chart drawn from props (ValidationChart feeds it from the store). */
 export function ValidationChartView({ testId, evaluations, bayes }: ValidationChartViewProps) {
   const last = evaluations.at(-1);
-  let best: EvaluationMetrics | undefined = evaluations.at(0);
-  for (const e of evaluations) if (best && e.validationAuc > best.validationAuc) best = e;
+  // A method's later phases (prune, fine-tune...) restart their epochs: then the axis is steps,
+  // and "best" is the best of the phase in progress (what that phase keeps).
+  const phased = evaluations.some((e) => e.phase !== evaluations[0].phase);
+  const xKey = phased ? 'step' : 'epoch';
+  let best: EvaluationMetrics | undefined = undefined;
+  for (const e of evaluations) {
+    if (phased && e.phase !== last?.phase) continue;
+    if (!best || e.validationAuc > best.validationAuc) best = e;
+  }
   const hasTest = evaluations.some((e) => e.testAuc !== null);
-  const fractional = evaluations.some((e) => !Number.isInteger(e.epoch));
+  const fractional = phased || evaluations.some((e) => !Number.isInteger(e.epoch));
   const dots = evaluations.length <= 30;
   return (
     <section
@@ -78,7 +86,8 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
           {best && (
             <>
               {' '}
-              · best {formatMetric(best.validationAuc)} at epoch {best.epoch}
+              · best {formatMetric(best.validationAuc)}{' '}
+              {phased ? `at step ${best.step} (${best.phase})` : `at epoch ${best.epoch}`}
             </>
           )}
           {bayes !== null && <> · Bayes AUC (test) {formatMetric(bayes)}</>}
@@ -89,11 +98,11 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
           <XAxis
             {...PLAIN_AXIS}
-            dataKey="epoch"
+            dataKey={xKey}
             type="number"
             domain={[0, 'dataMax']}
             allowDecimals={fractional}
-            label={EPOCH_LABEL}
+            label={phased ? STEP_LABEL : EPOCH_LABEL}
           />
           <YAxis
             {...PLAIN_AXIS}
@@ -158,7 +167,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
           {best && (
             <ReferenceDot
               yAxisId="auc"
-              x={best.epoch}
+              x={phased ? best.step : best.epoch}
               y={best.validationAuc}
               r={6}
               fill="none"

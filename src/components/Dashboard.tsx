@@ -5,8 +5,9 @@ import { LossChart } from '../charts/LossChart';
 import { ValidationChart } from '../charts/ValidationChart';
 import { CardinalityChart } from '../charts/CardinalityChart';
 import { MountWhenIdle } from './MountWhenIdle';
-import { formatCount, formatMetric } from '../format';
+import { formatBytes, formatCount, formatMetric } from '../format';
 import { DatasetSummaryPanel } from './DatasetSummaryPanel';
+import { MethodCharts } from '../charts/MethodCharts';
 
 const selectRun = (s: LabState) => s.run;
 const selectTest = (s: LabState) => s.run.test;
@@ -26,9 +27,20 @@ function RunStatus() {
         epoch {run.epoch} · step <span data-testid="run-step">{run.stepsDone}</span> /{' '}
         {run.totalSteps}
       </div>
+      {run.phases.length > 0 && (
+        <div data-testid="run-phase">
+          phase {run.phases.at(-1)!.index + 1}/{run.phases.at(-1)!.count}{' '}
+          <strong>{run.phases.at(-1)!.label}</strong>
+        </div>
+      )}
       <div>{run.msPerStep > 0 ? `${run.msPerStep.toFixed(1)} ms/step` : ''}</div>
       <progress max={100} value={pct} aria-label="training progress" />
       {run.error && <div className="run-error">{run.error}</div>}
+      {run.result?.stopReason && (
+        <div className="run-error" data-testid="run-stop-reason">
+          {run.result.stopReason}
+        </div>
+      )}
     </section>
   );
 }
@@ -129,9 +141,32 @@ function TestPanel() {
           {result && (
             <tr>
               <th>parameters</th>
-              <td>{formatCount(result.model.totalParams)}</td>
+              <td data-testid="test-params">{formatCount(result.model.totalParams)}</td>
               <td className="muted">
                 {result.model.parts.map((p) => `${p.part} ${formatCount(p.params)}`).join(' · ')}
+              </td>
+            </tr>
+          )}
+          {result && (
+            <tr>
+              <th>stored size</th>
+              <td data-testid="test-bytes">{formatBytes(result.model.totalBytes)}</td>
+              <td className="muted">
+                embedding{' '}
+                {formatCount(
+                  result.model.parts
+                    .filter((p) => p.part === 'embedding')
+                    .reduce((a, p) => a + p.params, 0),
+                )}{' '}
+                of {formatCount(result.model.denseEmbeddingParams)} dense parameters (
+                {(
+                  (100 *
+                    result.model.parts
+                      .filter((p) => p.part === 'embedding')
+                      .reduce((a, p) => a + p.params, 0)) /
+                  Math.max(1, result.model.denseEmbeddingParams)
+                ).toFixed(1)}
+                %); {result.method.label}
               </td>
             </tr>
           )}
@@ -151,10 +186,13 @@ function RunHistory() {
         <thead>
           <tr>
             <th>#</th>
+            <th>method</th>
             <th>model</th>
             <th>dim</th>
             <th>lr</th>
             <th>steps</th>
+            <th>params</th>
+            <th>bytes</th>
             <th>best val AUC</th>
             <th>test AUC</th>
             <th>ms/step</th>
@@ -164,11 +202,19 @@ function RunHistory() {
           {history.map((h) => (
             <tr key={h.id}>
               <td>{h.id}</td>
+              <td>{h.result.method.label}</td>
               <td>{h.config.train.model}</td>
               <td>{h.config.train.embeddingDim}</td>
               <td>{h.config.train.learningRate}</td>
               <td>{h.result.steps}</td>
-              <td>{formatMetric(Math.max(...h.result.evaluations.map((e) => e.validationAuc)))}</td>
+              <td>{formatCount(h.result.model.totalParams)}</td>
+              <td>{formatBytes(h.result.model.totalBytes)}</td>
+              <td title="validation AUC of the model the run kept (its last phase's best)">
+                {formatMetric(
+                  h.result.phases.at(-1)?.bestEvaluation?.validationAuc ??
+                    Math.max(...h.result.evaluations.map((e) => e.validationAuc)),
+                )}
+              </td>
               <td>{formatMetric(h.result.test?.auc)}</td>
               <td>{h.result.msPerStep.toFixed(1)}</td>
             </tr>
@@ -189,6 +235,7 @@ export function Dashboard() {
         <LossChart />
         <ValidationChart />
       </div>
+      <MethodCharts />
       <TestPanel />
       <DatasetPanel />
       <RunHistory />

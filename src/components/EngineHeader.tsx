@@ -87,7 +87,54 @@ export function EngineHeader() {
           host tables{' '}
           <strong data-testid="memory-host">{formatBytes(memory?.hostEmbeddingBytes)}</strong>
         </span>
+        <KeptRunsMenu />
       </div>
     </header>
+  );
+}
+
+/**
+ * Finished runs keep their models in the worker (for evaluation, retraining and export): what
+ * they hold, and a way to free them.
+ */
+function KeptRunsMenu() {
+  const kept = useLabStore((s) => s.keptRuns);
+  const total = kept.reduce((a, r) => a + r.bytes, 0);
+  return (
+    <details className="kept-runs" data-testid="kept-runs">
+      <summary title="Models of finished runs, kept in the engine until you free them">
+        kept models{' '}
+        <strong data-testid="kept-runs-bytes" data-count={kept.length}>
+          {kept.length} · {formatBytes(total)}
+        </strong>
+      </summary>
+      {kept.length === 0 ? (
+        <p className="muted">No finished run holds a model.</p>
+      ) : (
+        <ul>
+          {kept.map((r) => (
+            <li key={r.runId} data-testid={`kept-run-${r.runId}`}>
+              <span>
+                #{r.runId} {r.label} · {formatBytes(r.bytes)}
+              </span>
+              <button type="button" onClick={() => void runController.discardRun(r.runId)}>
+                free
+              </button>
+            </li>
+          ))}
+          {kept.length > 1 && (
+            <li>
+              <button
+                type="button"
+                data-testid="free-all-runs"
+                onClick={() => kept.forEach((r) => void runController.discardRun(r.runId))}
+              >
+                free all
+              </button>
+            </li>
+          )}
+        </ul>
+      )}
+    </details>
   );
 }

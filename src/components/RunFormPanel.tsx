@@ -1,7 +1,18 @@
-import { useMemo } from 'react';
-import { isRunBusy, useLabStore } from '../state/labStore';
-import { configFromForm, FORM_FIELDS, type FormField } from '../state/runForm';
+import { useMemo, useRef } from 'react';
+import { isRunActive, isRunBusy, useLabStore } from '../state/labStore';
+import {
+  configFromForm,
+  FORM_FIELDS,
+  fieldHelp,
+  formFromConfigFile,
+  METHOD_FIELD,
+  methodFields,
+  type FormField,
+} from '../state/runForm';
 import { runController } from '../state/runController';
+import { methodSpecOf } from '../methods/catalog';
+import { optionFromText } from '../../workers/options';
+import type { ConfigErrors, RunConfig } from '../../workers/protocol';
 
 /**
  * Fields that mean nothing for the chosen model or optimizer: FM has no MLP; UMEC's DLRM has no
@@ -14,33 +25,40 @@ function hiddenFor(model: string | undefined, optimizer: string | undefined): st
   return hidden;
 }
 
+/** Live settings can change while a run trains; the others wait for it to end. */
+function useFieldLocked(field: FormField): boolean {
+  const state = useLabStore((s) => s.run.state);
+  return isRunBusy(state) && !(field.option.live && isRunActive(state));
+}
+
 function FieldInput({ field }: { field: FormField }) {
   const value = useLabStore((s) => s.form[field.id] ?? '');
   const setForm = useLabStore((s) => s.setForm);
-  const running = useLabStore((s) => isRunBusy(s.run.state));
+  const locked = useFieldLocked(field);
   const inputId = `field-${field.id}`;
-  if (field.kind === 'flag') {
+  const option = field.option;
+  if (option.kind === 'flag') {
     return (
       <input
         id={inputId}
         type="checkbox"
         checked={value === 'true'}
-        disabled={running}
+        disabled={locked}
         onChange={(e) => setForm(field.id, String(e.target.checked))}
         data-testid={inputId}
       />
     );
   }
-  if (field.kind === 'choice') {
+  if (option.kind === 'choice') {
     return (
       <select
         id={inputId}
         value={value}
-        disabled={running}
+        disabled={locked}
         onChange={(e) => setForm(field.id, e.target.value)}
         data-testid={inputId}
       >
-        {field.choices?.map((c) => (
+        {option.choices.map((c) => (
           <option key={c.value} value={c.value}>
             {c.label}
           </option>
@@ -52,31 +70,130 @@ function FieldInput({ field }: { field: FormField }) {
     <input
       id={inputId}
       type="text"
-      inputMode={field.kind === 'number' ? 'decimal' : 'text'}
+      inputMode={option.kind === 'number' ? 'decimal' : 'text'}
       value={value}
-      disabled={running}
-      placeholder={field.help}
+      disabled={locked}
       onChange={(e) => setForm(field.id, e.target.value)}
       data-testid={inputId}
+      aria-describedby={`help-${field.id}`}
     />
   );
+}
+
+function Field({ field, errors }: { field: FormField; errors: ConfigErrors }) {
+  return (
+    <div className="field">
+      <label htmlFor={`field-${field.id}`} title={fieldHelp(field)}>
+        {field.option.label}
+        {field.option.live && (
+          <span className="live-badge" title="Can be changed while the run trains">
+            live
+          </span>
+        )}
+      </label>
+      <FieldInput field={field} />
+      <div className="field-help" id={`help-${field.id}`}>
+        {fieldHelp(field)}
+      </div>
+      {errors[field.id] && (
+        <div className="field-error" data-testid={`error-${field.id}`}>
+          {errors[field.id]}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The live settings whose form value differs from what the running config uses. */
+function pendingLiveChanges(
+  fields: FormField[],
+  form: Record<string, string>,
+  running: RunConfig | null,
+  errors: ConfigErrors,
+): Record<string, number | string | boolean | number[]> {
+  const changes: Record<string, number | string | boolean | number[]> = {};
+  if (!running) return changes;
+  for (const f of fields) {
+    if (!f.option.live || errors[f.id]) continue;
+    const value = optionFromText(f.option, form[f.id] ?? '');
+    let key: string;
+    let current: unknown;
+    if (f.section === 'train') {
+      key = f.id;
+      current = (running.train as unknown as Record<string, unknown>)[f.id.slice(6)];
+    } else {
+      const name = f.id.split('.').at(-1) as string;
+      if (!f.id.startsWith(`method.${running.method.id}.`)) continue;
+      key = `method.${name}`;
+      current = running.method.options[name];
+    }
+    if (JSON.stringify(value) !== JSON.stringify(current)) changes[key] = value;
+  }
+  return changes;
+}
+
+function downloadConfig(config: RunConfig): void {
+  const blob = new Blob([`${JSON.stringify(config, null, 2)}\n`], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `run-${config.train.model}-${config.method.id}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function openConfig(file: File): Promise<void> {
+  const { showBanner, replaceForm } = useLabStore.getState();
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch (err) {
+    showBanner('error', `${file.name} is not JSON: ${err instanceof Error ? err.message : err}`);
+    return;
+  }
+  const { form, problems } = formFromConfigFile(json);
+  if (!form) {
+    showBanner('error', `${file.name}: ${problems.join('; ')}`);
+    return;
+  }
+  replaceForm(form);
+  if (problems.length > 0) {
+    showBanner('error', `${file.name} was opened, but: ${problems.join('; ')}`);
+  } else {
+    showBanner('info', `Opened ${file.name}; any value out of range is marked in the form`);
+  }
 }
 
 export function RunFormPanel() {
   const form = useLabStore((s) => s.form);
   const state = useLabStore((s) => s.run.state);
+  const runningConfig = useLabStore((s) => s.run.config);
   const resetForm = useLabStore((s) => s.resetForm);
   const engineStatus = useLabStore((s) => s.engineStatus);
+  const fileInput = useRef<HTMLInputElement>(null);
   const { config, errors } = useMemo(() => configFromForm(form), [form]);
   const errorCount = Object.keys(errors).length;
   const busy = isRunBusy(state);
+  const active = isRunActive(state);
   const model = form['train.model'];
+  const method = methodSpecOf(form['method.id']);
+  const methodOptionFields = method ? methodFields(method) : [];
+  const hidden = hiddenFor(model, form['train.denseOptimizer']);
+  const visible = (f: FormField) => !hidden.includes(f.id);
+  const liveChanges = active
+    ? pendingLiveChanges([...FORM_FIELDS, ...methodOptionFields], form, runningConfig, errors)
+    : {};
+  const liveCount = Object.keys(liveChanges).length;
 
-  const source = form['source'];
-  const sections: { title: string; prefix: string }[] = [
-    { title: 'Data', prefix: 'source' },
-    ...(source === 'synthetic' ? [{ title: 'Synthetic slice', prefix: 'data.' }] : []),
-    { title: 'Model and training', prefix: 'train.' },
+  const sections: { title: string; fields: FormField[] }[] = [
+    { title: 'Data', fields: FORM_FIELDS.filter((f) => f.section === 'source') },
+    ...(form['source'] === 'synthetic'
+      ? [{ title: 'Synthetic slice', fields: FORM_FIELDS.filter((f) => f.section === 'data') }]
+      : []),
+    {
+      title: 'Model and training',
+      fields: FORM_FIELDS.filter((f) => f.section === 'train').filter(visible),
+    },
   ];
 
   return (
@@ -88,27 +205,41 @@ export function RunFormPanel() {
       }}
     >
       {sections.map((section) => (
-        <fieldset key={section.prefix}>
+        <fieldset key={section.title}>
           <legend>{section.title}</legend>
-          {FORM_FIELDS.filter((f) => f.id.startsWith(section.prefix))
-            .filter((f) => !hiddenFor(model, form['train.denseOptimizer']).includes(f.id))
-            .map((f) => (
-              <div className="field" key={f.id}>
-                <label htmlFor={`field-${f.id}`}>{f.label}</label>
-                <FieldInput field={f} />
-                {errors[f.id] && (
-                  <div className="field-error" data-testid={`error-${f.id}`}>
-                    {errors[f.id]}
-                  </div>
-                )}
-              </div>
-            ))}
+          {section.fields.map((f) => (
+            <Field key={f.id} field={f} errors={errors} />
+          ))}
         </fieldset>
       ))}
+      <fieldset className="method-options" data-testid="method-section">
+        <legend>Compression</legend>
+        <Field field={METHOD_FIELD} errors={errors} />
+        {method && (
+          <p className="method-summary" data-testid="method-summary">
+            {method.summary}
+            {method.reference && <span className="muted"> — {method.reference}</span>}
+          </p>
+        )}
+        {methodOptionFields.map((f) => (
+          <Field key={f.id} field={f} errors={errors} />
+        ))}
+      </fieldset>
       {errorCount > 0 && (
         <p className="form-summary" data-testid="form-invalid">
           Fix {errorCount} {errorCount === 1 ? 'field' : 'fields'} to train.
         </p>
+      )}
+      {liveCount > 0 && (
+        <div className="live-apply">
+          <button
+            type="button"
+            data-testid="apply-live-button"
+            onClick={() => void runController.tune(liveChanges)}
+          >
+            Apply {liveCount} {liveCount === 1 ? 'change' : 'changes'} to the running model
+          </button>
+        </div>
       )}
       <div className="controls">
         <button
@@ -143,6 +274,37 @@ export function RunFormPanel() {
         <button type="button" onClick={resetForm} disabled={busy}>
           Defaults
         </button>
+      </div>
+      <div className="controls config-files">
+        <button
+          type="button"
+          data-testid="download-config"
+          disabled={errorCount > 0}
+          title="The run's settings as JSON: open it here later, or run it with `npm run lab -- train`"
+          onClick={() => downloadConfig(config)}
+        >
+          Download config
+        </button>
+        <button
+          type="button"
+          data-testid="open-config"
+          disabled={busy}
+          onClick={() => fileInput.current?.click()}
+        >
+          Open config…
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept=".json,application/json"
+          hidden
+          data-testid="open-config-input"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file) void openConfig(file);
+          }}
+        />
       </div>
     </form>
   );

@@ -7,14 +7,16 @@ import type {
   DatasetSummary,
   EngineInfo,
   EvaluationMetrics,
+  KeptRunInfo,
   MemoryInfo,
   ModelSummary,
+  PhaseInfo,
   RunConfig,
   RunResult,
   RunState,
   TestMetrics,
 } from '../../workers/protocol';
-import type { SeriesPoint } from './seriesBuffer';
+import type { SeriesPoint, ValuePoint } from './seriesBuffer';
 import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
 
 /** A run holds the engine: it is being prepared, trains, or is paused. */
@@ -45,6 +47,28 @@ export interface RunView {
   test: TestMetrics | null;
   result: RunResult | null;
   error: string | null;
+  /** The phases announced so far (the last one is the phase in progress). */
+  phases: PhaseInfo[];
+  /** The method's step series, decimated like the loss, by series id. */
+  methodLines: Record<string, ValuePoint[]>;
+  /** The latest value of each vector series. */
+  methodVectors: Record<string, MethodVector>;
+  /** The latest value of each histogram series. */
+  methodHistograms: Record<string, MethodHistogram>;
+  /** Marks on the step axis: phase changes, snapshots, settings changed while training. */
+  markers: { step: number; label: string }[];
+}
+
+export interface MethodVector {
+  step: number;
+  values: number[];
+  labels: string[];
+}
+
+export interface MethodHistogram {
+  step: number;
+  edges: number[];
+  counts: number[];
 }
 
 export interface FinishedRun {
@@ -76,8 +100,14 @@ export interface LabState {
   modelPreview: ModelPreview | null;
   run: RunView;
   history: FinishedRun[];
+  /** Finished runs whose models the worker still holds. */
+  keptRuns: KeptRunInfo[];
+  /** URL values that were not valid (the defaults were used instead). */
+  urlNotices: string[];
   banner: Banner | null;
   setForm(id: string, value: string): void;
+  /** Replaces the whole form (a config file opened, a run duplicated). */
+  replaceForm(form: RunForm): void;
   resetForm(): void;
   showBanner(kind: Banner['kind'], message: string): void;
   dismissBanner(): void;
@@ -100,8 +130,18 @@ export function emptyRun(id: number): RunView {
     test: null,
     result: null,
     error: null,
+    phases: [],
+    methodLines: {},
+    methodVectors: {},
+    methodHistograms: {},
+    markers: [],
   };
 }
+
+const initialUrl = formFromUrl(
+  typeof location === 'undefined' ? '' : location.search,
+  formFromConfig(DEFAULT_RUN_CONFIG),
+);
 
 let bannerId = 0;
 
@@ -109,16 +149,16 @@ export const useLabStore = create<LabState>()((set) => ({
   engineStatus: 'starting',
   engineInfo: null,
   memory: null,
-  form: formFromUrl(
-    typeof location === 'undefined' ? '' : location.search,
-    formFromConfig(DEFAULT_RUN_CONFIG),
-  ),
+  form: initialUrl.form,
   dataPreview: null,
   modelPreview: null,
   run: emptyRun(0),
   history: [],
+  keptRuns: [],
+  urlNotices: initialUrl.notices,
   banner: null,
   setForm: (id, value) => set((s) => ({ form: { ...s.form, [id]: value } })),
+  replaceForm: (form) => set({ form }),
   resetForm: () => set({ form: formFromConfig(DEFAULT_RUN_CONFIG) }),
   showBanner: (kind, message) => set({ banner: { id: ++bannerId, kind, message } }),
   dismissBanner: () => set({ banner: null }),

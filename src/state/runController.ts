@@ -10,8 +10,9 @@ import type {
   RunConfig,
   SyntheticDataConfig,
 } from '../../workers/protocol';
+import type { OptionValue } from '../../workers/options';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
-import { StepSeries } from './seriesBuffer';
+import { StepSeries, ValueSeries, type ValuePoint } from './seriesBuffer';
 import { emptyRun, isRunActive, useLabStore, type RunView } from './labStore';
 import { forcedBackendFromUrl } from './runForm';
 
@@ -40,6 +41,9 @@ class IdleDebounce {
 class RunController {
   readonly bridge: EngineBridge;
   private series = new StepSeries();
+  /** The method's step series of the current run, by id. */
+  private methodSeries = new Map<string, ValueSeries>();
+  private methodSeriesChanged = false;
   private pending: Partial<RunView> = {};
   private frameRequested = false;
   private lastPublish = 0;
@@ -58,7 +62,8 @@ class RunController {
       forceBackend: forcedBackendFromUrl(location.search),
       onReady: (info) => {
         useLabStore.setState({ engineStatus: 'ready', engineInfo: info });
-        void this.pollMemory();
+        // A new engine holds no models of earlier runs.
+        void this.refreshKeptRuns();
       },
       onFatal: (message) => this.onEngineFatal(message),
     });
@@ -113,6 +118,8 @@ class RunController {
     if (this.abort) return;
     const id = ++this.runId;
     this.series = new StepSeries();
+    this.methodSeries = new Map();
+    this.methodSeriesChanged = false;
     this.publishedLossStep = this.series.lastStep;
     this.pending = {};
     this.abort = new AbortController();
@@ -124,6 +131,7 @@ class RunController {
       if (id !== this.runId) return;
       this.publishNow({ result, state: 'done', msPerStep: result.msPerStep }, true);
       useLabStore.setState((s) => ({ history: [...s.history, { id, config, result }] }));
+      void this.refreshKeptRuns();
     } catch (err) {
       if (id !== this.runId) return;
       const cancelled = err instanceof EngineAbortError;
@@ -181,6 +189,54 @@ class RunController {
     void this.bridge.call((api) => api.pause()).catch(() => undefined);
   }
 
+  /** Changes live settings of the run in progress; the worker refuses what is not live. */
+  async tune(changes: Record<string, OptionValue>): Promise<void> {
+    try {
+      await this.bridge.call((api) => api.tune(changes));
+      // The running config now holds the new values (the form no longer differs from it).
+      useLabStore.setState((s) => {
+        const config = s.run.config;
+        if (!config) return {};
+        const train = { ...config.train } as Record<string, unknown>;
+        const options = { ...config.method.options };
+        for (const [key, value] of Object.entries(changes)) {
+          const [section, name] = key.split('.');
+          if (section === 'train') train[name] = value;
+          else options[name] = value;
+        }
+        return {
+          run: {
+            ...s.run,
+            config: {
+              ...config,
+              train: train as RunConfig['train'],
+              method: { ...config.method, options },
+            },
+          },
+        };
+      });
+    } catch (err) {
+      useLabStore.getState().showBanner('error', `Could not change the setting: ${messageOf(err)}`);
+    }
+  }
+
+  /** The finished runs whose models the worker holds, and what they take. */
+  async refreshKeptRuns(): Promise<void> {
+    try {
+      const keptRuns = await this.bridge.call((api) => api.keptRuns());
+      useLabStore.setState({ keptRuns });
+      void this.pollMemory();
+    } catch {
+      // A dead engine is reported by onFatal (and holds nothing any more).
+    }
+  }
+
+  /** Frees the model a finished run left in the worker. */
+  async discardRun(runId: number): Promise<void> {
+    await this.bridge.call((api) => api.discardRun(runId)).catch(() => undefined);
+    await this.refreshKeptRuns();
+  }
+
   resume(): void {
     void this.bridge.call((api) => api.resume()).catch(() => undefined);
   }
@@ -200,6 +256,15 @@ class RunController {
       case 'progress': {
         const b = event.batch;
         this.series.append(b.steps, b.losses);
+        for (const [seriesId, values] of Object.entries(b.series)) {
+          let buffer = this.methodSeries.get(seriesId);
+          if (!buffer) {
+            buffer = new ValueSeries();
+            this.methodSeries.set(seriesId, buffer);
+          }
+          buffer.append(b.steps, values);
+          this.methodSeriesChanged = true;
+        }
         let ms = 0;
         for (let i = 0; i < b.stepMs.length; i++) ms += b.stepMs[i];
         this.latestMemory = b.memory;
@@ -229,11 +294,48 @@ class RunController {
       case 'test':
         this.schedule({ test: event.metrics });
         break;
+      case 'phase':
+        this.schedule({ phases: [...this.current('phases'), event.phase] });
+        break;
+      case 'marker':
+        this.schedule({
+          markers: [...this.current('markers'), { step: event.step, label: event.label }],
+        });
+        break;
+      case 'method-vector':
+        this.schedule({
+          methodVectors: {
+            ...this.current('methodVectors'),
+            [event.series]: {
+              step: event.step,
+              values: Array.from(event.values),
+              labels: event.labels,
+            },
+          },
+        });
+        break;
+      case 'method-histogram':
+        this.schedule({
+          methodHistograms: {
+            ...this.current('methodHistograms'),
+            [event.series]: {
+              step: event.step,
+              edges: Array.from(event.edges),
+              counts: Array.from(event.counts),
+            },
+          },
+        });
+        break;
     }
   }
 
+  /** A field of the run as the next publish will show it (pending first). */
+  private current<K extends keyof RunView>(key: K): RunView[K] {
+    return (this.pending[key] ?? useLabStore.getState().run[key]) as RunView[K];
+  }
+
   private currentEvaluations() {
-    return this.pending.evaluations ?? useLabStore.getState().run.evaluations;
+    return this.current('evaluations');
   }
 
   /**
@@ -278,7 +380,7 @@ class RunController {
       delete patch.evaluations;
     }
     const deferLoss = lossChanged && (warmingUp || patch.evaluations !== undefined) && !final;
-    const loss =
+    const loss: Partial<RunView> =
       lossChanged && !deferLoss
         ? {
             lossPoints: this.series.decimate(CHART_POINTS),
@@ -287,6 +389,15 @@ class RunController {
           }
         : {};
     if (lossChanged && !deferLoss) this.publishedLossStep = this.series.lastStep;
+    // Method step series travel with the loss (same cadence, same deferral).
+    if (this.methodSeriesChanged && (!deferLoss || final)) {
+      const methodLines: Record<string, ValuePoint[]> = {};
+      for (const [seriesId, buffer] of this.methodSeries) {
+        methodLines[seriesId] = buffer.decimate(CHART_POINTS);
+      }
+      loss.methodLines = methodLines;
+      this.methodSeriesChanged = false;
+    }
     useLabStore.setState((s) => ({
       memory: memory ?? s.memory,
       run: { ...s.run, ...patch, ...loss },

@@ -1,194 +1,99 @@
 /**
  * The run form as the user typed it (strings, so nothing typed is lost while it is invalid),
- * one typed property table that maps each field to the config and to a short URL parameter,
- * and the conversion to a validated RunConfig.
+ * derived from the option tables (workers/options.ts): the synthetic slice's settings, the
+ * training settings and every method's options. Each field maps to the config and to a short URL
+ * parameter; the form keeps the options of every method, so switching methods loses nothing.
+ *
+ * Form keys: 'source', 'data.<key>', 'train.<key>', 'method.id' and 'method.<id>.<key>'.
  */
 import {
-  DATA_PARAM_SPECS,
+  checkOption,
+  defaultsOf,
+  optionFromText,
+  optionText,
+  rangeText,
+  type OptionSpec,
+  type OptionTable,
+  type OptionValue,
+} from '../../workers/options';
+import {
+  DATA_OPTIONS,
   DEFAULT_DATA_CONFIG,
   DEFAULT_TRAIN_CONFIG,
-  TRAIN_PARAM_SPECS,
-  formatLayerList,
+  NO_METHOD,
+  TRAIN_OPTIONS,
   isBackendName,
-  parseLayerList,
   validateRunConfig,
   type BackendName,
   type ConfigErrors,
+  type DataSource,
   type ModelKind,
   type RunConfig,
 } from '../../workers/protocol';
-
-export type FieldKind = 'number' | 'layers' | 'choice' | 'flag';
+import type { MethodSpec } from '../../workers/methods/methodSpec';
+import { METHOD_CATALOG, methodSpecOf } from '../methods/catalog';
 
 export interface FormField {
-  /** `data.<key>` or `train.<key>`: also the key of validation errors. */
+  /** Form key, also the key of validation errors. */
   id: string;
   /** URL query parameter. */
   param: string;
-  label: string;
-  kind: FieldKind;
-  choices?: { value: string; label: string }[];
-  help?: string;
+  option: OptionSpec;
+  /** The form section: 'data', 'train' or 'method'. */
+  section: 'source' | 'data' | 'train' | 'method';
 }
 
+const SOURCE_OPTION: OptionSpec = {
+  kind: 'choice',
+  label: 'Data',
+  help: 'The built-in synthetic slice, or the file loaded above',
+  param: 'source',
+  default: 'synthetic',
+  choices: [
+    { value: 'synthetic', label: 'Synthetic slice' },
+    { value: 'loaded', label: 'Loaded file' },
+  ],
+};
+
+function fieldsOf(table: OptionTable, section: 'data' | 'train'): FormField[] {
+  return Object.entries(table).map(([key, option]) => ({
+    id: `${section}.${key}`,
+    param: option.param,
+    option,
+    section,
+  }));
+}
+
+/** The fields that are always there: data source, synthetic slice, model and training. */
 export const FORM_FIELDS: FormField[] = [
-  {
-    id: 'source',
-    param: 'source',
-    label: 'Data',
-    kind: 'choice',
-    choices: [
-      { value: 'synthetic', label: 'Synthetic slice' },
-      { value: 'loaded', label: 'Loaded file' },
-    ],
-  },
-  { id: 'data.numRows', param: 'rows', label: DATA_PARAM_SPECS.numRows.label, kind: 'number' },
-  {
-    id: 'data.numFields',
-    param: 'fields',
-    label: DATA_PARAM_SPECS.numFields.label,
-    kind: 'number',
-  },
-  {
-    id: 'data.maxCardinality',
-    param: 'card',
-    label: DATA_PARAM_SPECS.maxCardinality.label,
-    kind: 'number',
-  },
-  { id: 'data.seed', param: 'dseed', label: DATA_PARAM_SPECS.seed.label, kind: 'number' },
-  {
-    id: 'train.model',
-    param: 'model',
-    label: 'Model',
-    kind: 'choice',
-    choices: [
-      { value: 'deepfm', label: 'DeepFM' },
-      { value: 'fm', label: 'FM' },
-      { value: 'widedeep', label: 'Wide & Deep' },
-      { value: 'autoint', label: 'AutoInt (+DNN)' },
-      { value: 'dlrm', label: 'DLRM (MLP = top MLP)' },
-    ],
-  },
-  {
-    id: 'train.embeddingDim',
-    param: 'dim',
-    label: TRAIN_PARAM_SPECS.embeddingDim.label,
-    kind: 'number',
-  },
-  {
-    id: 'train.mlpLayers',
-    param: 'mlp',
-    label: 'MLP layers',
-    kind: 'layers',
-    help: 'Hidden sizes, e.g. 400-400-400',
-  },
-  { id: 'train.dropout', param: 'dropout', label: TRAIN_PARAM_SPECS.dropout.label, kind: 'number' },
-  { id: 'train.batchNorm', param: 'bn', label: 'Batch norm', kind: 'flag' },
-  { id: 'train.epochs', param: 'epochs', label: TRAIN_PARAM_SPECS.epochs.label, kind: 'number' },
-  {
-    id: 'train.maxSteps',
-    param: 'steps',
-    label: TRAIN_PARAM_SPECS.maxSteps.label,
-    kind: 'number',
-    help: '0 = every epoch; otherwise stop after this many steps',
-  },
-  {
-    id: 'train.batchSize',
-    param: 'batch',
-    label: TRAIN_PARAM_SPECS.batchSize.label,
-    kind: 'number',
-  },
-  {
-    id: 'train.learningRate',
-    param: 'lr',
-    label: TRAIN_PARAM_SPECS.learningRate.label,
-    kind: 'number',
-  },
-  {
-    id: 'train.weightDecay',
-    param: 'wd',
-    label: TRAIN_PARAM_SPECS.weightDecay.label,
-    kind: 'number',
-  },
-  {
-    id: 'train.denseOptimizer',
-    param: 'opt',
-    label: 'Optimizer (dense)',
-    kind: 'choice',
-    choices: [
-      { value: 'adam', label: 'Adam (torch: decay in gradient)' },
-      { value: 'adamw', label: 'AdamW (decoupled decay)' },
-      { value: 'sgd', label: 'SGD' },
-    ],
-  },
-  {
-    id: 'train.momentum',
-    param: 'momentum',
-    label: TRAIN_PARAM_SPECS.momentum.label,
-    kind: 'number',
-  },
-  {
-    id: 'train.gradClipNorm',
-    param: 'clip',
-    label: TRAIN_PARAM_SPECS.gradClipNorm.label,
-    kind: 'number',
-    help: '0 = off',
-  },
-  {
-    id: 'train.lrSchedule',
-    param: 'sched',
-    label: 'LR schedule',
-    kind: 'choice',
-    choices: [
-      { value: 'constant', label: 'constant' },
-      { value: 'step', label: 'step (halve each epoch)' },
-      { value: 'cosine', label: 'cosine to 0' },
-    ],
-  },
-  {
-    id: 'train.evalEverySteps',
-    param: 'evalsteps',
-    label: TRAIN_PARAM_SPECS.evalEverySteps.label,
-    kind: 'number',
-    help: '0 = at the end of each epoch',
-  },
-  {
-    id: 'train.testAtEachEvaluation',
-    param: 'testeach',
-    label: 'Also score test at each evaluation',
-    kind: 'flag',
-    help: 'for comparing with papers that pick the best epoch on test; never used to select',
-  },
-  {
-    id: 'train.earlyStoppingPatience',
-    param: 'patience',
-    label: TRAIN_PARAM_SPECS.earlyStoppingPatience.label,
-    kind: 'number',
-    help: '0 = off',
-  },
-  {
-    id: 'train.embeddingOptimizer',
-    param: 'eopt',
-    label: 'Embedding optimizer',
-    kind: 'choice',
-    choices: [
-      { value: 'adam', label: 'Adam (sparse rows)' },
-      { value: 'rowwise-adagrad', label: 'Row-wise Adagrad' },
-      { value: 'sgd', label: 'SGD (UMEC DLRM)' },
-    ],
-  },
-  {
-    id: 'train.embeddingUpdate',
-    param: 'eupd',
-    label: 'Embedding update',
-    kind: 'choice',
-    choices: [
-      { value: 'lazy', label: 'lazy: batch rows only (fast)' },
-      { value: 'exact', label: 'exact: every row, as dense torch Adam' },
-    ],
-  },
-  { id: 'train.seed', param: 'seed', label: TRAIN_PARAM_SPECS.seed.label, kind: 'number' },
+  { id: 'source', param: 'source', option: SOURCE_OPTION, section: 'source' },
+  ...fieldsOf(DATA_OPTIONS, 'data'),
+  ...fieldsOf(TRAIN_OPTIONS, 'train'),
 ];
+
+export const METHOD_FIELD: FormField = {
+  id: 'method.id',
+  param: 'method',
+  section: 'method',
+  option: {
+    kind: 'choice',
+    label: 'Method',
+    help: 'How the model is compressed (none = the dense reference)',
+    param: 'method',
+    default: NO_METHOD.id,
+    choices: METHOD_CATALOG.map((m) => ({ value: m.id, label: m.label })),
+  },
+};
+
+/** The option fields of one method. */
+export function methodFields(spec: MethodSpec): FormField[] {
+  return Object.entries(spec.options).map(([key, option]) => ({
+    id: `method.${spec.id}.${key}`,
+    param: option.param,
+    option,
+    section: 'method',
+  }));
+}
 
 /** Short display names of the models. */
 export const MODEL_LABELS: Record<ModelKind, string> = {
@@ -201,75 +106,114 @@ export const MODEL_LABELS: Record<ModelKind, string> = {
 
 export type RunForm = Record<string, string>;
 
-function read(config: RunConfig, id: string): unknown {
-  if (!id.includes('.')) return (config as unknown as Record<string, unknown>)[id];
-  const [section, key] = id.split('.') as ['data' | 'train', string];
-  return (config[section] as unknown as Record<string, unknown>)[key];
-}
-
-export function formFromConfig(config: RunConfig): RunForm {
-  const form: RunForm = {};
-  for (const f of FORM_FIELDS) {
-    const v = read(config, f.id);
-    form[f.id] = f.kind === 'layers' ? formatLayerList(v as number[]) : String(v);
-  }
-  return form;
-}
-
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   source: 'synthetic',
   data: DEFAULT_DATA_CONFIG,
   train: DEFAULT_TRAIN_CONFIG,
+  method: NO_METHOD,
 };
 
-/** Strict number parse: '' and junk give NaN (Number('') would give 0). */
-function parseNumber(text: string): number {
-  const t = text.trim();
-  if (t === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
-  return Number(t);
+/** One line under a field: what it does and its valid range. */
+export function fieldHelp(field: FormField): string {
+  return `${field.option.help} (${rangeText(field.option)})`;
 }
 
-export function configFromForm(form: RunForm): { config: RunConfig; errors: ConfigErrors } {
-  const data: Record<string, unknown> = { ...DEFAULT_DATA_CONFIG };
-  const train: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
-  const top: Record<string, unknown> = {};
-  const errors: ConfigErrors = {};
+/** The form showing `config`; the options of methods other than its own are their defaults. */
+export function formFromConfig(config: RunConfig): RunForm {
+  const form: RunForm = { source: config.source, 'method.id': config.method.id };
   for (const f of FORM_FIELDS) {
-    const [section, key] = f.id.includes('.') ? f.id.split('.') : ['', f.id];
-    const target = section === 'data' ? data : section === 'train' ? train : top;
-    const text = form[f.id] ?? '';
-    if (f.kind === 'number') target[key] = parseNumber(text);
-    else if (f.kind === 'layers') target[key] = parseLayerList(text);
-    else if (f.kind === 'flag') target[key] = text === 'true';
-    else {
-      if (!f.choices?.some((c) => c.value === text))
-        errors[f.id] = `${f.label}: unknown choice "${text}"`;
-      target[key] = text;
+    if (f.section === 'data' || f.section === 'train') {
+      const key = f.id.slice(f.section.length + 1);
+      const values = config[f.section] as unknown as Record<string, OptionValue>;
+      form[f.id] = optionText(f.option, values[key]);
     }
   }
-  const config = { ...top, data, train } as unknown as RunConfig;
-  return { config, errors: { ...validateRunConfig(config), ...errors } };
-}
-
-/** Reads the form from a URL query string; unknown or missing parameters keep the defaults. */
-export function formFromUrl(search: string, base: RunForm): RunForm {
-  const params = new URLSearchParams(search);
-  const form = { ...base };
-  for (const f of FORM_FIELDS) {
-    const v = params.get(f.param);
-    if (v !== null) form[f.id] = v;
+  for (const spec of METHOD_CATALOG) {
+    const values = spec.id === config.method.id ? config.method.options : defaultsOf(spec.options);
+    for (const f of methodFields(spec)) {
+      const key = f.id.slice(`method.${spec.id}.`.length);
+      form[f.id] = optionText(f.option, values[key] ?? f.option.default);
+    }
   }
   return form;
+}
+
+/** The config the form describes and every problem with it (by form key). */
+export function configFromForm(form: RunForm): { config: RunConfig; errors: ConfigErrors } {
+  const errors: ConfigErrors = {};
+  const read = (f: FormField): OptionValue => {
+    const value = optionFromText(f.option, form[f.id] ?? '');
+    const message = checkOption(value, f.option);
+    if (message) errors[f.id] = message;
+    return value;
+  };
+  const data: Record<string, OptionValue> = { ...DEFAULT_DATA_CONFIG };
+  const train: Record<string, OptionValue> = { ...DEFAULT_TRAIN_CONFIG };
+  for (const f of FORM_FIELDS) {
+    if (f.section === 'data') data[f.id.slice(5)] = read(f);
+    if (f.section === 'train') train[f.id.slice(6)] = read(f);
+  }
+  const source = read(FORM_FIELDS[0]) as DataSource;
+  const methodId = form['method.id'] ?? NO_METHOD.id;
+  const spec = methodSpecOf(methodId);
+  const options: Record<string, OptionValue> = {};
+  if (spec) {
+    for (const f of methodFields(spec)) options[f.id.slice(`method.${spec.id}.`.length)] = read(f);
+  }
+  const config: RunConfig = {
+    source,
+    data: data as RunConfig['data'],
+    train: train as RunConfig['train'],
+    method: { id: methodId, options },
+  };
+  // Checks that span fields (batch vs rows, d' < d...) come from the shared validation; its
+  // method keys ('method.<option>') map to this form's 'method.<id>.<option>'.
+  for (const [key, message] of Object.entries(validateRunConfig(config, METHOD_CATALOG))) {
+    const formKey =
+      key.startsWith('method.') && key !== 'method.id' && spec
+        ? `method.${spec.id}.${key.slice(7)}`
+        : key;
+    if (!errors[formKey]) errors[formKey] = message;
+  }
+  return { config, errors };
+}
+
+/**
+ * Reads the form from a URL query string. Unknown parameters are ignored; values that are not
+ * valid keep the default and are named in `notices`.
+ */
+export function formFromUrl(search: string, base: RunForm): { form: RunForm; notices: string[] } {
+  const params = new URLSearchParams(search);
+  const form = { ...base };
+  const notices: string[] = [];
+  const take = (f: FormField) => {
+    const v = params.get(f.param);
+    if (v === null) return;
+    const message = checkOption(optionFromText(f.option, v), f.option);
+    if (message) notices.push(`${f.param}=${v}: ${message}; the default is used`);
+    else form[f.id] = v;
+  };
+  for (const f of FORM_FIELDS) take(f);
+  take(METHOD_FIELD);
+  const spec = methodSpecOf(form['method.id']);
+  if (spec) for (const f of methodFields(spec)) take(f);
+  return { form, notices };
 }
 
 /** Writes the fields that differ from the defaults into the query (keeps other parameters). */
 export function urlFromForm(form: RunForm, currentSearch: string): string {
   const params = new URLSearchParams(currentSearch);
   const defaults = formFromConfig(DEFAULT_RUN_CONFIG);
-  for (const f of FORM_FIELDS) {
-    if (form[f.id] === defaults[f.id]) params.delete(f.param);
+  const write = (f: FormField) => {
+    if (form[f.id] === undefined || form[f.id] === defaults[f.id]) params.delete(f.param);
     else params.set(f.param, form[f.id]);
-  }
+  };
+  for (const f of FORM_FIELDS) write(f);
+  // Only the chosen method's options are in the URL (other methods may reuse a name).
+  for (const spec of METHOD_CATALOG) for (const f of methodFields(spec)) params.delete(f.param);
+  write(METHOD_FIELD);
+  const spec = methodSpecOf(form['method.id']);
+  if (spec) for (const f of methodFields(spec)) write(f);
   const s = params.toString();
   return s ? `?${s}` : '';
 }
@@ -277,4 +221,59 @@ export function urlFromForm(form: RunForm, currentSearch: string): string {
 export function forcedBackendFromUrl(search: string): BackendName | null {
   const v = new URLSearchParams(search).get('backend');
   return isBackendName(v) ? v : null;
+}
+
+/**
+ * Reads a config file (as "download config" writes it, or as the headless runner reads it) into
+ * a form. Values are taken as they are, so that invalid ones show next to their fields; what is
+ * not a setting at all is returned as problems.
+ */
+export function formFromConfigFile(json: unknown): { form: RunForm | null; problems: string[] } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { form: null, problems: ['The file is not a run config (expected a JSON object)'] };
+  }
+  const raw = json as Record<string, unknown>;
+  const problems: string[] = [];
+  const form = formFromConfig(DEFAULT_RUN_CONFIG);
+  const section = (name: 'data' | 'train', table: OptionTable) => {
+    const values = raw[name];
+    if (values === undefined) return;
+    if (typeof values !== 'object' || values === null) {
+      problems.push(`"${name}" must be an object`);
+      return;
+    }
+    for (const [key, value] of Object.entries(values)) {
+      const option = Object.hasOwn(table, key) ? table[key] : null;
+      if (!option) problems.push(`unknown setting ${name}.${key}`);
+      else form[`${name}.${key}`] = textOf(option, value);
+    }
+  };
+  if (raw.source !== undefined) form['source'] = String(raw.source);
+  section('data', DATA_OPTIONS);
+  section('train', TRAIN_OPTIONS);
+  const method = raw.method as { id?: unknown; options?: unknown } | undefined;
+  if (method !== undefined) {
+    const spec = typeof method?.id === 'string' ? methodSpecOf(method.id) : null;
+    if (!spec) {
+      problems.push(`unknown compression method "${String(method?.id)}"`);
+    } else {
+      form['method.id'] = spec.id;
+      const options = (method.options ?? {}) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(options)) {
+        const option = Object.hasOwn(spec.options, key) ? spec.options[key] : null;
+        if (!option) problems.push(`unknown option "${key}" of ${spec.label}`);
+        else form[`method.${spec.id}.${key}`] = textOf(option, value);
+      }
+    }
+  }
+  for (const key of Object.keys(raw)) {
+    if (!['source', 'data', 'train', 'method'].includes(key)) problems.push(`unknown key "${key}"`);
+  }
+  return { form, problems };
+}
+
+function textOf(option: OptionSpec, value: unknown): string {
+  if (option.kind === 'numbers' && Array.isArray(value))
+    return optionText(option, value as number[]);
+  return String(value);
 }

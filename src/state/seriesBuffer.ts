@@ -77,3 +77,45 @@ function grow<T extends Int32Array | Float32Array>(a: T, cap: number): T {
   b.set(a);
   return b;
 }
+
+export interface ValuePoint {
+  step: number;
+  value: number;
+}
+
+/**
+ * One step series of a method (sparsity, a threshold, a dual variable...): every value kept in
+ * typed arrays, handed to charts as bucket means (NaN entries, steps without a value, skipped).
+ */
+export class ValueSeries {
+  private steps = new Int32Array(256);
+  private values = new Float32Array(256);
+  length = 0;
+
+  append(steps: Int32Array, values: Float32Array): void {
+    for (let i = 0; i < steps.length; i++) {
+      const v = values[i];
+      if (Number.isNaN(v)) continue;
+      if (this.length === this.steps.length) {
+        this.steps = grow(this.steps, this.length * 2);
+        this.values = grow(this.values, this.length * 2);
+      }
+      this.steps[this.length] = steps[i];
+      this.values[this.length] = v;
+      this.length++;
+    }
+  }
+
+  decimate(maxPoints: number): ValuePoint[] {
+    const n = this.length;
+    const bucket = Math.max(1, Math.ceil(n / maxPoints));
+    const out: ValuePoint[] = [];
+    for (let start = 0; start < n; start += bucket) {
+      const end = Math.min(n, start + bucket);
+      let sum = 0;
+      for (let i = start; i < end; i++) sum += this.values[i];
+      out.push({ step: this.steps[end - 1], value: sum / (end - start) });
+    }
+    return out;
+  }
+}

@@ -20,6 +20,7 @@ function tinyConfig(model: ModelKind): RunConfig {
       learningRate: 0.01,
       seed: 5,
     },
+    method: { id: 'none', options: {} },
   };
 }
 

@@ -376,9 +376,6 @@ export async function loadDataset(
   return result;
 }
 
-/** Alias named for the CTR case; sequence files give a sequence result. */
-export const loadCtrDataset = loadDataset;
-
 interface SideFile {
   json: SideJson;
   bytes: number;

@@ -10,6 +10,7 @@
 import type { EmbeddingOptimizerKind, EmbeddingUpdateMode } from '../protocol';
 import type { Rng } from '../rng';
 import type { BatchPlan } from './batchPlan';
+import type { RowStore } from './rowStore';
 
 export interface SparseOptimizerConfig {
   kind: EmbeddingOptimizerKind;
@@ -32,42 +33,58 @@ export const DEFAULT_SPARSE_OPTIMIZER: SparseOptimizerConfig = {
   eps: 1e-8,
 };
 
-export class HostEmbeddingTable {
+export type TableInit =
+  | { kind: 'xavier-uniform' }
+  | { kind: 'zeros' }
+  | { kind: 'constant'; value: number }
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'normal'; std: number };
+
+export class HostEmbeddingTable implements RowStore {
   readonly weights: Float32Array;
   /** Adam first / second moments ([rows, dim]), or null for Adagrad. */
   private readonly m: Float32Array | null;
   private readonly v: Float32Array | null;
   /** Row-wise Adagrad accumulator ([rows]), or null for Adam and SGD (SGD keeps no state). */
   private readonly rowAccumulator: Float32Array | null;
+  /**
+   * 1 = trainable entry, 0 = pruned: held at zero, never updated (magnitude pruning's fine-tune,
+   * PEP's lottery-ticket retrain). null = no mask.
+   */
+  private mask: Uint8Array | null = null;
   /** Optimizer steps taken (shared by all rows, as torch's dense Adam counts them). */
   step = 0;
   private adamStepSize = 0;
   private adamBc2Sqrt = 1;
+  /** This table's learning rate relative to the run's (a method may train some rows faster). */
+  learningRateScale = 1;
 
   constructor(
     readonly name: string,
     readonly numRows: number,
     readonly dim: number,
     public optimizer: SparseOptimizerConfig,
-    init:
-      | { kind: 'xavier-uniform' }
-      | { kind: 'zeros' }
-      | { kind: 'uniform'; bound: number }
-      | { kind: 'normal'; std: number },
+    init: TableInit,
     rng: Rng,
+    /** false: no arrays, only the shape (to count parameters without allocating them). */
+    readonly allocated = true,
   ) {
-    this.weights = new Float32Array(numRows * dim);
+    const size = allocated ? numRows * dim : 0;
+    this.weights = new Float32Array(size);
     if (init.kind === 'normal') {
-      for (let i = 0; i < this.weights.length; i++) this.weights[i] = init.std * rng.normal();
+      for (let i = 0; i < size; i++) this.weights[i] = init.std * rng.normal();
+    } else if (init.kind === 'constant') {
+      this.weights.fill(init.value);
     } else if (init.kind !== 'zeros') {
       // xavier_uniform_ on an [N, d] weight: fan_in = d, fan_out = N (as torch computes it).
       const bound = init.kind === 'uniform' ? init.bound : Math.sqrt(6 / (numRows + dim));
-      for (let i = 0; i < this.weights.length; i++) this.weights[i] = rng.uniform(-bound, bound);
+      for (let i = 0; i < size; i++) this.weights[i] = rng.uniform(-bound, bound);
     }
     const adam = optimizer.kind === 'adam';
-    this.m = adam ? new Float32Array(numRows * dim) : null;
-    this.v = adam ? new Float32Array(numRows * dim) : null;
-    this.rowAccumulator = optimizer.kind === 'rowwise-adagrad' ? new Float32Array(numRows) : null;
+    this.m = adam ? new Float32Array(size) : null;
+    this.v = adam ? new Float32Array(size) : null;
+    this.rowAccumulator =
+      optimizer.kind === 'rowwise-adagrad' ? new Float32Array(allocated ? numRows : 0) : null;
   }
 
   get bytes(): number {
@@ -75,12 +92,60 @@ export class HostEmbeddingTable {
       this.weights.byteLength +
       (this.m?.byteLength ?? 0) +
       (this.v?.byteLength ?? 0) +
-      (this.rowAccumulator?.byteLength ?? 0)
+      (this.rowAccumulator?.byteLength ?? 0) +
+      (this.mask?.byteLength ?? 0)
     );
+  }
+
+  setLearningRate(runLearningRate: number): void {
+    this.optimizer = { ...this.optimizer, learningRate: runLearningRate * this.learningRateScale };
+  }
+
+  /** Fixes pruned entries at zero from now on (mask[i] = 0), or lifts the mask (null). */
+  setMask(mask: Uint8Array | null): void {
+    if (mask && mask.length !== this.numRows * this.dim) {
+      throw new Error(
+        `${this.name}: mask has ${mask.length} entries, expected ${this.numRows * this.dim}`,
+      );
+    }
+    this.mask = mask;
+    if (mask) {
+      const w = this.weights;
+      for (let i = 0; i < w.length; i++) if (mask[i] === 0) w[i] = 0;
+    }
+  }
+
+  get currentMask(): Uint8Array | null {
+    return this.mask;
+  }
+
+  /** Entries that are not held at zero by the mask (all of them without a mask). */
+  get keptEntries(): number {
+    if (!this.mask) return this.numRows * this.dim;
+    let kept = 0;
+    for (let i = 0; i < this.mask.length; i++) kept += this.mask[i];
+    return kept;
+  }
+
+  /** Forgets the optimizer's moments and step count (a retrain starts its optimizer afresh). */
+  resetOptimizerState(): void {
+    this.m?.fill(0);
+    this.v?.fill(0);
+    this.rowAccumulator?.fill(0);
+    this.step = 0;
+  }
+
+  saveState(): Float32Array[] {
+    return [this.weights.slice()];
+  }
+
+  loadState(state: Float32Array[]): void {
+    this.weights.set(state[0]);
   }
 
   /** Copies the rows of `plan.uniqueRows` into a new [U, dim] block. */
   gatherRows(plan: BatchPlan): Float32Array {
+    if (!this.allocated) throw new Error(`${this.name}: a shape-only table cannot be trained`);
     const { uniqueRows } = plan;
     const d = this.dim;
     const out = new Float32Array(uniqueRows.length * d);
@@ -133,6 +198,9 @@ export class HostEmbeddingTable {
     const d = this.dim;
     const w = this.weights;
     const base = row * d;
+    // Pruned entries (mask 0) keep their zero: neither the gradient nor the decay moves them,
+    // and their optimizer state is left alone.
+    const mask = this.mask;
     if (this.m && this.v) {
       const m = this.m;
       const v = this.v;
@@ -140,6 +208,7 @@ export class HostEmbeddingTable {
       const bc2Sqrt = this.adamBc2Sqrt;
       for (let k = 0; k < d; k++) {
         const i = base + k;
+        if (mask !== null && mask[i] === 0) continue;
         // torch.optim.Adam: weight decay is added to the gradient (L2), not decoupled.
         const g = (grad ? grad[gradOffset + k] : 0) + wd * w[i];
         m[i] = beta1 * m[i] + (1 - beta1) * g;
@@ -150,18 +219,24 @@ export class HostEmbeddingTable {
       // torch.optim.SGD without momentum: w -= lr * (g + weight_decay * w).
       for (let k = 0; k < d; k++) {
         const i = base + k;
+        if (mask !== null && mask[i] === 0) continue;
         w[i] -= lr * ((grad ? grad[gradOffset + k] : 0) + wd * w[i]);
       }
     } else {
       const acc = this.rowAccumulator as Float32Array;
       let sq = 0;
+      let kept = 0;
       for (let k = 0; k < d; k++) {
+        if (mask !== null && mask[base + k] === 0) continue;
         const g = (grad ? grad[gradOffset + k] : 0) + wd * w[base + k];
         sq += g * g;
+        kept++;
       }
-      acc[row] += sq / d;
+      if (kept === 0) return;
+      acc[row] += sq / kept;
       const scale = lr / (Math.sqrt(acc[row]) + eps);
       for (let k = 0; k < d; k++) {
+        if (mask !== null && mask[base + k] === 0) continue;
         const g = (grad ? grad[gradOffset + k] : 0) + wd * w[base + k];
         w[base + k] -= scale * g;
       }

@@ -31,14 +31,6 @@ let active: ActiveDataset | null = null;
 /** The load in progress, if any: cancelLoad() aborts it. */
 let currentLoad: AbortController | null = null;
 
-export function setActiveDataset(next: ActiveDataset | null): void {
-  active = next;
-}
-
-export function activeDataset(): ActiveDataset | null {
-  return active;
-}
-
 /** The loaded CTR dataset, or a clear error saying why there is none. */
 export function activeCtrDataset(): CtrDataset {
   if (!active)

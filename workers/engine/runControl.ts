@@ -1,8 +1,27 @@
-/** Pause / resume / stop for a running loop, plus a cheap yield so control messages get through. */
+import type { OptionValue } from '../options';
+
+/**
+ * Pause / resume / stop and live setting changes for a running loop, plus a cheap yield so
+ * control messages get through.
+ */
 export class RunControl {
   private pausedResolve: (() => void) | null = null;
   private pausedPromise: Promise<void> | null = null;
+  private tuning = new Map<string, OptionValue>();
   stopRequested = false;
+
+  /** Queues validated setting changes (`train.<key>` / `method.<key>`) for the next step. */
+  requestTuning(changes: Record<string, OptionValue>): void {
+    for (const [key, value] of Object.entries(changes)) this.tuning.set(key, value);
+  }
+
+  /** The changes queued since the last call (the loop applies them before its next step). */
+  takeTuning(): [string, OptionValue][] {
+    if (this.tuning.size === 0) return [];
+    const out = [...this.tuning];
+    this.tuning.clear();
+    return out;
+  }
 
   get paused(): boolean {
     return this.pausedPromise !== null;

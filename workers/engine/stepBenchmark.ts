@@ -2,7 +2,12 @@
  * Measures ms per training step for one model at a given total vocabulary, to show that step
  * cost grows with the batch and not with the table size (host tables, lazy sparse updates).
  */
-import type { StepBenchmarkConfig, StepBenchmarkResult, TrainConfig } from '../protocol';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  type StepBenchmarkConfig,
+  type StepBenchmarkResult,
+  type TrainConfig,
+} from '../protocol';
 import { Rng, derivedSeed } from '../rng';
 import { type CtrDataset, fieldOffsetsOf } from '../data/dataset';
 import { BatchPlanner } from '../embedding/batchPlan';
@@ -49,24 +54,16 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
   const rng = new Rng(cfg.seed);
   const ds = benchmarkDataset(cfg, rng.fork(1));
   const train: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
     model: cfg.model,
     embeddingDim: cfg.embeddingDim,
     mlpLayers: cfg.mlpLayers,
     dropout: 0,
     batchNorm: true,
     epochs: 1,
-    maxSteps: 0,
     batchSize: cfg.batchSize,
     learningRate: 1e-3,
     weightDecay: 0,
-    denseOptimizer: 'adam',
-    momentum: 0,
-    gradClipNorm: 0,
-    lrSchedule: 'constant',
-    earlyStoppingPatience: 0,
-    evalEverySteps: 0,
-    testAtEachEvaluation: false,
-    embeddingOptimizer: 'adam',
     embeddingUpdate: cfg.embeddingUpdate,
     seed: cfg.seed,
   };
@@ -87,7 +84,7 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
       const t0 = performance.now();
       await trainStep(
         model,
-        optimizer,
+        { optimizers: [optimizer], variables: model.denseVariables, gradClipNorm: 0 },
         planner,
         ds,
         ds.split.train,

@@ -43,14 +43,26 @@ function uploadTableRows(model: RankingModel, plan: BatchPlan): tf.Tensor2D[] {
   return model.tables.map((t) => tf.tensor2d(t.gatherRows(plan), [u, t.dim]));
 }
 
+/** What one step updates: the dense optimizers (each over its own variables) and an extra loss. */
+export interface StepUpdate {
+  optimizers: DenseOptimizer[];
+  /** Variables the optimizers update (the gradient is taken with respect to these). */
+  variables: tf.Variable[];
+  /** A method's term added to the loss inside the gradient. */
+  lossTerm?: ((model: RankingModel) => tf.Scalar) | null;
+  gradClipNorm: number;
+}
+
 /**
- * Forward, backward and update for one batch; returns the batch's mean loss.
- * Device: gather from the touched rows, model math, dense optimizer step.
- * Host: dedup of ids, sparse optimizer step on the touched rows.
+ * Forward, backward and update for one batch; returns the batch's mean loss (the data loss,
+ * without a method's extra term).
+ * Device: gather from the touched rows, model math, dense optimizer steps.
+ * Host: dedup of ids, each row store's optimizer step on the touched rows.
+ * Every tensor of the step is freed, also when the forward pass throws.
  */
 export async function trainStep(
   model: RankingModel,
-  denseOptimizer: DenseOptimizer,
+  update: StepUpdate,
   planner: BatchPlanner,
   ds: CtrDataset,
   rows: Int32Array,
@@ -58,44 +70,55 @@ export async function trainStep(
   count: number,
   buffers: BatchBuffers,
   dropoutSeed: number,
-  gradClipNorm = 0,
 ): Promise<number> {
   gatherBatch(ds, rows, start, count, buffers.ids, buffers.labels);
   const plan = planner.plan(buffers.ids, count * ds.numFields);
-  const tableRows = uploadTableRows(model, plan).map((t) => {
-    // The variable shares t's data; t itself must go or it stays counted (a leak per step).
-    const v = tf.variable(t, true, uniqueVariableName('batch_rows'));
-    t.dispose();
-    return v;
-  });
-  const localIndex = tf.tensor1d(plan.localIndex, 'int32');
-  const labels = tf.tensor1d(buffers.labels.subarray(0, count));
-  const dense = uploadDense(ds, buffers, rows, start, count);
-  const { value, grads } = tf.variableGrads(
-    () =>
-      bceWithLogits(
+  const owned: tf.Tensor[] = [];
+  let grads: tf.NamedTensorMap = {};
+  try {
+    const tableRows = uploadTableRows(model, plan).map((t) => {
+      // The variable shares t's data; t itself must go or it stays counted (a leak per step).
+      const v = tf.variable(t, true, uniqueVariableName('batch_rows'));
+      t.dispose();
+      owned.push(v);
+      return v;
+    });
+    const localIndex = tf.tensor1d(plan.localIndex, 'int32');
+    owned.push(localIndex);
+    const labels = tf.tensor1d(buffers.labels.subarray(0, count));
+    owned.push(labels);
+    const dense = uploadDense(ds, buffers, rows, start, count);
+    if (dense) owned.push(dense);
+    // With a method's loss term, the data loss alone is what the run reports.
+    const data: { loss: tf.Scalar | null } = { loss: null };
+    const lossTerm = update.lossTerm;
+    const result = tf.variableGrads(() => {
+      const loss = bceWithLogits(
         model.forward({ tableRows, localIndex, dense, batchSize: count, dropoutSeed }, true),
         labels,
-      ),
-    [...model.denseVariables, ...tableRows],
-  );
-  // Clipping sees every gradient, the touched table rows' included, as torch's clip_grad_norm_
-  // over all parameters does (rows outside the batch have zero gradient).
-  if (gradClipNorm > 0) clipGradNorm(grads, gradClipNorm).dispose();
-  denseOptimizer.applyGradients(grads);
-  const [lossValue, ...rowGrads] = await Promise.all([
-    value.data(),
-    ...tableRows.map((t) => grads[t.name].data()),
-  ]);
-  model.tables.forEach((table, i) => table.applyGradient(plan, rowGrads[i] as Float32Array));
-
-  value.dispose();
-  for (const name of Object.keys(grads)) grads[name].dispose();
-  for (const t of tableRows) t.dispose();
-  localIndex.dispose();
-  labels.dispose();
-  dense?.dispose();
-  return lossValue[0];
+      );
+      if (!lossTerm) return loss;
+      data.loss = tf.keep(loss.clone());
+      return loss.add(lossTerm(model));
+    }, [...update.variables, ...tableRows]);
+    grads = result.grads;
+    owned.push(result.value);
+    if (data.loss) owned.push(data.loss);
+    const reported = data.loss ?? result.value;
+    // Clipping sees every gradient, the touched table rows' included, as torch's clip_grad_norm_
+    // over all parameters does (rows outside the batch have zero gradient).
+    if (update.gradClipNorm > 0) clipGradNorm(grads, update.gradClipNorm).dispose();
+    for (const optimizer of update.optimizers) optimizer.applyGradients(grads);
+    const [lossValue, ...rowGrads] = await Promise.all([
+      reported.data(),
+      ...tableRows.map((t) => grads[t.name].data()),
+    ]);
+    model.tables.forEach((table, i) => table.applyGradient(plan, rowGrads[i] as Float32Array));
+    return lossValue[0];
+  } finally {
+    for (const name of Object.keys(grads)) grads[name].dispose();
+    for (const t of owned) t.dispose();
+  }
 }
 
 /** Predicted click probabilities for the given dataset rows (inference mode, no dropout). */

@@ -1,17 +1,25 @@
 /**
- * The training loop: epochs of shuffled mini-batches, validation each epoch, test at the end.
- * Streams batched progress events and honours pause / resume / stop between steps.
+ * The training loop, for every method: a run is a model (built as its method says) trained
+ * through the method's phases, each of epochs of shuffled mini-batches with validation every
+ * epoch (or every K steps) and the best validation weights restored at its end; the test split is
+ * scored once, with the final model. Streams batched progress events and honours pause / resume /
+ * stop / live setting changes between steps. The model stays alive afterwards (KeptRun).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
+import { featureCounts } from '../data/featureCounts';
 import type {
   EngineEvent,
   EvaluationMetrics,
   MemoryInfo,
+  MethodChoice,
+  ModelSummary,
+  PhaseResult,
   RunResult,
   TestMetrics,
   TrainConfig,
 } from '../protocol';
+import { NO_METHOD, TRAIN_OPTIONS } from '../protocol';
 import { derivedSeed, Rng } from '../rng';
 import { BatchPlanner } from '../embedding/batchPlan';
 import { FmFamilyModel } from '../models/fmFamily';
@@ -19,8 +27,7 @@ import { WideDeepModel } from '../models/wideDeep';
 import { AutoIntModel, DEFAULT_AUTOINT_CONFIG } from '../models/autoint';
 import { DlrmModel, DEFAULT_DLRM_CONFIG } from '../models/dlrm';
 import type { SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
-import type { RankingModel } from '../models/rankingModel';
-import { TorchAdam } from '../optim/denseOptimizers';
+import type { ModelBuildOptions, RankingModel } from '../models/rankingModel';
 import {
   accuracy,
   calibrationRatio,
@@ -28,10 +35,15 @@ import {
   meanPerBatchAuc,
   rocAuc,
 } from '../metrics/classification';
-import { TorchSgd, type DenseOptimizerWithLearningRate } from '../optim/denseOptimizers';
+import { TorchAdam, TorchSgd, type DenseOptimizerWithLearningRate } from '../optim/denseOptimizers';
 import { learningRateAt, type LearningRateSchedule } from '../optim/lrSchedules';
+import type { CompressionMethod, MethodPhase, MethodPlan, PhaseContext } from '../methods/method';
+import { methodById } from '../methods/registry';
+import type { OptionValue } from '../options';
 import { ModelCheckpoint } from './checkpoint';
+import { KeptRun } from './keptRuns';
 import { datasetForModel } from './modelDataset';
+import { ProgressStream } from './progressStream';
 import { makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
 import { type RunControl, yieldToEventLoop } from './runControl';
 
@@ -39,6 +51,8 @@ export interface TrainOptions {
   progressEverySteps: number;
   progressEveryMs: number;
   bayesTestAuc: number | null;
+  /** Bytes held by finished runs, for the memory figures the progress events carry. */
+  keptRunBytes?: () => number;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -47,17 +61,23 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   bayesTestAuc: null,
 };
 
-export function memoryInfo(hostEmbeddingBytes: number): MemoryInfo {
+export function memoryInfo(hostEmbeddingBytes: number, keptRunBytes: number): MemoryInfo {
   const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
   return {
     numTensors: mem.numTensors,
     numBytes: mem.numBytes,
     numBytesInGPU: typeof mem.numBytesInGPU === 'number' ? mem.numBytesInGPU : null,
     hostEmbeddingBytes,
+    keptRunBytes,
   };
 }
 
-export function buildModel(ds: CtrDataset, cfg: TrainConfig, rng: Rng): RankingModel {
+export function buildModel(
+  ds: CtrDataset,
+  cfg: TrainConfig,
+  rng: Rng,
+  options: ModelBuildOptions = {},
+): RankingModel {
   const embeddingOptimizer: SparseOptimizerConfig = {
     kind: cfg.embeddingOptimizer,
     mode: cfg.embeddingUpdate,
@@ -74,17 +94,24 @@ export function buildModel(ds: CtrDataset, cfg: TrainConfig, rng: Rng): RankingM
     dropout: cfg.dropout,
     batchNorm: cfg.batchNorm,
   };
+  const build = { fieldDims: ds.fieldDims, ...options };
   switch (cfg.model) {
     case 'fm':
     case 'deepfm':
-      return new FmFamilyModel({ kind: cfg.model, ...shape, ...deep }, embeddingOptimizer, rng);
+      return new FmFamilyModel(
+        { kind: cfg.model, ...shape, ...deep },
+        embeddingOptimizer,
+        rng,
+        build,
+      );
     case 'widedeep':
-      return new WideDeepModel({ ...shape, ...deep }, embeddingOptimizer, rng);
+      return new WideDeepModel({ ...shape, ...deep }, embeddingOptimizer, rng, build);
     case 'autoint':
       return new AutoIntModel(
         { ...DEFAULT_AUTOINT_CONFIG, ...shape, ...deep },
         embeddingOptimizer,
         rng,
+        build,
       );
     case 'dlrm': {
       // UMEC's DLRM: the bottom MLP ends at the embedding width; the form's MLP is the top MLP.
@@ -100,8 +127,67 @@ export function buildModel(ds: CtrDataset, cfg: TrainConfig, rng: Rng): RankingM
         },
         embeddingOptimizer,
         rng,
+        build,
       );
     }
+  }
+}
+
+/** A run's method, its plan for this dataset, and the training settings its model is built with. */
+export interface PlannedRun {
+  dataset: CtrDataset;
+  method: CompressionMethod;
+  plan: MethodPlan;
+  modelConfig: TrainConfig;
+}
+
+/** Sets up `choice` (options already validated) on the dataset `train.model` sees. */
+export function planRun(
+  fullDataset: CtrDataset,
+  train: TrainConfig,
+  choice: MethodChoice,
+): PlannedRun {
+  const dataset = datasetForModel(fullDataset, train.model);
+  const method = methodById(choice.id);
+  let counts: Int32Array | null = null;
+  const plan = method.plan(choice.options, {
+    dataset,
+    train,
+    featureCounts: () => (counts ??= featureCounts(dataset, dataset.split.train)),
+  });
+  return { dataset, method, plan, modelConfig: { ...train, ...plan.modelOverrides } };
+}
+
+/** Parameters, bytes and FLOPs of a model, with the uncompressed embedding as the reference. */
+export function summarizeModel(model: RankingModel, denseEmbeddingParams: number): ModelSummary {
+  const { parts, flopsPerExample } = model.shape();
+  return {
+    parts,
+    totalParams: parts.reduce((a, p) => a + p.params, 0),
+    totalBytes: parts.reduce((a, p) => a + p.bytes, 0),
+    denseEmbeddingParams,
+    flopsPerExample,
+  };
+}
+
+/**
+ * What a run with these settings would build, without allocating host tables or training: the
+ * model card shown before Train.
+ */
+export function describeRun(
+  fullDataset: CtrDataset,
+  train: TrainConfig,
+  choice: MethodChoice,
+): ModelSummary {
+  const { dataset, plan, modelConfig } = planRun(fullDataset, train, choice);
+  const model = buildModel(dataset, modelConfig, new Rng(train.seed).fork(1), {
+    embedding: plan.embedding,
+    allocate: false,
+  });
+  try {
+    return summarizeModel(model, dataset.totalVocabulary * train.embeddingDim);
+  } finally {
+    model.dispose();
   }
 }
 
@@ -116,7 +202,7 @@ async function scoreSplit(
   return [probs, Float32Array.from(rows, (r) => ds.labels[r])];
 }
 
-async function evaluate(
+export async function evaluateSplit(
   model: RankingModel,
   planner: BatchPlanner,
   ds: CtrDataset,
@@ -132,113 +218,253 @@ async function evaluate(
   };
 }
 
-export async function trainCtr(
-  fullDataset: CtrDataset,
+/** The dense optimizers of a model: one for its parameters, one per own-settings group. */
+class DenseOptimizers {
+  readonly optimizers: { optimizer: DenseOptimizerWithLearningRate; learningRateScale: number }[];
+  readonly variables: tf.Variable[];
+
+  constructor(model: RankingModel, cfg: TrainConfig) {
+    const groups = model.embedding.parameterGroups;
+    const grouped = new Set(groups.flatMap((g) => g.variables));
+    const main = model.denseVariables.filter((v) => !grouped.has(v));
+    this.optimizers = [
+      { optimizer: denseOptimizerOf(main, cfg, cfg.weightDecay), learningRateScale: 1 },
+      ...groups.map((g) => ({
+        optimizer: denseOptimizerOf(g.variables, cfg, g.weightDecay ?? cfg.weightDecay),
+        learningRateScale: g.learningRateScale ?? 1,
+      })),
+    ];
+    this.variables = [...main, ...groups.flatMap((g) => g.variables)];
+  }
+
+  setLearningRate(lr: number): void {
+    for (const o of this.optimizers) o.optimizer.learningRate = lr * o.learningRateScale;
+  }
+
+  dispose(): void {
+    for (const o of this.optimizers) o.optimizer.dispose();
+  }
+}
+
+function denseOptimizerOf(
+  variables: tf.Variable[],
   cfg: TrainConfig,
+  weightDecay: number,
+): DenseOptimizerWithLearningRate {
+  if (cfg.denseOptimizer === 'sgd') {
+    return new TorchSgd(variables, {
+      learningRate: cfg.learningRate,
+      momentum: cfg.momentum,
+      dampening: 0,
+      nesterov: false,
+      weightDecay,
+    });
+  }
+  return new TorchAdam(variables, {
+    learningRate: cfg.learningRate,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay,
+    decoupledWeightDecay: cfg.denseOptimizer === 'adamw',
+  });
+}
+
+/** Per-epoch schedules: 'step' halves the rate every epoch, 'cosine' anneals it to 0. */
+function scheduleOf(cfg: TrainConfig, epochs: number): LearningRateSchedule {
+  switch (cfg.lrSchedule) {
+    case 'constant':
+      return { kind: 'constant' };
+    case 'step':
+      return { kind: 'step', stepSize: 1, gamma: 0.5 };
+    case 'cosine':
+      return { kind: 'cosine', tMax: Math.max(1, epochs), etaMin: 0 };
+  }
+}
+
+export interface ExperimentOutcome {
+  result: RunResult;
+  /** The trained model and what the method kept; the caller keeps or disposes it. */
+  kept: KeptRun;
+}
+
+/**
+ * Trains `train.model` compressed by `method` (options validated by the caller) on `fullDataset`.
+ * The returned KeptRun owns the model: the caller disposes it when it is no longer wanted.
+ */
+export async function runExperiment(
+  fullDataset: CtrDataset,
+  train: TrainConfig,
+  methodChoice: MethodChoice,
   control: RunControl,
   emit: (event: EngineEvent) => void,
   options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
-): Promise<RunResult> {
-  const ds = datasetForModel(fullDataset, cfg.model);
-  const rng = new Rng(cfg.seed);
-  const model = buildModel(ds, cfg, rng.fork(1));
+): Promise<ExperimentOutcome> {
+  const { dataset: ds, method, plan, modelConfig: cfg } = planRun(fullDataset, train, methodChoice);
+  const rng = new Rng(train.seed);
+  const model = buildModel(ds, cfg, rng.fork(1), { embedding: plan.embedding });
   const shuffleRng = rng.fork(2);
-  const denseOptimizer = buildDenseOptimizer(model, cfg);
-  const schedule = scheduleOf(cfg);
   const planner = new BatchPlanner(ds.totalVocabulary);
   const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
   const trainRows = Int32Array.from(ds.split.train);
-  const hostBytes = () => model.tables.reduce((a, t) => a + t.bytes, planner.bytes);
-
-  const cap = options.progressEverySteps;
-  let pendingSteps = new Int32Array(cap);
-  let pendingLosses = new Float32Array(cap);
-  let pendingMs = new Float32Array(cap);
-  let pending = 0;
-  let lastFlush = performance.now();
-  const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
-  const totalSteps =
-    cfg.maxSteps > 0
-      ? Math.min(cfg.maxSteps, stepsPerEpoch * cfg.epochs)
-      : stepsPerEpoch * cfg.epochs;
-  let epochNow = 0;
-  const flush = () => {
-    if (pending === 0) return;
-    emit({
-      type: 'progress',
-      batch: {
-        steps: pendingSteps.slice(0, pending),
-        losses: pendingLosses.slice(0, pending),
-        stepMs: pendingMs.slice(0, pending),
-        epoch: epochNow,
-        totalSteps,
-        memory: memoryInfo(hostBytes()),
-      },
-    });
-    pendingSteps = new Int32Array(cap);
-    pendingLosses = new Float32Array(cap);
-    pendingMs = new Float32Array(cap);
-    pending = 0;
-    lastFlush = performance.now();
-  };
-
+  const hostBytes = () =>
+    model.tables.reduce((a, t) => a + t.bytes, planner.bytes) + (best?.bytes ?? 0);
+  const stream = new ProgressStream(
+    emit,
+    () => memoryInfo(hostBytes(), options.keptRunBytes?.() ?? 0),
+    options.progressEverySteps,
+    options.progressEveryMs,
+  );
+  const methodOptions: Record<string, OptionValue> = { ...methodChoice.options };
+  const methodResult: Record<string, number | string | number[]> = {};
   const evaluations: EvaluationMetrics[] = [];
+  const phaseResults: PhaseResult[] = [];
+  const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
+  let baseLearningRate = cfg.learningRate;
   let step = 0;
-  let stoppedEarly = false;
-  let stoppedByPatience = false;
-  let bestAuc = Number.NEGATIVE_INFINITY;
-  let bestIndex = -1;
-  // Assigned inside runEvaluation; the cast keeps TypeScript from narrowing it to null here.
-  let best = null as ModelCheckpoint | null;
-  let test: TestMetrics | null = null;
   let stepMsTotal = 0;
-  let lossSinceEval = 0;
-  let stepsSinceEval = 0;
+  let stoppedEarly = false;
+  let stopReason: string | null = null;
+  let stoppedByPatience = false;
+  let best = null as ModelCheckpoint | null;
+  let optimizers = new DenseOptimizers(model, cfg);
   const started = performance.now();
 
-  /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
-  const runEvaluation = async (): Promise<boolean> => {
-    flush();
-    const val = await evaluate(model, planner, ds, ds.split.validation);
-    const testAuc =
-      cfg.testAtEachEvaluation && ds.split.test.length > 0
-        ? rocAuc(...(await scoreSplit(model, planner, ds, ds.split.test)))
-        : null;
-    const metrics: EvaluationMetrics = {
-      epoch: Math.round((step / stepsPerEpoch) * 1000) / 1000,
-      step,
-      validationAuc: val.auc,
-      validationLogloss: val.logloss,
-      trainLoss: stepsSinceEval > 0 ? lossSinceEval / stepsSinceEval : Number.NaN,
-      testAuc,
-      seconds: (performance.now() - started) / 1000,
-    };
-    lossSinceEval = 0;
-    stepsSinceEval = 0;
-    evaluations.push(metrics);
-    emit({ type: 'evaluation', metrics });
-    // Model selection on validation AUC: keep the best evaluation's weights.
-    if (!(val.auc <= bestAuc)) {
-      bestAuc = val.auc;
-      bestIndex = evaluations.length - 1;
-      best?.dispose();
-      best = ModelCheckpoint.take(model);
-      return false;
-    }
-    return (
-      cfg.earlyStoppingPatience > 0 &&
-      evaluations.length - 1 - bestIndex >= cfg.earlyStoppingPatience
-    );
+  const marker = (label: string) => {
+    stream.flush(false);
+    emit({ type: 'marker', step, label });
   };
 
-  emit({ type: 'state', state: 'running' });
-  try {
-    training: for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-      epochNow = epoch;
+  const runPhase = async (phase: MethodPhase, index: number): Promise<PhaseResult> => {
+    const epochs = phase.budget ? phase.budget.epochs : cfg.epochs;
+    const maxSteps = phase.budget ? (phase.budget.maxSteps ?? 0) : cfg.maxSteps;
+    const planned =
+      epochs === 0
+        ? 0
+        : maxSteps > 0
+          ? Math.min(maxSteps, stepsPerEpoch * epochs)
+          : stepsPerEpoch * epochs;
+    const schedule = scheduleOf(cfg, epochs);
+    const phaseStart = step;
+    let phaseEpoch = 0;
+    let lossSinceEval = 0;
+    let stepsSinceEval = 0;
+    let bestAuc = Number.NEGATIVE_INFINITY;
+    let bestIndex = -1;
+    const phaseEvaluations: EvaluationMetrics[] = [];
+    let endReason: string | null = null;
+    best?.dispose();
+    best = null;
+
+    const ctx: PhaseContext = {
+      model,
+      dataset: ds,
+      train: cfg,
+      options: methodOptions,
+      get step() {
+        return step;
+      },
+      get phaseStep() {
+        return step - phaseStart;
+      },
+      record: (series, value) => stream.record(series, value),
+      vector: (series, values, labels) => stream.vector(series, step, values, labels),
+      histogram: (series, edges, counts) => stream.histogram(series, step, edges, counts),
+      marker,
+      scoreValidation: () => evaluateSplit(model, planner, ds, ds.split.validation),
+      result: methodResult,
+    };
+
+    stream.phase = index;
+    stream.totalSteps = step + planned;
+    stream.flush(false);
+    emit({
+      type: 'phase',
+      phase: {
+        index,
+        count: plan.phases.length,
+        id: phase.id,
+        label: phase.label,
+        startStep: step,
+        plannedSteps: planned,
+      },
+    });
+    if (index > 0) {
+      marker(phase.label);
+      // A new phase trains with fresh optimizer state, as a retrain script builds a new optimizer.
+      optimizers.dispose();
+      optimizers = new DenseOptimizers(model, cfg);
+      for (const t of model.tables) t.resetOptimizerState();
+    }
+    await phase.begin?.(ctx);
+
+    /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
+    const runEvaluation = async (): Promise<boolean> => {
+      stream.flush();
+      const val = await evaluateSplit(model, planner, ds, ds.split.validation);
+      const testAuc =
+        cfg.testAtEachEvaluation && ds.split.test.length > 0
+          ? rocAuc(...(await scoreSplit(model, planner, ds, ds.split.test)))
+          : null;
+      const metrics: EvaluationMetrics = {
+        phase: phase.id,
+        epoch: Math.round(((step - phaseStart) / stepsPerEpoch) * 1000) / 1000,
+        step,
+        validationAuc: val.auc,
+        validationLogloss: val.logloss,
+        trainLoss: stepsSinceEval > 0 ? lossSinceEval / stepsSinceEval : Number.NaN,
+        testAuc,
+        seconds: (performance.now() - started) / 1000,
+        method: (await phase.evaluationSeries?.(ctx)) ?? {},
+      };
+      lossSinceEval = 0;
+      stepsSinceEval = 0;
+      evaluations.push(metrics);
+      phaseEvaluations.push(metrics);
+      emit({ type: 'evaluation', metrics });
+      await phase.afterEvaluation?.(metrics, ctx);
+      stream.flush();
+      // Model selection on validation AUC: keep the best evaluation's weights.
+      if (!(val.auc <= bestAuc)) {
+        bestAuc = val.auc;
+        bestIndex = phaseEvaluations.length - 1;
+        best?.dispose();
+        best = ModelCheckpoint.take(model);
+        return false;
+      }
+      return (
+        cfg.earlyStoppingPatience > 0 &&
+        phaseEvaluations.length - 1 - bestIndex >= cfg.earlyStoppingPatience
+      );
+    };
+
+    const applyTuning = () => {
+      for (const [key, value] of control.takeTuning()) {
+        const [section, name] = key.split('.');
+        if (section === 'train' && name === 'learningRate') {
+          marker(`${TRAIN_OPTIONS.learningRate.label} ${baseLearningRate} → ${String(value)}`);
+          baseLearningRate = value as number;
+          const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
+          optimizers.setLearningRate(lr);
+          for (const t of model.tables) t.setLearningRate(lr);
+        } else if (section === 'method') {
+          const label = method.spec.options[name]?.label ?? name;
+          marker(`${label} ${String(methodOptions[name])} → ${String(value)}`);
+          methodOptions[name] = value;
+          phase.optionChanged?.(name, ctx);
+        }
+      }
+    };
+
+    if (phase.evaluateAtStart && ds.split.validation.length > 0) await runEvaluation();
+
+    training: for (let epoch = 1; epoch <= epochs; epoch++) {
+      phaseEpoch = epoch;
+      stream.epoch = epoch;
       // Schedules step per epoch, as torch's schedulers do in the reference training loops.
-      const lr = learningRateAt(schedule, cfg.learningRate, epoch - 1);
-      denseOptimizer.learningRate = lr;
-      for (const table of model.tables) table.optimizer = { ...table.optimizer, learningRate: lr };
+      const lr = learningRateAt(schedule, baseLearningRate, epoch - 1);
+      optimizers.setLearningRate(lr);
+      for (const t of model.tables) t.setLearningRate(lr);
       shuffleRng.shuffle(trainRows);
       let epochBatches = 0;
       for (let start = 0; start < trainRows.length; start += cfg.batchSize) {
@@ -246,20 +472,27 @@ export async function trainCtr(
         const count = Math.min(cfg.batchSize, trainRows.length - start);
         if (count < 2 && cfg.batchNorm && cfg.model !== 'fm' && cfg.model !== 'dlrm') continue;
         if (control.paused) {
-          flush();
+          stream.flush();
           emit({ type: 'state', state: 'paused' });
           await control.waitWhilePaused();
           if (!control.stopRequested) emit({ type: 'state', state: 'running' });
         }
         if (control.stopRequested) {
           stoppedEarly = true;
+          endReason = 'stopped by the user';
           break training;
         }
-        if (cfg.maxSteps > 0 && step >= cfg.maxSteps) break training;
+        if (maxSteps > 0 && step - phaseStart >= maxSteps) break training;
+        applyTuning();
         const t0 = performance.now();
         const loss = await trainStep(
           model,
-          denseOptimizer,
+          {
+            optimizers: optimizers.optimizers.map((o) => o.optimizer),
+            variables: optimizers.variables,
+            lossTerm: phase.lossTerm ? (m) => phase.lossTerm!(m) : null,
+            gradClipNorm: cfg.gradClipNorm,
+          },
           planner,
           ds,
           trainRows,
@@ -267,93 +500,124 @@ export async function trainCtr(
           count,
           buffers,
           derivedSeed(cfg.seed, step, 17),
-          cfg.gradClipNorm,
         );
         const ms = performance.now() - t0;
         stepMsTotal += ms;
         step++;
+        stream.step(step, loss, ms);
+        if (!Number.isFinite(loss)) {
+          stopReason = `Training diverged: the loss became ${loss} at step ${step}; the last good weights were kept`;
+          endReason = stopReason;
+          break training;
+        }
         lossSinceEval += loss;
         stepsSinceEval++;
         epochBatches++;
-        pendingSteps[pending] = step;
-        pendingLosses[pending] = loss;
-        pendingMs[pending] = ms;
-        pending++;
-        if (pending === cap || performance.now() - lastFlush >= options.progressEveryMs) flush();
+        await phase.afterStep?.(ctx);
+        stream.maybeFlush();
+        const done = phase.doneReason?.(ctx) ?? null;
+        if (done) {
+          endReason = done;
+          break training;
+        }
         if (cfg.evalEverySteps > 0 && step % cfg.evalEverySteps === 0) {
           if (await runEvaluation()) {
             stoppedByPatience = true;
+            endReason = 'no better validation AUC within the patience';
             break training;
           }
         }
         await yieldToEventLoop();
       }
-      flush();
+      stream.flush();
       if (epochBatches === 0) break;
       if (cfg.evalEverySteps === 0 && (await runEvaluation())) {
         stoppedByPatience = true;
+        endReason = 'no better validation AUC within the patience';
         break;
       }
     }
-    // With step-based evaluation, the weights after the last step get their evaluation too.
-    if (!stoppedEarly && !stoppedByPatience && stepsSinceEval > 0) await runEvaluation();
-    flush();
-    const bestEval = bestIndex >= 0 ? evaluations[bestIndex] : null;
-    if (best && bestIndex !== evaluations.length - 1) best.restore(model);
+    // The weights after the phase's last step get their evaluation too (step-based evaluation,
+    // a method's own stop), unless the run is being abandoned.
+    if (!stoppedEarly && !stopReason && !stoppedByPatience && stepsSinceEval > 0) {
+      await runEvaluation();
+    }
+    stream.flush();
+    // After divergence the current weights are not usable, whichever evaluation was best.
+    const restore = phase.restoreBest !== false || stopReason !== null;
+    const current = best as ModelCheckpoint | null;
+    if (restore && current && (bestIndex !== phaseEvaluations.length - 1 || stopReason)) {
+      current.restore(model);
+    }
+    await phase.end?.(ctx);
+    stream.flush();
+    return {
+      id: phase.id,
+      label: phase.label,
+      steps: step - phaseStart,
+      endReason,
+      bestEvaluation: bestIndex >= 0 && restore ? phaseEvaluations[bestIndex] : null,
+    };
+  };
+
+  emit({ type: 'state', state: 'running' });
+  let kept: KeptRun | null = null;
+  try {
+    for (let i = 0; i < plan.phases.length; i++) {
+      stoppedByPatience = false;
+      phaseResults.push(await runPhase(plan.phases[i], i));
+      if (stoppedEarly || stopReason) break;
+    }
+    stream.flush();
+    const finalBest = phaseResults.at(-1)?.bestEvaluation ?? null;
+    let test: TestMetrics | null = null;
     if (ds.split.test.length > 0 && step > 0) {
-      test = await evaluate(model, planner, ds, ds.split.test);
+      test = await evaluateSplit(model, planner, ds, ds.split.test);
       emit({ type: 'test', metrics: test });
     }
-    return {
+    const summary = summarizeModel(model, ds.totalVocabulary * train.embeddingDim);
+    const result: RunResult = {
+      runId: 0,
+      method: { id: method.spec.id, label: method.spec.label },
       stoppedEarly,
-      bestEpoch: bestEval?.epoch ?? null,
-      bestStep: bestEval?.step ?? null,
+      stopReason,
+      bestEpoch: finalBest?.epoch ?? null,
+      bestStep: finalBest?.step ?? null,
       stoppedByPatience,
       steps: step,
       evaluations,
+      phases: phaseResults,
       test,
       bayesTestAuc: options.bayesTestAuc,
-      model: model.summary(),
+      model: summary,
+      methodResult,
       msPerStep: step > 0 ? stepMsTotal / step : 0,
     };
+    kept = new KeptRun(
+      `${method.spec.label} · ${cfg.model}`,
+      train,
+      methodChoice,
+      ds,
+      model,
+      result,
+    );
+    return { result, kept };
   } finally {
-    best?.dispose();
-    model.dispose();
-    denseOptimizer.dispose();
+    (best as ModelCheckpoint | null)?.dispose();
+    optimizers.dispose();
+    if (!kept) model.dispose();
   }
 }
 
-function buildDenseOptimizer(
-  model: RankingModel,
+/** Trains the dense model (method 'none') and frees it: the plain training loop of tests. */
+export async function trainCtr(
+  fullDataset: CtrDataset,
   cfg: TrainConfig,
-): DenseOptimizerWithLearningRate {
-  if (cfg.denseOptimizer === 'sgd') {
-    return new TorchSgd(model.denseVariables, {
-      learningRate: cfg.learningRate,
-      momentum: cfg.momentum,
-      dampening: 0,
-      nesterov: false,
-      weightDecay: cfg.weightDecay,
-    });
-  }
-  return new TorchAdam(model.denseVariables, {
-    learningRate: cfg.learningRate,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    weightDecay: cfg.weightDecay,
-    decoupledWeightDecay: cfg.denseOptimizer === 'adamw',
-  });
-}
-
-/** Per-epoch schedules: 'step' halves the rate every epoch, 'cosine' anneals it to 0. */
-function scheduleOf(cfg: TrainConfig): LearningRateSchedule {
-  switch (cfg.lrSchedule) {
-    case 'constant':
-      return { kind: 'constant' };
-    case 'step':
-      return { kind: 'step', stepSize: 1, gamma: 0.5 };
-    case 'cosine':
-      return { kind: 'cosine', tMax: cfg.epochs, etaMin: 0 };
-  }
+  control: RunControl,
+  emit: (event: EngineEvent) => void,
+  options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
+): Promise<RunResult> {
+  const { result, kept } = await runExperiment(fullDataset, cfg, NO_METHOD, control, emit, options);
+  kept.dispose();
+  return result;
 }

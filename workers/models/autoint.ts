@@ -11,13 +11,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
-import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
-import { lookupRows } from '../embedding/rowLookup';
-import type { ModelSummary } from '../protocol';
+import type { SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import type { FeatureEmbedding } from '../embedding/featureEmbedding';
+import type { RowStore } from '../embedding/rowStore';
 import { MultiheadSelfAttention } from './attention';
 import { buildVariables } from './blocks';
 import { Linear, Mlp } from './layers';
-import type { RankingForwardInputs, RankingModel } from './rankingModel';
+import {
+  buildFeatureEmbedding,
+  densePart,
+  type ModelBuildOptions,
+  type ModelShape,
+  type RankingForwardInputs,
+  type RankingModel,
+} from './rankingModel';
 
 export interface AutoIntConfig {
   numFields: number;
@@ -57,7 +64,7 @@ const ATTENTION_DROPOUT_SALT = 7919;
 
 export class AutoIntModel implements RankingModel {
   readonly name = 'AutoInt';
-  readonly embedding: HostEmbeddingTable;
+  readonly embedding: FeatureEmbedding;
   readonly attentionEmbedding: Linear;
   readonly attentionLayers: MultiheadSelfAttention[];
   readonly residualEmbedding: Linear | null;
@@ -68,15 +75,17 @@ export class AutoIntModel implements RankingModel {
     readonly config: AutoIntConfig,
     embeddingOptimizer: SparseOptimizerConfig,
     rng: Rng,
+    options: ModelBuildOptions = {},
   ) {
     const { numFields: m, embeddingDim: d, attentionDim: e } = config;
-    this.embedding = new HostEmbeddingTable(
-      'embedding',
+    this.embedding = buildFeatureEmbedding(
+      m,
       config.vocabulary,
       d,
-      embeddingOptimizer,
       { kind: 'xavier-uniform' },
+      embeddingOptimizer,
       rng.fork(11),
+      options,
     );
     const denseRng = rng.fork(14);
     this.attentionEmbedding = buildVariables(() => new Linear(d, e, denseRng, 'autoint_atten_emb'));
@@ -117,8 +126,8 @@ export class AutoIntModel implements RankingModel {
     return this.config.numFields;
   }
 
-  get tables(): HostEmbeddingTable[] {
-    return [this.embedding];
+  get tables(): RowStore[] {
+    return this.embedding.stores;
   }
 
   get attentionVariables(): tf.Variable[] {
@@ -131,17 +140,21 @@ export class AutoIntModel implements RankingModel {
   }
 
   get stateVariables(): tf.Variable[] {
-    return this.mlp ? this.mlp.stateVariables : [];
+    return [...this.embedding.stateVariables, ...(this.mlp ? this.mlp.stateVariables : [])];
   }
 
   get denseVariables(): tf.Variable[] {
-    return [...this.attentionVariables, ...(this.mlp ? this.mlp.variables : [])];
+    return [
+      ...this.embedding.variables,
+      ...this.attentionVariables,
+      ...(this.mlp ? this.mlp.variables : []),
+    ];
   }
 
   forward(inputs: RankingForwardInputs, training: boolean): tf.Tensor1D {
     const { batchSize: b, localIndex, dropoutSeed } = inputs;
     const { numFields: m, embeddingDim: d, attentionDim: e } = this.config;
-    const flatEmb = lookupRows(inputs.tableRows[0], localIndex); // [B*M, d]
+    const flatEmb = this.embedding.lookup(inputs.tableRows, localIndex, b, training); // [B*M, d]
     let cross = this.attentionEmbedding.apply(flatEmb).reshape([b, m, e]) as tf.Tensor3D;
     this.attentionLayers.forEach((layer, i) => {
       cross = layer.apply(cross, training, dropoutSeed + ATTENTION_DROPOUT_SALT + i);
@@ -155,30 +168,28 @@ export class AutoIntModel implements RankingModel {
     return logit.reshape([b]);
   }
 
-  summary(): ModelSummary {
+  shape(): ModelShape {
     const { numFields: m, embeddingDim: d, attentionDim: e } = this.config;
     const attentionParams =
       this.attentionEmbedding.numParams +
       this.attentionLayers.reduce((a, l) => a + l.numParams, 0) +
       (this.residualEmbedding?.numParams ?? 0) +
       this.attentionOutput.numParams;
-    const parts = [
-      { part: 'embedding', params: this.embedding.numRows * d },
-      { part: 'attention', params: attentionParams },
-    ];
+    const parts = [...this.embedding.parts(), densePart('attention', attentionParams)];
     // 2 x multiply-adds: per-field projections, attention layers, output layer (+ MLP).
     let flops =
       2 * m * d * e * (this.residualEmbedding ? 2 : 1) +
       this.attentionLayers.reduce((a, l) => a + l.flopsPerSequence(m), 0) +
       2 * m * e;
     if (this.mlp) {
-      parts.push({ part: 'mlp', params: this.mlp.numParams });
+      parts.push(densePart('mlp', this.mlp.numParams));
       flops += this.mlp.flopsPerExample;
     }
-    return { parts, totalParams: parts.reduce((a, p) => a + p.params, 0), flopsPerExample: flops };
+    return { parts, flopsPerExample: flops };
   }
 
   dispose(): void {
+    this.embedding.dispose();
     for (const v of this.attentionVariables) v.dispose();
     if (this.mlp) for (const v of [...this.mlp.variables, ...this.mlp.stateVariables]) v.dispose();
   }

@@ -12,12 +12,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
-import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
-import { lookupRows } from '../embedding/rowLookup';
-import type { ModelSummary } from '../protocol';
+import type { SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import type { FeatureEmbedding } from '../embedding/featureEmbedding';
+import type { RowStore } from '../embedding/rowStore';
 import { buildVariables } from './blocks';
 import { Linear } from './layers';
-import type { RankingForwardInputs, RankingModel } from './rankingModel';
+import {
+  buildFeatureEmbedding,
+  densePart,
+  type ModelBuildOptions,
+  type ModelShape,
+  type RankingForwardInputs,
+  type RankingModel,
+} from './rankingModel';
 
 export interface DlrmConfig {
   numFields: number;
@@ -148,7 +155,7 @@ export function umecTopMlpFlops(
 
 export class DlrmModel implements RankingModel {
   readonly name = 'DLRM';
-  readonly embedding: HostEmbeddingTable;
+  readonly embedding: FeatureEmbedding;
   readonly bottomMlp: DlrmMlp | null;
   readonly topMlp: DlrmMlp;
 
@@ -156,6 +163,7 @@ export class DlrmModel implements RankingModel {
     readonly config: DlrmConfig,
     embeddingOptimizer: SparseOptimizerConfig,
     rng: Rng,
+    options: ModelBuildOptions = {},
   ) {
     const { numFields: m, vocabulary, embeddingDim: d, numDense, topLayers } = config;
     if (topLayers.length === 0 || topLayers[topLayers.length - 1] !== 1) {
@@ -173,24 +181,16 @@ export class DlrmModel implements RankingModel {
         );
       }
     }
-    const tableRng = rng.fork(11);
-    this.embedding = new HostEmbeddingTable(
-      'embedding',
+    // DLRM's create_emb: each field's rows ~ U(-sqrt(1/n), sqrt(1/n)).
+    this.embedding = buildFeatureEmbedding(
+      m,
       vocabulary,
       d,
+      { kind: 'per-field-uniform' },
       embeddingOptimizer,
-      { kind: 'zeros' },
-      tableRng,
+      rng.fork(11),
+      { ...options, fieldDims },
     );
-    const w = this.embedding.weights;
-    let row = 0;
-    for (let f = 0; f < m; f++) {
-      const n = fieldDims ? fieldDims[f] : vocabulary / m;
-      const bound = Math.sqrt(1 / n);
-      const rows = fieldDims ? fieldDims[f] : Math.round(((f + 1) * vocabulary) / m) - row;
-      for (let i = row * d; i < (row + rows) * d; i++) w[i] = tableRng.uniform(-bound, bound);
-      row += rows;
-    }
     this.bottomMlp =
       numDense > 0
         ? new DlrmMlp(numDense, config.bottomLayers, false, rng.fork(15), 'dlrm_bot')
@@ -203,16 +203,20 @@ export class DlrmModel implements RankingModel {
     return this.config.numFields;
   }
 
-  get tables(): HostEmbeddingTable[] {
-    return [this.embedding];
+  get tables(): RowStore[] {
+    return this.embedding.stores;
   }
 
   get stateVariables(): tf.Variable[] {
-    return [];
+    return this.embedding.stateVariables;
   }
 
   get denseVariables(): tf.Variable[] {
-    return [...(this.bottomMlp ? this.bottomMlp.variables : []), ...this.topMlp.variables];
+    return [
+      ...this.embedding.variables,
+      ...(this.bottomMlp ? this.bottomMlp.variables : []),
+      ...this.topMlp.variables,
+    ];
   }
 
   /**
@@ -249,13 +253,12 @@ export class DlrmModel implements RankingModel {
   }
 
   forward(inputs: RankingForwardInputs, training: boolean): tf.Tensor1D {
-    void training; // DLRM has no dropout or BatchNorm: train and eval are the same function.
+    // DLRM has no dropout or BatchNorm; `training` matters only to the embedding.
     const { batchSize: b, localIndex } = inputs;
     const { numFields: m, embeddingDim: d, numDense } = this.config;
-    const fieldVectors = lookupRows(inputs.tableRows[0], localIndex).reshape([
-      b,
-      m * d,
-    ]) as tf.Tensor2D;
+    const fieldVectors = this.embedding
+      .lookup(inputs.tableRows, localIndex, b, training)
+      .reshape([b, m * d]) as tf.Tensor2D;
     let interaction = fieldVectors;
     if (this.bottomMlp) {
       const dense = inputs.dense;
@@ -270,17 +273,23 @@ export class DlrmModel implements RankingModel {
     return this.topMlp.apply(interaction).reshape([b]);
   }
 
-  summary(): ModelSummary {
+  shape(): ModelShape {
     const parts = [
-      { part: 'embedding', params: this.embedding.numRows * this.config.embeddingDim },
-      ...(this.bottomMlp ? [{ part: 'bottom-mlp', params: this.bottomMlp.numParams }] : []),
-      { part: 'top-mlp', params: this.topMlp.numParams },
+      ...this.embedding.parts(),
+      ...(this.bottomMlp ? [densePart('bottom-mlp', this.bottomMlp.numParams)] : []),
+      densePart('top-mlp', this.topMlp.numParams),
     ];
     const flops = (this.bottomMlp?.flopsPerExample ?? 0) + this.topMlp.flopsPerExample;
-    return { parts, totalParams: parts.reduce((a, p) => a + p.params, 0), flopsPerExample: flops };
+    return { parts, flopsPerExample: flops };
   }
 
   dispose(): void {
-    for (const v of this.denseVariables) v.dispose();
+    this.embedding.dispose();
+    for (const v of [
+      ...(this.bottomMlp ? this.bottomMlp.variables : []),
+      ...this.topMlp.variables,
+    ]) {
+      v.dispose();
+    }
   }
 }

@@ -6,14 +6,23 @@
  * therefore lands on the [U, d] block only; it is read back and applied on the host.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelKind, ModelSummary } from '../protocol';
+import type { ModelKind } from '../protocol';
 import type { Rng } from '../rng';
-import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import type { HostEmbeddingTable, SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import type { FeatureEmbedding } from '../embedding/featureEmbedding';
+import type { RowStore } from '../embedding/rowStore';
 import { lookupRows } from '../embedding/rowLookup';
 import { Mlp, uniqueVariableName } from './layers';
 import { buildVariables } from './blocks';
-import { buildFeatureTables } from './featureTables';
-import type { RankingForwardInputs, RankingModel } from './rankingModel';
+import { buildLinearTable } from './featureTables';
+import {
+  buildFeatureEmbedding,
+  densePart,
+  type ModelBuildOptions,
+  type ModelShape,
+  type RankingForwardInputs,
+  type RankingModel,
+} from './rankingModel';
 
 export interface CtrModelConfig {
   kind: ModelKind;
@@ -27,7 +36,7 @@ export interface CtrModelConfig {
 
 /** FM (kind 'fm') and DeepFM (kind 'deepfm', FM plus an MLP over the concatenated fields). */
 export class FmFamilyModel implements RankingModel {
-  readonly embedding: HostEmbeddingTable;
+  readonly embedding: FeatureEmbedding;
   /** FM's first-order term: its own 1-d table (not pruned, not counted as embedding). */
   readonly linear: HostEmbeddingTable;
   readonly bias: tf.Variable;
@@ -37,15 +46,18 @@ export class FmFamilyModel implements RankingModel {
     readonly config: CtrModelConfig,
     embeddingOptimizer: SparseOptimizerConfig,
     rng: Rng,
+    options: ModelBuildOptions = {},
   ) {
-    const tables = buildFeatureTables(
+    this.embedding = buildFeatureEmbedding(
+      config.numFields,
       config.vocabulary,
       config.embeddingDim,
+      { kind: 'xavier-uniform' },
       embeddingOptimizer,
-      rng,
+      rng.fork(11),
+      options,
     );
-    this.embedding = tables.embedding;
-    this.linear = tables.linear;
+    this.linear = buildLinearTable(config.vocabulary, embeddingOptimizer, rng.fork(12), options);
     // Built in a tidy: tf.variable(t) keeps t counted too, so the init tensors would leak.
     const { bias, mlp } = buildVariables(() => {
       const bias = tf.variable(tf.zeros([1]), true, uniqueVariableName('fm_bias'));
@@ -77,25 +89,28 @@ export class FmFamilyModel implements RankingModel {
     return this.config.numFields;
   }
 
-  get tables(): HostEmbeddingTable[] {
-    return [this.embedding, this.linear];
+  get tables(): RowStore[] {
+    return [...this.embedding.stores, this.linear];
   }
 
   get stateVariables(): tf.Variable[] {
-    return this.mlp ? this.mlp.stateVariables : [];
+    return [...this.embedding.stateVariables, ...(this.mlp ? this.mlp.stateVariables : [])];
   }
 
   get denseVariables(): tf.Variable[] {
-    return [this.bias, ...(this.mlp ? this.mlp.variables : [])];
+    return [...this.embedding.variables, this.bias, ...(this.mlp ? this.mlp.variables : [])];
   }
 
   /** Logits, shape [B]. */
   forward(inputs: RankingForwardInputs, training: boolean): tf.Tensor1D {
     const { batchSize: b, localIndex, dropoutSeed } = inputs;
-    const [embeddingRows, linearRows] = inputs.tableRows;
+    const k = this.embedding.stores.length;
+    const linearRows = inputs.tableRows[k];
     const m = this.config.numFields;
     const d = this.config.embeddingDim;
-    const emb = lookupRows(embeddingRows, localIndex).reshape([b, m, d]);
+    const emb = this.embedding
+      .lookup(inputs.tableRows.slice(0, k), localIndex, b, training)
+      .reshape([b, m, d]);
     const firstOrder = lookupRows(linearRows, localIndex).reshape([b, m]).sum(1).add(this.bias);
     // FM second-order term: 0.5 * sum_k [(sum_i v_ik)^2 - sum_i v_ik^2].
     const sumSquare = emb.sum(1).square();
@@ -109,23 +124,21 @@ export class FmFamilyModel implements RankingModel {
     return logit;
   }
 
-  summary(): ModelSummary {
+  shape(): ModelShape {
     const m = this.config.numFields;
     const d = this.config.embeddingDim;
-    const parts = [
-      { part: 'embedding', params: this.embedding.numRows * d },
-      { part: 'linear', params: this.linear.numRows + 1 },
-    ];
+    const parts = [...this.embedding.parts(), densePart('linear', this.linear.numRows + 1)];
     // FM: sum over fields and squares (about 3*M*d) plus the linear sum (M).
     let flops = 3 * m * d + m;
     if (this.mlp) {
-      parts.push({ part: 'mlp', params: this.mlp.numParams });
+      parts.push(densePart('mlp', this.mlp.numParams));
       flops += this.mlp.flopsPerExample;
     }
-    return { parts, totalParams: parts.reduce((a, p) => a + p.params, 0), flopsPerExample: flops };
+    return { parts, flopsPerExample: flops };
   }
 
   dispose(): void {
+    this.embedding.dispose();
     this.bias.dispose();
     if (this.mlp) for (const v of [...this.mlp.variables, ...this.mlp.stateVariables]) v.dispose();
   }

@@ -6,13 +6,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
-import { HostEmbeddingTable, type SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import type { HostEmbeddingTable, SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
+import type { FeatureEmbedding } from '../embedding/featureEmbedding';
+import type { RowStore } from '../embedding/rowStore';
 import { lookupRows } from '../embedding/rowLookup';
-import type { ModelSummary } from '../protocol';
 import { buildVariables } from './blocks';
 import { Mlp, uniqueVariableName } from './layers';
-import { buildFeatureTables } from './featureTables';
-import type { RankingForwardInputs, RankingModel } from './rankingModel';
+import { buildLinearTable } from './featureTables';
+import {
+  buildFeatureEmbedding,
+  densePart,
+  type ModelBuildOptions,
+  type ModelShape,
+  type RankingForwardInputs,
+  type RankingModel,
+} from './rankingModel';
 
 export interface WideDeepConfig {
   numFields: number;
@@ -33,7 +41,7 @@ export const DEFAULT_WIDE_DEEP_CONFIG: Omit<WideDeepConfig, 'numFields' | 'vocab
 
 export class WideDeepModel implements RankingModel {
   readonly name = 'Wide&Deep';
-  readonly embedding: HostEmbeddingTable;
+  readonly embedding: FeatureEmbedding;
   /** The wide (first-order) term: not pruned, not counted as embedding. */
   readonly linear: HostEmbeddingTable;
   readonly bias: tf.Variable;
@@ -43,15 +51,18 @@ export class WideDeepModel implements RankingModel {
     readonly config: WideDeepConfig,
     embeddingOptimizer: SparseOptimizerConfig,
     rng: Rng,
+    options: ModelBuildOptions = {},
   ) {
-    const tables = buildFeatureTables(
+    this.embedding = buildFeatureEmbedding(
+      config.numFields,
       config.vocabulary,
       config.embeddingDim,
+      { kind: 'xavier-uniform' },
       embeddingOptimizer,
-      rng,
+      rng.fork(11),
+      options,
     );
-    this.embedding = tables.embedding;
-    this.linear = tables.linear;
+    this.linear = buildLinearTable(config.vocabulary, embeddingOptimizer, rng.fork(12), options);
     this.bias = buildVariables(() =>
       tf.variable(tf.zeros([1]), true, uniqueVariableName('wide_bias')),
     );
@@ -75,44 +86,46 @@ export class WideDeepModel implements RankingModel {
     return this.config.numFields;
   }
 
-  get tables(): HostEmbeddingTable[] {
-    return [this.embedding, this.linear];
+  get tables(): RowStore[] {
+    return [...this.embedding.stores, this.linear];
   }
 
   get stateVariables(): tf.Variable[] {
-    return this.mlp.stateVariables;
+    return [...this.embedding.stateVariables, ...this.mlp.stateVariables];
   }
 
   get denseVariables(): tf.Variable[] {
-    return [this.bias, ...this.mlp.variables];
+    return [...this.embedding.variables, this.bias, ...this.mlp.variables];
   }
 
   forward(inputs: RankingForwardInputs, training: boolean): tf.Tensor1D {
     const { batchSize: b, localIndex, dropoutSeed } = inputs;
-    const [embeddingRows, linearRows] = inputs.tableRows;
+    const k = this.embedding.stores.length;
     const m = this.config.numFields;
     const d = this.config.embeddingDim;
-    const wide = lookupRows(linearRows, localIndex).reshape([b, m]).sum(1).add(this.bias);
+    const wide = lookupRows(inputs.tableRows[k], localIndex).reshape([b, m]).sum(1).add(this.bias);
     const deep = this.mlp.apply(
-      lookupRows(embeddingRows, localIndex).reshape([b, m * d]),
+      this.embedding
+        .lookup(inputs.tableRows.slice(0, k), localIndex, b, training)
+        .reshape([b, m * d]),
       training,
       dropoutSeed,
     );
     return wide.add(deep.reshape([b])) as tf.Tensor1D;
   }
 
-  summary(): ModelSummary {
+  shape(): ModelShape {
     const parts = [
-      { part: 'embedding', params: this.embedding.numRows * this.config.embeddingDim },
-      { part: 'linear', params: this.linear.numRows + 1 },
-      { part: 'mlp', params: this.mlp.numParams },
+      ...this.embedding.parts(),
+      densePart('linear', this.linear.numRows + 1),
+      densePart('mlp', this.mlp.numParams),
     ];
     // Wide: a sum over M fields; deep: the MLP.
-    const flops = this.config.numFields + this.mlp.flopsPerExample;
-    return { parts, totalParams: parts.reduce((a, p) => a + p.params, 0), flopsPerExample: flops };
+    return { parts, flopsPerExample: this.config.numFields + this.mlp.flopsPerExample };
   }
 
   dispose(): void {
+    this.embedding.dispose();
     this.bias.dispose();
     for (const v of [...this.mlp.variables, ...this.mlp.stateVariables]) v.dispose();
   }

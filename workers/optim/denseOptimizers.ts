@@ -14,15 +14,6 @@ export interface DenseAdamConfig {
   decoupledWeightDecay: boolean;
 }
 
-export const DEFAULT_DENSE_ADAM_CONFIG: DenseAdamConfig = {
-  learningRate: 1e-3,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  decoupledWeightDecay: false,
-};
-
 export interface DenseOptimizer {
   /** Applies one step given the gradient of every variable (by variable name). */
   applyGradients(grads: tf.NamedTensorMap): void;
@@ -124,15 +115,6 @@ export interface DenseSgdConfig {
   /** L2 decay added to the gradient (torch.optim.SGD's weight_decay). */
   weightDecay: number;
 }
-
-/** UMEC/DLRM train with plain SGD at lr 0.1. */
-export const DEFAULT_DENSE_SGD_CONFIG: DenseSgdConfig = {
-  learningRate: 0.1,
-  momentum: 0,
-  dampening: 0,
-  nesterov: false,
-  weightDecay: 0,
-};
 
 /**
  * torch.optim.SGD:

@@ -3,7 +3,6 @@
  * so that the rate at step t does not depend on how the schedule was stepped before.
  * `t` counts scheduler steps (torch's `last_epoch`): per epoch or per batch, as the caller chooses.
  */
-import type { DenseOptimizerWithLearningRate } from './denseOptimizers';
 
 export type LearningRateSchedule =
   | { kind: 'constant' }
@@ -13,8 +12,6 @@ export type LearningRateSchedule =
   | { kind: 'exponential'; gamma: number }
   /** CosineAnnealingLR: etaMin + (lr0 - etaMin) * (1 + cos(pi * t / tMax)) / 2. */
   | { kind: 'cosine'; tMax: number; etaMin: number };
-
-export const CONSTANT_SCHEDULE: LearningRateSchedule = { kind: 'constant' };
 
 export function learningRateAt(schedule: LearningRateSchedule, baseLr: number, t: number): number {
   switch (schedule.kind) {
@@ -32,33 +29,5 @@ export function learningRateAt(schedule: LearningRateSchedule, baseLr: number, t
         schedule.etaMin +
         ((baseLr - schedule.etaMin) * (1 + Math.cos((Math.PI * t) / schedule.tMax))) / 2
       );
-  }
-}
-
-/**
- * Drives an optimizer's learning rate like a torch scheduler: construction sets the rate for
- * t = 0, and each `step()` advances t and sets the rate for the new t.
- */
-export class LearningRateScheduler {
-  private t = 0;
-  readonly baseLearningRate: number;
-
-  constructor(
-    private readonly optimizer: DenseOptimizerWithLearningRate,
-    readonly schedule: LearningRateSchedule,
-  ) {
-    this.baseLearningRate = optimizer.learningRate;
-    optimizer.learningRate = learningRateAt(schedule, this.baseLearningRate, 0);
-  }
-
-  get lastStep(): number {
-    return this.t;
-  }
-
-  step(): number {
-    this.t++;
-    const lr = learningRateAt(this.schedule, this.baseLearningRate, this.t);
-    this.optimizer.learningRate = lr;
-    return lr;
   }
 }

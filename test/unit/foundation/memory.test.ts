@@ -53,7 +53,7 @@ function setup(model: ModelKind) {
       const start = (step * cfg.batchSize) % (rows.length - cfg.batchSize);
       const loss = await trainStep(
         m,
-        opt,
+        { optimizers: [opt], variables: m.denseVariables, gradClipNorm: 0 },
         planner,
         ds,
         rows,

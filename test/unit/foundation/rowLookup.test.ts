@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lookupRows } from '../../../workers/embedding/rowLookup';
+import type { HostEmbeddingTable } from '../../../workers/embedding/hostEmbeddingTable';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
 import { FmFamilyModel } from '../../../workers/models/fmFamily';
 import { DEFAULT_SPARSE_OPTIMIZER } from '../../../workers/embedding/hostEmbeddingTable';
@@ -208,7 +209,10 @@ describe('lookupRows (gather whose backward is scatterND)', () => {
       plan.localIndex,
     );
     const denseRun = run(
-      model.tables.map((t) => tf.tensor2d(t.weights, [t.numRows, t.dim])),
+      model.tables.map((t) => {
+        const table = t as HostEmbeddingTable;
+        return tf.tensor2d(table.weights, [table.numRows, table.dim]);
+      }),
       ids,
     );
     expect(blockRun.loss).toBeCloseTo(denseRun.loss, 5);

@@ -22,6 +22,7 @@ import {
   reluJs,
   setVariables,
   trainOnBatch,
+  embeddingWeights,
 } from './modelTestKit';
 
 beforeAll(async () => {
@@ -99,11 +100,11 @@ describe('AutoInt (PEP version)', () => {
   it('forward matches a hand computation (attention layers, residual, ReLU, fc, DNN part)', async () => {
     const cfg = tinyConfig();
     const model = new AutoIntModel(cfg, TEST_SPARSE_ADAM, new Rng(1));
-    fillTable(model.embedding.weights, 3);
+    fillTable(embeddingWeights(model), 3);
     const w = await setVariables(model.denseVariables, 4);
     const ids = Int32Array.from([0, 5, 9, 3, 5, 11]);
     const logits = await forwardLogits(model, ids, null);
-    const table = model.embedding.weights;
+    const table = embeddingWeights(model);
     const { numFields: m, embeddingDim: d } = cfg;
     const get = (v: tf.Variable) => w.get(v)!;
     for (let i = 0; i < 2; i++) {
@@ -151,13 +152,13 @@ describe('AutoInt (PEP version)', () => {
     const model = new AutoIntModel(cfg, TEST_SPARSE_ADAM, new Rng(2));
     expect(model.mlp).toBeNull();
     expect(model.residualEmbedding).toBeNull();
-    fillTable(model.embedding.weights, 5);
+    fillTable(embeddingWeights(model), 5);
     const w = await setVariables(model.denseVariables, 6);
     const ids = Int32Array.from([1, 6, 10]);
     const [logit] = await forwardLogits(model, ids, null);
     const get = (v: tf.Variable) => w.get(v)!;
     const emb = [1, 6, 10].map((r) =>
-      Array.from(model.embedding.weights.subarray(r * 2, r * 2 + 2)),
+      Array.from(embeddingWeights(model).subarray(r * 2, r * 2 + 2)),
     );
     const layer = model.attentionLayers[0];
     const cross = selfAttentionJs(
@@ -235,7 +236,7 @@ describe('AutoInt (PEP version)', () => {
     expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
     expect(losses[39]).toBeLessThan(losses[0] * 0.8);
 
-    const rowBlock = tf.tensor2d(model.embedding.weights, [30, 4]);
+    const rowBlock = tf.tensor2d(embeddingWeights(model), [30, 4]);
     const localIndex = tf.tensor1d(ids, 'int32');
     const before = tf.memory().numTensors;
     for (let r = 0; r < 5; r++) {
@@ -272,7 +273,7 @@ describe('AutoInt (PEP version)', () => {
     const opt = new TorchAdam(model.denseVariables, TEST_DENSE_ADAM);
     const loss = await trainStep(
       model,
-      opt,
+      { optimizers: [opt], variables: model.denseVariables, gradClipNorm: 0 },
       new BatchPlanner(ds.totalVocabulary),
       ds,
       Int32Array.from(ds.split.train),
@@ -283,13 +284,13 @@ describe('AutoInt (PEP version)', () => {
     );
     expect(Number.isFinite(loss)).toBe(true);
 
-    const s = model.summary();
+    const s = model.shape();
     const e = 8;
     const attention = 4 * e + e + 3 * (4 * e * e + 4 * e) + (4 * e + e) + (4 * e + 1);
     expect(s.parts).toEqual([
-      { part: 'embedding', params: ds.totalVocabulary * 4 },
-      { part: 'attention', params: attention },
-      { part: 'mlp', params: 16 * 3 + 3 + 2 * 3 + 3 + 1 },
+      { part: 'embedding', params: ds.totalVocabulary * 4, bytes: 16 * ds.totalVocabulary },
+      { part: 'attention', params: attention, bytes: 4 * attention },
+      { part: 'mlp', params: 16 * 3 + 3 + 2 * 3 + 3 + 1, bytes: 4 * (16 * 3 + 3 + 2 * 3 + 3 + 1) },
     ]);
     const flops =
       2 * 4 * 4 * e * 2 +

@@ -16,6 +16,7 @@ import {
   reluJs,
   setVariables,
   trainOnBatch,
+  embeddingWeights,
 } from './modelTestKit';
 
 beforeAll(async () => {
@@ -40,7 +41,7 @@ describe('DLRM', () => {
       TEST_SPARSE_ADAM,
       new Rng(1),
     );
-    fillTable(model.embedding.weights, 5);
+    fillTable(embeddingWeights(model), 5);
     const w = await setVariables(model.denseVariables, 9);
     const ids = Int32Array.from([0, 5, 9, 3, 5, 11]); // two examples, fields at offsets 0, 4, 8
     const dense = Float32Array.from([0.5, -1.2, 2.0, 0.3]);
@@ -48,7 +49,7 @@ describe('DLRM', () => {
 
     const [bot0, bot1] = model.bottomMlp!.linears;
     const [top0, top1] = model.topLinears;
-    const table = model.embedding.weights;
+    const table = embeddingWeights(model);
     for (let i = 0; i < 2; i++) {
       let x = reluJs(
         linearJs(dense.subarray(i * 2, i * 2 + 2), w.get(bot0.weight)!, w.get(bot0.bias)!),
@@ -93,7 +94,17 @@ describe('DLRM', () => {
     const planner = new BatchPlanner(ds.totalVocabulary);
     const buffers = makeBatchBuffers(64, ds.numFields);
     const rows = Int32Array.from(ds.split.train);
-    const loss = await trainStep(model, opt, planner, ds, rows, 0, 64, buffers, 3);
+    const loss = await trainStep(
+      model,
+      { optimizers: [opt], variables: model.denseVariables, gradClipNorm: 0 },
+      planner,
+      ds,
+      rows,
+      0,
+      64,
+      buffers,
+      3,
+    );
     expect(Number.isFinite(loss)).toBe(true);
     model.dispose();
     opt.dispose();
@@ -147,7 +158,7 @@ describe('DLRM', () => {
       TEST_SPARSE_ADAM,
       new Rng(4),
     );
-    const w = model.embedding.weights;
+    const w = embeddingWeights(model);
     const maxAbs = (a: Float32Array) => a.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
     expect(maxAbs(w.subarray(0, 12))).toBeLessThanOrEqual(0.5);
     expect(maxAbs(w.subarray(0, 12))).toBeGreaterThan(0.1);
@@ -177,7 +188,7 @@ describe('DLRM', () => {
     expect(groups.length).toBe(27);
     expect(groups[0]).toEqual({ source: 'dense', start: 0, size: 16 });
     expect(groups[26]).toEqual({ source: 25, start: 16 + 25 * 16, size: 16 });
-    const s = model.summary();
+    const s = model.shape();
     expect(s.parts.map((p) => p.part)).toEqual(['embedding', 'bottom-mlp', 'top-mlp']);
     expect(s.parts[1].params).toBe(13 * 512 + 512 + 512 * 256 + 256 + 256 * 64 + 64 + 64 * 16 + 16);
     expect(s.parts[2].params).toBe(432 * 512 + 512 + 512 * 256 + 256 + 256 + 1);
@@ -209,7 +220,7 @@ describe('DLRM', () => {
     expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
     expect(losses[39]).toBeLessThan(losses[0] * 0.8);
 
-    const rowBlock = tf.tensor2d(model.embedding.weights, [30, 4]);
+    const rowBlock = tf.tensor2d(embeddingWeights(model), [30, 4]);
     const localIndex = tf.tensor1d(ids, 'int32');
     const denseTensor = tf.tensor2d(dense!, [64, 2]);
     const before = tf.memory().numTensors;

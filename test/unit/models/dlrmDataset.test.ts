@@ -56,7 +56,7 @@ describe('the dataset each model sees', () => {
       const cfg = { ...DEFAULT_TRAIN_CONFIG, model: 'dlrm' as const, embeddingDim: 16 };
       const dlrm = buildModel(view, { ...cfg, mlpLayers: [512, 256] }, new Rng(1));
       try {
-        const summary = dlrm.summary();
+        const summary = dlrm.shape();
         const embedding = summary.parts.find((p) => p.part === 'embedding')!;
         expect(embedding.params).toBe(view.totalVocabulary * 16);
         // Bottom 13-512-256-64-16 and top 432-512-256-1, 2 x multiply-adds per Linear.

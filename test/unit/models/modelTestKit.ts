@@ -1,13 +1,15 @@
 /**
- * Shared helpers for the model tests: drive a RankingModel the way trainStep does (dedup ids,
- * upload touched rows, lookupRows, dense optimizer + host table update), set weights to known
- * values, and small plain-JS reference layers for hand-computed forwards.
+ * Shared helpers for the model tests: a forward pass over given ids, one step of the real
+ * trainStep on a given batch, weights set to known values, and small plain-JS reference layers
+ * for hand-computed forwards.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
+import type { CtrDataset } from '../../../workers/data/dataset';
+import { plainTableOf } from '../../../workers/embedding/featureEmbedding';
+import { makeBatchBuffers, trainStep } from '../../../workers/engine/trainStep';
 import type { SparseOptimizerConfig } from '../../../workers/embedding/hostEmbeddingTable';
 import type { RankingModel } from '../../../workers/models/rankingModel';
-import { bceWithLogits } from '../../../workers/models/losses';
 import type { DenseOptimizer } from '../../../workers/optim/denseOptimizers';
 import { Rng } from '../../../workers/rng';
 
@@ -99,7 +101,7 @@ export async function forwardLogits(
   dropoutSeed = 0,
 ): Promise<Float32Array> {
   const b = ids.length / model.numFields;
-  const planner = new BatchPlanner(model.tables[0].numRows);
+  const planner = new BatchPlanner(plainTableOf(model.embedding).numRows);
   const { tensors } = uploadBatch(model, planner, ids, dense, b);
   const logits = tf.tidy(() => model.forward({ ...tensors, batchSize: b, dropoutSeed }, training));
   const out = (await logits.data()) as Float32Array;
@@ -110,7 +112,10 @@ export async function forwardLogits(
   return out;
 }
 
-/** One step as trainStep runs it, with optional dense features; returns the loss. */
+/**
+ * One step of the real training step (trainStep) on a batch given as global table ids ([B * M]),
+ * with optional dense features; returns the loss.
+ */
 export async function trainOnBatch(
   model: RankingModel,
   optimizer: DenseOptimizer,
@@ -121,30 +126,40 @@ export async function trainOnBatch(
   dropoutSeed: number,
 ): Promise<number> {
   const b = labels.length;
-  const { plan, tensors } = uploadBatch(model, planner, ids, dense, b);
-  const rowVars = tensors.tableRows.map((t) => tf.variable(t, true));
-  const labelTensor = tf.tensor1d(labels);
-  const { value, grads } = tf.variableGrads(
-    () =>
-      bceWithLogits(
-        model.forward({ ...tensors, tableRows: rowVars, batchSize: b, dropoutSeed }, true),
-        labelTensor,
-      ),
-    [...model.denseVariables, ...rowVars],
+  const m = model.numFields;
+  const numDense = dense ? dense.length / b : 0;
+  // A dataset whose rows are this batch: ids already global (field offsets 0).
+  const batchData: CtrDataset = {
+    name: 'batch',
+    numRows: b,
+    numFields: m,
+    fieldNames: Array.from({ length: m }, (_, f) => `F${f}`),
+    fieldDims: new Int32Array(m).fill(planner.numRows),
+    fieldOffsets: new Int32Array(m),
+    totalVocabulary: planner.numRows,
+    ids,
+    labels,
+    numDense,
+    dense,
+    split: { train: new Int32Array(0), validation: new Int32Array(0), test: new Int32Array(0) },
+  };
+  const rows = Int32Array.from({ length: b }, (_, i) => i);
+  return trainStep(
+    model,
+    { optimizers: [optimizer], variables: model.denseVariables, gradClipNorm: 0 },
+    planner,
+    batchData,
+    rows,
+    0,
+    b,
+    makeBatchBuffers(b, m, numDense),
+    dropoutSeed,
   );
-  optimizer.applyGradients(grads);
-  const [loss, ...rowGrads] = await Promise.all([
-    value.data(),
-    ...rowVars.map((v) => grads[v.name].data()),
-  ]);
-  model.tables.forEach((t, i) => t.applyGradient(plan, rowGrads[i] as Float32Array));
-  value.dispose();
-  for (const n of Object.keys(grads)) grads[n].dispose();
-  for (const t of [...tensors.tableRows, ...rowVars]) t.dispose();
-  tensors.localIndex.dispose();
-  tensors.dense?.dispose();
-  labelTensor.dispose();
-  return loss[0];
+}
+
+/** The plain embedding table of a model built without a compressing method. */
+export function embeddingWeights(model: RankingModel): Float32Array {
+  return plainTableOf(model.embedding).weights;
 }
 
 /** Random ids ([B*M], field f drawn from its own block of `perField` rows), dense and labels. */

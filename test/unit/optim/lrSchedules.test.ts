@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TorchSgd } from '../../../workers/optim/denseOptimizers';
-import { LearningRateScheduler, learningRateAt } from '../../../workers/optim/lrSchedules';
+import { learningRateAt } from '../../../workers/optim/lrSchedules';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -36,31 +36,6 @@ describe('learning-rate schedules (torch closed forms)', () => {
       0.01,
     ];
     expected.forEach((v, t) => expect(learningRateAt(s, lr0, t)).toBeCloseTo(v, 12));
-  });
-
-  it('the scheduler sets the optimizer rate and the steps use it', async () => {
-    const p = tf.variable(tf.tensor1d([1]), true, 'sched_test_p');
-    const opt = new TorchSgd([p], {
-      learningRate: 0.4,
-      momentum: 0,
-      dampening: 0,
-      nesterov: false,
-      weightDecay: 0,
-    });
-    const scheduler = new LearningRateScheduler(opt, { kind: 'step', stepSize: 1, gamma: 0.5 });
-    const g = tf.tensor1d([1]);
-    let expected = 1;
-    for (let epoch = 0; epoch < 3; epoch++) {
-      opt.applyGradients({ [p.name]: g });
-      expected -= 0.4 * 0.5 ** epoch;
-      expect((await p.data())[0]).toBeCloseTo(expected, 6);
-      scheduler.step();
-    }
-    expect(opt.learningRate).toBeCloseTo(0.05, 12);
-    expect(scheduler.lastStep).toBe(3);
-    g.dispose();
-    opt.dispose();
-    p.dispose();
   });
 
   it('rejects a negative learning rate and bad schedule sizes', () => {

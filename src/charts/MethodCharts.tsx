@@ -1,0 +1,289 @@
+/**
+ * The charts of a compression method, drawn from what its spec declares (workers/methods/<id>/
+ * spec.ts): lines over steps (step series and evaluation series, with the run's markers), bars
+ * (a vector per field, layer or bucket; fields coloured by their role on the synthetic slice) and
+ * histograms. A method adds a series in its own folder; nothing here changes.
+ */
+import { memo, useMemo } from 'react';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { ChartSpec, MethodSpec, SeriesSpec } from '../../workers/methods/methodSpec';
+import type { DatasetSummary, EvaluationMetrics } from '../../workers/protocol';
+import type { LabState, MethodHistogram, MethodVector, RunView } from '../state/labStore';
+import { useDeferredLabStore } from '../state/useDeferredStore';
+import { methodSpecOf } from '../methods/catalog';
+import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import { MountWhenIdle } from '../components/MountWhenIdle';
+import { ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
+
+const selectRun = (s: LabState) => s.run;
+const selectFormMethod = (s: LabState) => s.form['method.id'];
+
+/** At most this many markers are drawn (the latest): more would bury the lines. */
+const MAX_MARKERS = 12;
+
+/** Every k-th category label, so that about 14 show (counted, never measured in the DOM). */
+const labelInterval = (n: number) => Math.max(0, Math.ceil(n / 14) - 1);
+
+const formatTick = (v: number) =>
+  Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
+    ? v.toExponential(1)
+    : String(+v.toFixed(3));
+
+export function MethodCharts() {
+  const run = useDeferredLabStore(selectRun);
+  const formMethod = useDeferredLabStore(selectFormMethod);
+  const spec = methodSpecOf(run.config?.method.id ?? formMethod);
+  if (!spec || spec.charts.length === 0) return null;
+  return (
+    <section className="method-charts" data-testid="method-charts" data-method={spec.id}>
+      <h2>
+        {spec.label}
+        {run.phases.length > 1 && (
+          <small data-testid="method-phase">
+            {' '}
+            · phase {run.phases.at(-1)!.index + 1} of {run.phases.at(-1)!.count}:{' '}
+            {run.phases.at(-1)!.label}
+          </small>
+        )}
+      </h2>
+      <div className="chart-grid">
+        {spec.charts.map((chart) => (
+          <MethodChart key={chart.id} spec={spec} chart={chart} run={run} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec; run: RunView }) {
+  const series = spec.series.filter((s) => s.chart === chart.id);
+  let body: React.ReactNode;
+  let points: number;
+  if (chart.type === 'line') {
+    body = (
+      <LineSeriesChart
+        chart={chart}
+        series={series}
+        lines={run.methodLines}
+        evaluations={run.evaluations}
+        markers={run.markers}
+      />
+    );
+    points = series.reduce(
+      (a, s) =>
+        a +
+        (s.kind === 'step'
+          ? (run.methodLines[s.id]?.length ?? 0)
+          : run.evaluations.filter((e) => s.id in e.method).length),
+      0,
+    );
+  } else if (chart.type === 'bars') {
+    const vector = series.map((s) => run.methodVectors[s.id]).find(Boolean);
+    points = vector?.values.length ?? 0;
+    body = vector ? (
+      <VectorChart chart={chart} series={series[0]} vector={vector} dataset={run.dataset} />
+    ) : null;
+  } else {
+    const histogram = series.map((s) => run.methodHistograms[s.id]).find(Boolean);
+    points = histogram?.counts.length ?? 0;
+    body = histogram ? (
+      <HistogramChart chart={chart} series={series[0]} histogram={histogram} />
+    ) : null;
+  }
+  return (
+    <section className="chart-card" data-testid={`method-chart-${chart.id}`} data-points={points}>
+      <h3>
+        {chart.title} <small>{chart.help}</small>
+      </h3>
+      <MountWhenIdle height={220}>
+        {points > 0 ? (
+          body
+        ) : (
+          <div className="chart-empty">No data yet: it arrives as the run trains.</div>
+        )}
+      </MountWhenIdle>
+    </section>
+  );
+}
+
+interface LineProps {
+  chart: ChartSpec;
+  series: SeriesSpec[];
+  lines: RunView['methodLines'];
+  evaluations: EvaluationMetrics[];
+  markers: RunView['markers'];
+}
+
+const LineSeriesChart = memo(function LineSeriesChart({
+  chart,
+  series,
+  lines,
+  evaluations,
+  markers,
+}: LineProps) {
+  const data = useMemo(() => {
+    const byStep = new Map<number, Record<string, number>>();
+    const at = (step: number) => {
+      let row = byStep.get(step);
+      if (!row) byStep.set(step, (row = { step }));
+      return row;
+    };
+    for (const s of series) {
+      if (s.kind === 'step') for (const p of lines[s.id] ?? []) at(p.step)[s.id] = p.value;
+      else for (const e of evaluations) if (s.id in e.method) at(e.step)[s.id] = e.method[s.id];
+    }
+    return [...byStep.values()].sort((a, b) => a.step - b.step);
+  }, [series, lines, evaluations]);
+  const shown = markers.slice(-MAX_MARKERS);
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <LineChart data={data} margin={LINE_CHART_MARGIN}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <XAxis
+          {...PLAIN_AXIS}
+          dataKey="step"
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          tickFormatter={formatTick}
+        />
+        <YAxis
+          {...PLAIN_AXIS}
+          width={56}
+          scale={chart.yScale === 'log' ? 'log' : 'auto'}
+          domain={chart.yScale === 'log' ? ['auto', 'auto'] : [0, 'auto']}
+          allowDataOverflow={chart.yScale === 'log'}
+          tickFormatter={formatTick}
+        />
+        <Tooltip formatter={formatTooltipValue} />
+        <Legend />
+        {shown.map((m, i) => (
+          <ReferenceLine
+            key={`${m.step}-${i}`}
+            x={m.step}
+            stroke="#9aa5b1"
+            strokeDasharray="4 3"
+            label={{ value: m.label, position: 'insideTopLeft', fontSize: 10, fill: '#52606d' }}
+          />
+        ))}
+        {series.map((s) => (
+          <Line
+            key={s.id}
+            dataKey={s.id}
+            name={s.label}
+            stroke={s.color}
+            strokeWidth={2}
+            dot={s.kind === 'evaluation'}
+            connectNulls
+            isAnimationActive={false}
+          />
+        ))}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+});
+
+/** The generator's role of a bar that is a field of the synthetic slice; null otherwise. */
+function fieldRole(
+  dataset: DatasetSummary | null,
+  label: string,
+  index: number,
+  length: number,
+): FieldRole | null {
+  if (!dataset || dataset.source !== 'synthetic') return null;
+  if (length !== dataset.numFields || dataset.fieldNames[index] !== label) return null;
+  return roleOfField(dataset, index);
+}
+
+const VectorChart = memo(function VectorChart({
+  chart,
+  series,
+  vector,
+  dataset,
+}: {
+  chart: ChartSpec;
+  series: SeriesSpec;
+  vector: MethodVector;
+  dataset: DatasetSummary | null;
+}) {
+  const data = useMemo(
+    () =>
+      vector.values.map((value, i) => ({
+        label: vector.labels[i] ?? String(i),
+        value,
+        role: fieldRole(dataset, vector.labels[i], i, vector.values.length),
+      })),
+    [vector, dataset],
+  );
+  const hasRoles = data.some((d) => d.role !== null);
+  return (
+    <>
+      <ResponsiveContainer width="100%" height={hasRoles ? 200 : 220}>
+        <BarChart data={data} margin={LINE_CHART_MARGIN}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
+          <XAxis {...PLAIN_AXIS} dataKey="label" interval={labelInterval(data.length)} />
+          <YAxis {...PLAIN_AXIS} width={56} tickFormatter={formatTick} />
+          <Tooltip formatter={formatTooltipValue} />
+          <Bar dataKey="value" name={`${series.label} (${chart.yLabel})`} isAnimationActive={false}>
+            {data.map((d) => (
+              <Cell key={d.label} fill={d.role ? ROLE_COLORS[d.role] : series.color} />
+            ))}
+          </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+      {hasRoles && (
+        <p className="legend-note">
+          <span className="swatch informative" /> informative <span className="swatch noise" /> pure
+          noise <span className="swatch redundant" /> redundant copy · step {vector.step}
+        </p>
+      )}
+    </>
+  );
+});
+
+const HistogramChart = memo(function HistogramChart({
+  chart,
+  series,
+  histogram,
+}: {
+  chart: ChartSpec;
+  series: SeriesSpec;
+  histogram: MethodHistogram;
+}) {
+  const data = useMemo(
+    () =>
+      histogram.counts.map((count, i) => ({
+        bin: ((histogram.edges[i] + histogram.edges[i + 1]) / 2).toFixed(1),
+        count,
+      })),
+    [histogram],
+  );
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <BarChart data={data} margin={LINE_CHART_MARGIN} barCategoryGap={0}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
+        <XAxis {...PLAIN_AXIS} dataKey="bin" interval={labelInterval(data.length)} />
+        <YAxis {...PLAIN_AXIS} width={56} tickFormatter={formatTick} />
+        <Tooltip formatter={formatTooltipValue} />
+        <Bar
+          dataKey="count"
+          name={`${series.label} per bin of ${chart.xLabel}`}
+          fill={series.color}
+          isAnimationActive={false}
+        />
+      </BarChart>
+    </ResponsiveContainer>
+  );
+});

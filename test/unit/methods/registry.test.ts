@@ -1,0 +1,109 @@
+/**
+ * Every method of the registry, on every CTR model it supports: its defaults are valid, it trains
+ * 20 steps on the synthetic slice, leaves tf.memory() where it found it, and every series it
+ * declares arrives.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticCtr } from '../../../workers/data/synthetic';
+import { runExperiment } from '../../../workers/engine/trainer';
+import { RunControl } from '../../../workers/engine/runControl';
+import { METHODS } from '../../../workers/methods/registry';
+import { checkOption, defaultsOf, type OptionValue } from '../../../workers/options';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  validateRunConfig,
+  type EngineEvent,
+  type RunConfig,
+  type TrainConfig,
+} from '../../../workers/protocol';
+import { METHOD_SPECS } from '../../../workers/methods/registry';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const data = { seed: 4, numRows: 1000, numFields: 6, maxCardinality: 400 };
+const ds = generateSyntheticCtr(data);
+const train: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  embeddingDim: 8,
+  mlpLayers: [8],
+  batchSize: 32,
+  epochs: 1,
+  maxSteps: 20,
+  learningRate: 0.01,
+};
+
+/** Which series arrived, by id. */
+function seriesSeen(events: EngineEvent[]): Set<string> {
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'progress') {
+      for (const [id, values] of Object.entries(e.batch.series)) {
+        if (values.some((v) => !Number.isNaN(v))) seen.add(id);
+      }
+    } else if (e.type === 'method-vector' || e.type === 'method-histogram') {
+      seen.add(e.series);
+    } else if (e.type === 'evaluation') {
+      for (const id of Object.keys(e.metrics.method)) seen.add(id);
+    }
+  }
+  return seen;
+}
+
+describe('the method registry', () => {
+  it('has unique ids, and each spec its own series and charts', () => {
+    const ids = METHODS.map((m) => m.spec.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('none');
+    for (const { spec } of METHODS) {
+      const charts = new Set(spec.charts.map((c) => c.id));
+      expect(spec.series.length, spec.id).toBeGreaterThan(0);
+      for (const s of spec.series) expect(charts.has(s.chart), `${spec.id}.${s.id}`).toBe(true);
+      const params = Object.values(spec.options).map((o) => o.param);
+      expect(new Set(params).size).toBe(params.length);
+    }
+  });
+
+  for (const { spec } of METHODS) {
+    it(`${spec.id}: its defaults are inside their bounds and make a valid config`, () => {
+      const options = defaultsOf(spec.options);
+      for (const [key, option] of Object.entries(spec.options)) {
+        expect(checkOption(options[key], option), `${spec.id}.${key}`).toBeNull();
+      }
+      const config: RunConfig = {
+        source: 'synthetic',
+        data,
+        train: DEFAULT_TRAIN_CONFIG,
+        method: { id: spec.id, options },
+      };
+      expect(validateRunConfig(config, METHOD_SPECS)).toEqual({});
+    });
+
+    for (const model of spec.models) {
+      it(`${spec.id} on ${model}: 20 steps, flat memory, every declared series arrives`, async () => {
+        const before = tf.memory().numTensors;
+        const events: EngineEvent[] = [];
+        const options: Record<string, OptionValue> = { ...defaultsOf(spec.options) };
+        // Two-phase methods: keep the second phase short.
+        if ('fineTuneEpochs' in options) options.fineTuneEpochs = 1;
+        const { result, kept } = await runExperiment(
+          ds,
+          { ...train, model },
+          { id: spec.id, options },
+          new RunControl(),
+          (e) => events.push(e),
+        );
+        expect(result.steps).toBeGreaterThanOrEqual(20);
+        expect(result.test).not.toBeNull();
+        expect(Number.isFinite(result.test!.auc)).toBe(true);
+        expect(result.model.totalParams).toBeGreaterThan(0);
+        const seen = seriesSeen(events);
+        for (const s of spec.series) expect(seen.has(s.id), `series ${s.id}`).toBe(true);
+        kept.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+  }
+});

@@ -1,0 +1,100 @@
+/**
+ * The seam every compression method plugs into (worker side). A method is one folder:
+ * `spec.ts` (tfjs-free: options, series, charts) and `method.ts` (this interface), and one line
+ * in `registry.ts`. The trainer runs a method's phases; no method copies the train step.
+ *
+ * A method shapes a run in three ways:
+ * 1. the model it builds: training settings it overrides (a smaller embedding dimension) and the
+ *    embedding sub-model it hands the model (a hashed table, QR tables, mixed dimensions...);
+ * 2. its phases (train, prune then fine-tune, search then retrain...), each with hooks that run
+ *    inside the training loop: a loss term inside the gradient, code after every step and after
+ *    every evaluation, a reason to stop;
+ * 3. what it reports: series for the charts (declared in its spec) and final figures.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { CtrDataset } from '../data/dataset';
+import type { EmbeddingFactory } from '../embedding/featureEmbedding';
+import type { RankingModel } from '../models/rankingModel';
+import type { OptionValue } from '../options';
+import type { EvaluationMetrics, TestMetrics, TrainConfig } from '../protocol';
+import type { MethodSpec } from './methodSpec';
+
+export type MethodOptions = Record<string, OptionValue>;
+
+/** What a method sees when it sets up a run. */
+export interface MethodSetup {
+  /** The dataset as the model sees it (DLRM: without the bucketed copies of dense columns). */
+  dataset: CtrDataset;
+  train: TrainConfig;
+  /** Occurrences of every feature (global id) in the training split. */
+  featureCounts(): Int32Array;
+}
+
+export interface MethodPlan {
+  /** Training settings changed for the model this method builds (e.g. a smaller dimension). */
+  modelOverrides?: Partial<Pick<TrainConfig, 'embeddingDim'>>;
+  /** The embedding sub-model to build the model with; default: the plain host table. */
+  embedding?: EmbeddingFactory;
+  phases: MethodPhase[];
+}
+
+/** What a phase's hooks can see and do. */
+export interface PhaseContext {
+  readonly model: RankingModel;
+  readonly dataset: CtrDataset;
+  readonly train: TrainConfig;
+  /** The method's options; a live option changed by the user shows here from the next step. */
+  readonly options: MethodOptions;
+  /** Training steps of the whole run so far (steps continue across phases). */
+  readonly step: number;
+  /** Training steps of this phase so far. */
+  readonly phaseStep: number;
+  /** A value of a 'step' series for the step just taken. */
+  record(series: string, value: number): void;
+  /** The latest value of a 'vector' series (one number per label). */
+  vector(series: string, values: ArrayLike<number>, labels: string[]): void;
+  /** The latest value of a 'histogram' series: counts of the bins between consecutive edges. */
+  histogram(series: string, edges: ArrayLike<number>, counts: ArrayLike<number>): void;
+  /** A mark on the step axis of the charts (a snapshot, a pruning, a change). */
+  marker(label: string): void;
+  /** Scores the validation split with the model as it is now. */
+  scoreValidation(): Promise<TestMetrics>;
+  /** The run's final figures (RunResult.methodResult): phases add to it. */
+  readonly result: Record<string, number | string | number[]>;
+}
+
+export interface MethodPhase {
+  /** Short id (shown in events and the --log file), e.g. 'train', 'fine-tune'. */
+  id: string;
+  label: string;
+  /**
+   * Training budget of the phase; default: the run's epochs and step budget. `epochs: 0` trains
+   * nothing (the phase only evaluates its starting point).
+   */
+  budget?: { epochs: number; maxSteps?: number };
+  /** Evaluate once before the first step, as a candidate for the best weights. */
+  evaluateAtStart?: boolean;
+  /** Restore the best validation evaluation's weights when the phase ends (default true). */
+  restoreBest?: boolean;
+  /** Before the first step: prune, mask, rewind, rebuild. */
+  begin?(ctx: PhaseContext): void | Promise<void>;
+  /** A term added to the loss inside the gradient (e.g. a penalty). Called inside a tidy. */
+  lossTerm?(model: RankingModel): tf.Scalar;
+  /** After every optimizer step (host rows and device weights already updated). */
+  afterStep?(ctx: PhaseContext): void | Promise<void>;
+  /** The method's 'evaluation' series at an evaluation, computed before it is reported. */
+  evaluationSeries?(ctx: PhaseContext): Record<string, number> | Promise<Record<string, number>>;
+  afterEvaluation?(metrics: EvaluationMetrics, ctx: PhaseContext): void | Promise<void>;
+  /** A reason to end the phase now (shown to the user), or null. Checked after every step. */
+  doneReason?(ctx: PhaseContext): string | null;
+  /** A live option changed (the context's options already hold the new value). */
+  optionChanged?(key: string, ctx: PhaseContext): void;
+  /** When the phase is over (after the best weights were restored). */
+  end?(ctx: PhaseContext): void | Promise<void>;
+}
+
+export interface CompressionMethod {
+  spec: MethodSpec;
+  /** Sets up one run with validated options. */
+  plan(options: MethodOptions, setup: MethodSetup): MethodPlan;
+}

@@ -1,0 +1,66 @@
+/**
+ * What a compression method declares about itself, as plain data: its options (one typed table
+ * that drives the form, the URL, the worker's validation and the headless runner), the models it
+ * supports, and the series it streams so that generic charts can draw them.
+ *
+ * tfjs-free: each method's `spec.ts` exports one of these, and the UI imports those files.
+ * The algorithm lives beside it in the method's `method.ts` (worker only).
+ */
+import type { OptionTable, OptionValue } from '../options';
+import type { ModelKind, TrainConfig } from '../protocol';
+
+/**
+ * How a series is recorded:
+ * - 'step': one number per training step, streamed in the progress batches with the loss;
+ * - 'evaluation': one number per evaluation, sent with the evaluation's metrics;
+ * - 'vector': one number per field / layer / bucket, sent now and then (the latest replaces the
+ *   one before: a live bar chart);
+ * - 'histogram': counts over bins, sent now and then like a vector.
+ */
+export type SeriesKind = 'step' | 'evaluation' | 'vector' | 'histogram';
+
+export interface SeriesSpec {
+  /** Unique within the method; also the key in events and in the --log file. */
+  id: string;
+  label: string;
+  kind: SeriesKind;
+  /** The chart (ChartSpec.id) this series is drawn in. */
+  chart: string;
+  /** CSS colour of the line or bars. */
+  color: string;
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  /** One line under the title: what the user is looking at. */
+  help: string;
+  /** 'line': step / evaluation series over steps; 'bars': vectors; 'histogram': histograms. */
+  type: 'line' | 'bars' | 'histogram';
+  xLabel: string;
+  yLabel: string;
+  yScale?: 'linear' | 'log';
+}
+
+export interface MethodSpec {
+  id: string;
+  label: string;
+  /** One line under the method menu. */
+  summary: string;
+  /** The paper or code it follows, when there is one. */
+  reference?: string;
+  /** Position in the method menu. */
+  order: number;
+  models: readonly ModelKind[];
+  options: OptionTable;
+  charts: readonly ChartSpec[];
+  series: readonly SeriesSpec[];
+  /**
+   * Checks that need the training settings too (e.g. a smaller dimension must be below the
+   * model's). Called only when every option is in range; keys are option names.
+   */
+  check?(options: Record<string, OptionValue>, train: TrainConfig): Record<string, string>;
+}
+
+/** Every CTR model of the lab: the default of `MethodSpec.models`. */
+export const CTR_MODELS: readonly ModelKind[] = ['fm', 'deepfm', 'widedeep', 'autoint', 'dlrm'];
