@@ -6,8 +6,18 @@
 import type { CompressionMethod } from './method';
 import type { MethodSpec } from './methodSpec';
 import { noneMethod } from './none/method';
+import { uniformDimMethod } from './uniform-dim/method';
+import { magnitudeMethod } from './magnitude/method';
+import { hashingMethod } from './hashing/method';
+import { qrMethod } from './qr/method';
 
-export const METHODS: readonly CompressionMethod[] = [noneMethod];
+export const METHODS: readonly CompressionMethod[] = [
+  noneMethod,
+  uniformDimMethod,
+  magnitudeMethod,
+  hashingMethod,
+  qrMethod,
+];
 
 export const METHOD_SPECS: readonly MethodSpec[] = METHODS.map((m) => m.spec);
 
