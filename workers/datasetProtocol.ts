@@ -2,8 +2,8 @@
  * The dataset-loading half of the UI/worker contract: what the user can set when loading files,
  * the progress the worker streams back, and the summary of the loaded dataset the UI shows.
  *
- * Types only, free of tfjs and of DOM/worker globals (except `File` in the API signatures in
- * protocol.ts): the main thread imports this module with `import type`.
+ * Types and the list of format ids, free of tfjs and of DOM/worker globals (except `File` in the
+ * API signatures in protocol.ts): the main thread imports this module with `import type`.
  */
 
 /** Every layout the loader knows; 'auto' detects it from the file names and first bytes. */
@@ -22,6 +22,21 @@ export type DatasetFormatId =
   | 'sequences';
 
 export type DatasetFormatChoice = 'auto' | DatasetFormatId;
+
+export const DATASET_FORMATS: readonly DatasetFormatId[] = [
+  'criteo-tsv',
+  'criteo-csv',
+  'criteo-kaggle-csv',
+  'criteo-csv-header',
+  'avazu-csv-header',
+  'avazu-csv',
+  'generic-csv',
+  'generic-tsv',
+  'criteo-reference-encoded',
+  'movielens-100k',
+  'movielens-1m',
+  'sequences',
+];
 
 /** Which rows (CTR) or sequences to keep. */
 export type DatasetRowChoice =

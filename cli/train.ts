@@ -1,0 +1,247 @@
+/**
+ * `npm run lab -- train`: one run of the lab's engine from a config file (the JSON the lab's
+ * "Download config" writes), on the synthetic slice or on data files, with a progress line, every
+ * event the UI would receive in a JSON-lines log, and the result in a JSON file.
+ */
+import { readFile, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { generateSyntheticCtr } from '../workers/data/synthetic';
+import type { CtrDataset } from '../workers/data/dataset';
+import type { LoadOptions } from '../workers/data/loadDataset';
+import { summarizeCtr } from '../workers/engine/datasetSummary';
+import { RunControl } from '../workers/engine/runControl';
+import { runExperiment } from '../workers/engine/trainer';
+import { METHOD_SPECS } from '../workers/methods/registry';
+import {
+  validateRunConfig,
+  type DatasetSummary,
+  type EngineEvent,
+  type RunConfig,
+} from '../workers/protocol';
+import { helpText, parseFlags, UsageError, wholeNumber, type FlagSpec } from './args';
+import { formatOf, loadFiles, startBackend, writeAtomically, type NodeBackend } from './nodeEngine';
+import { ProgressLine } from './progressLine';
+
+export const TRAIN_FLAGS: FlagSpec[] = [
+  {
+    name: 'config',
+    value: 'FILE',
+    help: 'run config JSON (as the lab\'s "Download config" writes it)',
+    required: true,
+  },
+  {
+    name: 'data',
+    value: 'FILE',
+    help: 'data file (Criteo, Avazu, MovieLens, CSV...); side files such as a split JSON too',
+    repeatable: true,
+  },
+  {
+    name: 'format',
+    value: 'F',
+    help: 'the data layout, instead of detecting it: auto | criteo-tsv | avazu-csv-header | ...',
+  },
+  {
+    name: 'split',
+    value: 'FILE',
+    help: 'JSON with the train / validation / test row numbers of the data file',
+  },
+  { name: 'rows', value: 'N', help: 'read only the first N rows of the data' },
+  {
+    name: 'min-count',
+    value: 'N',
+    help: 'values seen fewer times share one rare id per field (default 10)',
+  },
+  {
+    name: 'out',
+    value: 'FILE',
+    help: 'where the result JSON is written (final metrics, what the method produced)',
+    required: true,
+  },
+  {
+    name: 'log',
+    value: 'FILE',
+    help: "every event the lab's UI would receive, one JSON object per line",
+  },
+  { name: 'backend', value: 'B', help: 'wasm (default; cpu when wasm cannot start) or cpu' },
+  { name: 'quiet', value: null, help: 'no progress line' },
+  { name: 'help', value: null, help: 'this text' },
+];
+
+export const TRAIN_SUMMARY =
+  "Trains one run with the lab's engine: the model and compression method of the config, on the\n" +
+  'synthetic slice (config "source": "synthetic") or on --data (config "source": "loaded").\n' +
+  'Exit codes: 0 done, 2 bad input (flags, config, data file), 1 anything else.';
+
+/** Typed arrays become plain arrays, so that a log line is plain JSON. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return Array.from(value as unknown as ArrayLike<number>);
+  }
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+async function readConfig(path: string): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config ${path}: ${err instanceof Error ? err.message : err}`);
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config ${path} is not JSON: ${err instanceof Error ? err.message : err}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new UsageError(
+      `config ${path} must be a JSON object with source, data, train and method`,
+    );
+  }
+  const errors = validateRunConfig(config as RunConfig, METHOD_SPECS);
+  const keys = Object.keys(errors);
+  if (keys.length > 0) {
+    throw new UsageError(
+      `config ${path} is not valid:\n${keys.map((k) => `  ${k}: ${errors[k]}`).join('\n')}`,
+    );
+  }
+  return config as RunConfig;
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const flags = parseFlags(
+    argv,
+    TRAIN_FLAGS.map((f) => (argv.includes('--help') ? { ...f, required: false } : f)),
+    'train',
+  );
+  if (flags.has('help')) {
+    process.stdout.write(helpText('train', TRAIN_SUMMARY, TRAIN_FLAGS));
+    return;
+  }
+  const config = await readConfig(flags.get('config')!);
+  const outPath = flags.get('out')!;
+  const backendFlag = flags.get('backend') ?? 'wasm';
+  if (backendFlag !== 'wasm' && backendFlag !== 'cpu') {
+    throw new UsageError(`--backend must be wasm or cpu, got "${backendFlag}"`);
+  }
+  const dataPaths = [...flags.all('data'), ...flags.all('split')];
+  if (config.source === 'loaded' && flags.all('data').length === 0) {
+    throw new UsageError(
+      'the config trains on a loaded file ("source": "loaded"): give it with --data FILE',
+    );
+  }
+  if (config.source === 'synthetic' && dataPaths.length > 0) {
+    throw new UsageError(
+      'the config trains on the synthetic slice ("source": "synthetic"): drop --data, or set "source": "loaded"',
+    );
+  }
+  const progress = new ProgressLine(flags.has('quiet'));
+  const { backend, note } = await startBackend(backendFlag as NodeBackend);
+  if (note) progress.note(note);
+
+  let dataset: CtrDataset;
+  let summary: DatasetSummary;
+  let bayesTestAuc: number | null = null;
+  if (config.source === 'synthetic') {
+    const synthetic = generateSyntheticCtr(config.data);
+    dataset = synthetic;
+    bayesTestAuc = synthetic.bayesTestAuc;
+    summary = summarizeCtr(synthetic, synthetic);
+  } else {
+    const options: LoadOptions = {};
+    const format = formatOf(flags.get('format'));
+    if (format) options.format = format;
+    const rows = flags.get('rows');
+    if (rows !== undefined) options.rows = { mode: 'first', count: wholeNumber(rows, 'rows', 1) };
+    const minCount = flags.get('min-count');
+    if (minCount !== undefined) options.minCount = wholeNumber(minCount, 'min-count', 1);
+    const loaded = await loadFiles(dataPaths, options, (m) => progress.status(m));
+    if (loaded.kind !== 'ctr') {
+      throw new UsageError(
+        `${dataPaths.join(', ')} holds item sequences, which ranking (CTR) models cannot train on`,
+      );
+    }
+    dataset = loaded.dataset;
+    summary = summarizeCtr(dataset, null);
+    const r = loaded.report;
+    progress.note(
+      `loaded ${r.formatDescription}: ${r.rowsKept} rows kept, ${r.rowsRejected} rejected, ${dataset.numFields} fields, ${dataset.totalVocabulary} features; split ${dataset.split.train.length}/${dataset.split.validation.length}/${dataset.split.test.length}`,
+    );
+  }
+  if (config.train.batchSize > dataset.split.train.length) {
+    throw new UsageError(
+      `train.batchSize ${config.train.batchSize} is larger than the ${dataset.split.train.length} training rows`,
+    );
+  }
+
+  let log: FileHandle | null = null;
+  const logPath = flags.get('log');
+  if (logPath) {
+    try {
+      log = await open(logPath, 'w');
+    } catch (err) {
+      throw new UsageError(
+        `cannot write --log ${logPath}: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+  let pendingLog: string[] = [];
+  const emit = (event: EngineEvent) => {
+    progress.event(event);
+    if (log) pendingLog.push(JSON.stringify(event, jsonReplacer));
+  };
+  const flushLog = async () => {
+    if (!log || pendingLog.length === 0) return;
+    const lines = `${pendingLog.join('\n')}\n`;
+    pendingLog = [];
+    await log.write(lines);
+  };
+  const control = new RunControl();
+  const stop = () => {
+    progress.note('stopping after this step (Ctrl-C again to quit at once)');
+    process.off('SIGINT', stop);
+    control.stop();
+  };
+  process.on('SIGINT', stop);
+  const logTimer = setInterval(() => void flushLog(), 1000);
+  emit({ type: 'dataset', summary });
+  const started = Date.now();
+  try {
+    const { result, kept } = await runExperiment(
+      dataset,
+      config.train,
+      config.method,
+      control,
+      emit,
+      {
+        progressEverySteps: 25,
+        progressEveryMs: 250,
+        bayesTestAuc,
+      },
+    );
+    kept.dispose();
+    emit({ type: 'state', state: 'done' });
+    progress.done(result);
+    await writeAtomically(
+      outPath,
+      `${JSON.stringify(
+        {
+          format: 'recsys-lab-run-result',
+          version: 1,
+          createdAt: new Date().toISOString(),
+          config,
+          dataset: summary,
+          engine: { backend, node: process.version, seconds: (Date.now() - started) / 1000 },
+          result,
+        },
+        jsonReplacer,
+        2,
+      )}\n`,
+    );
+  } finally {
+    clearInterval(logTimer);
+    process.off('SIGINT', stop);
+    await flushLog();
+    await log?.close();
+  }
+}
