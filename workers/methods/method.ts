@@ -1,7 +1,7 @@
 /**
  * The seam every compression method plugs into (worker side). A method is one folder:
  * `spec.ts` (tfjs-free: options, series, charts) and `method.ts` (this interface), and one line
- * in `registry.ts`. The trainer runs a method's phases; no method copies the train step.
+ * in `all.ts`. The trainer runs a method's phases; no method copies the train step.
  *
  * A method shapes a run in three ways:
  * 1. the model it builds: training settings it overrides (a smaller embedding dimension) and the

@@ -1,23 +1,13 @@
 /**
- * Every compression method of the lab, one line each. A method is its folder (spec.ts with its
- * options and series, method.ts with its phases) plus its line here; the UI finds the specs by
- * their file names (src/methods/catalog.ts).
+ * Lookup over the methods listed in all.ts (the one line per method lives there).
  */
+import * as ALL from './all';
 import type { CompressionMethod } from './method';
 import type { MethodSpec } from './methodSpec';
-import { noneMethod } from './none/method';
-import { uniformDimMethod } from './uniform-dim/method';
-import { magnitudeMethod } from './magnitude/method';
-import { hashingMethod } from './hashing/method';
-import { qrMethod } from './qr/method';
 
-export const METHODS: readonly CompressionMethod[] = [
-  noneMethod,
-  uniformDimMethod,
-  magnitudeMethod,
-  hashingMethod,
-  qrMethod,
-];
+export const METHODS: readonly CompressionMethod[] = Object.values(
+  ALL as Record<string, CompressionMethod>,
+).sort((a, b) => a.spec.order - b.spec.order);
 
 export const METHOD_SPECS: readonly MethodSpec[] = METHODS.map((m) => m.spec);
 

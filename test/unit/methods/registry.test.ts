@@ -18,6 +18,7 @@ import {
   type TrainConfig,
 } from '../../../workers/protocol';
 import { METHOD_SPECS } from '../../../workers/methods/registry';
+import { METHOD_CATALOG } from '../../../src/methods/catalog';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -53,6 +54,11 @@ function seriesSeen(events: EngineEvent[]): Set<string> {
 }
 
 describe('the method registry', () => {
+  it('is what the form offers: the UI catalog finds the same specs, in the same order', () => {
+    expect(METHOD_CATALOG.map((m) => m.id)).toEqual(METHOD_SPECS.map((m) => m.id));
+    METHOD_CATALOG.forEach((spec, i) => expect(spec).toBe(METHOD_SPECS[i]));
+  });
+
   it('has unique ids, and each spec its own series and charts', () => {
     const ids = METHODS.map((m) => m.spec.id);
     expect(new Set(ids).size).toBe(ids.length);
