@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts'],
+    // A method's own tests live in its folder (workers/methods/<id>/), beside its code.
+    include: ['test/unit/**/*.test.ts', 'workers/methods/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     // tfjs keeps one global engine per process: run files in separate forks, one test at a time.
