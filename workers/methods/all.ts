@@ -8,3 +8,4 @@ export { uniformDimMethod } from './uniform-dim/method';
 export { magnitudeMethod } from './magnitude/method';
 export { hashingMethod } from './hashing/method';
 export { qrMethod } from './qr/method';
+export { mixedDimMethod } from './mixed-dim/method';
