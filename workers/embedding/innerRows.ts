@@ -9,14 +9,14 @@ import { BatchPlanner, type BatchPlan } from './batchPlan';
 import type { HostEmbeddingTable } from './hostEmbeddingTable';
 
 export class InnerRows {
-  private readonly planner: BatchPlanner;
+  /** Made on the first plan: a shape-only table (the model card's) never needs one. */
+  private planner: BatchPlanner | null = null;
 
-  constructor(readonly table: HostEmbeddingTable) {
-    this.planner = new BatchPlanner(table.numRows);
-  }
+  constructor(readonly table: HostEmbeddingTable) {}
 
   /** The inner plan for `rows` (one inner row per outer unique id, repeats allowed). */
   plan(rows: Int32Array, count = rows.length): BatchPlan {
+    this.planner ??= new BatchPlanner(this.table.numRows);
     return this.planner.plan(rows, count);
   }
 
@@ -36,6 +36,6 @@ export class InnerRows {
   }
 
   get bytes(): number {
-    return this.table.bytes + this.planner.bytes;
+    return this.table.bytes + (this.planner?.bytes ?? 0);
   }
 }

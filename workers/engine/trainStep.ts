@@ -43,6 +43,29 @@ function uploadTableRows(model: RankingModel, plan: BatchPlan): tf.Tensor2D[] {
   return model.tables.map((t) => tf.tensor2d(t.gatherRows(plan), [u, t.dim]));
 }
 
+/**
+ * Runs a gradient's forward function; when it throws, frees what tfjs saved for the backward
+ * pass so far. tfjs keeps those tensors (outside every tidy) until the backward pass disposes
+ * them, and after a throw there is no backward pass: without this, each failed step leaks them.
+ */
+function freeTapeOnThrow<T>(forward: () => T): T {
+  try {
+    return forward();
+  } catch (err) {
+    const state = tf.engine().state as unknown as {
+      gradientDepth: number;
+      activeTape: { saved?: tf.Tensor[] }[] | null;
+    };
+    if (state.gradientDepth === 1 && state.activeTape) {
+      for (const node of state.activeTape) {
+        for (const t of node.saved ?? []) t.dispose();
+        node.saved = [];
+      }
+    }
+    throw err;
+  }
+}
+
 /** What one step updates: the dense optimizers (each over its own variables) and an extra loss. */
 export interface StepUpdate {
   optimizers: DenseOptimizer[];
@@ -92,15 +115,20 @@ export async function trainStep(
     // With a method's loss term, the data loss alone is what the run reports.
     const data: { loss: tf.Scalar | null } = { loss: null };
     const lossTerm = update.lossTerm;
-    const result = tf.variableGrads(() => {
-      const loss = bceWithLogits(
-        model.forward({ tableRows, localIndex, dense, batchSize: count, dropoutSeed }, true),
-        labels,
-      );
-      if (!lossTerm) return loss;
-      data.loss = tf.keep(loss.clone());
-      return loss.add(lossTerm(model));
-    }, [...update.variables, ...tableRows]);
+    const result = tf.variableGrads(
+      () =>
+        freeTapeOnThrow(() => {
+          const loss = bceWithLogits(
+            model.forward({ tableRows, localIndex, dense, batchSize: count, dropoutSeed }, true),
+            labels,
+          );
+          if (!lossTerm) return loss;
+          const total = loss.add(lossTerm(model)) as tf.Scalar;
+          data.loss = tf.keep(loss.clone());
+          return total;
+        }),
+      [...update.variables, ...tableRows],
+    );
     grads = result.grads;
     owned.push(result.value);
     if (data.loss) owned.push(data.loss);

@@ -355,6 +355,8 @@ export async function runExperiment(
     let endReason: string | null = null;
     best?.dispose();
     best = null;
+    // Until the phase's first evaluation, its starting weights are the last good ones.
+    let start: ModelCheckpoint | null = null;
 
     const ctx: PhaseContext = {
       model,
@@ -397,6 +399,7 @@ export async function runExperiment(
       for (const t of model.tables) t.resetOptimizerState();
     }
     await phase.begin?.(ctx);
+    start = ModelCheckpoint.take(model);
 
     /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
     const runEvaluation = async (): Promise<boolean> => {
@@ -424,6 +427,8 @@ export async function runExperiment(
       emit({ type: 'evaluation', metrics });
       await phase.afterEvaluation?.(metrics, ctx);
       stream.flush();
+      start?.dispose();
+      start = null;
       // Model selection on validation AUC: keep the best evaluation's weights.
       if (!(val.auc <= bestAuc)) {
         bestAuc = val.auc;
@@ -506,7 +511,11 @@ export async function runExperiment(
         step++;
         stream.step(step, loss, ms);
         if (!Number.isFinite(loss)) {
-          stopReason = `Training diverged: the loss became ${loss} at step ${step}; the last good weights were kept`;
+          stopReason = `Training diverged: the loss became ${loss} at step ${step}; ${
+            best
+              ? `the weights of the best evaluation (step ${phaseEvaluations[bestIndex].step}) were kept`
+              : "the phase's starting weights were kept"
+          }`;
           endReason = stopReason;
           break training;
         }
@@ -548,7 +557,10 @@ export async function runExperiment(
     const current = best as ModelCheckpoint | null;
     if (restore && current && (bestIndex !== phaseEvaluations.length - 1 || stopReason)) {
       current.restore(model);
+    } else if (stopReason && start) {
+      start.restore(model);
     }
+    (start as ModelCheckpoint | null)?.dispose();
     await phase.end?.(ctx);
     stream.flush();
     return {

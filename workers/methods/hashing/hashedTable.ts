@@ -33,7 +33,8 @@ export function fieldHashes(fieldDims: Int32Array, fraction: number, rng: Rng): 
   return Array.from(fieldDims, (n) => ({
     a: 1 + Math.floor(rng.next() * (HASH_PRIME - 1)),
     b: Math.floor(rng.next() * HASH_PRIME),
-    buckets: Math.max(1, Math.ceil(fraction * n)),
+    // Rounded first, so that 0.1 x 30 (3.0000000000000004 in floating point) gives 3 rows.
+    buckets: Math.max(1, Math.ceil(Number((fraction * n).toPrecision(12)))),
   }));
 }
 
