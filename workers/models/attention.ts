@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import { buildVariables } from './blocks';
+import { batchMatMulFast, matMulFast } from './fastMatMul';
 import { Linear, uniqueVariableName } from './layers';
 
 export class MultiheadSelfAttention {
@@ -54,7 +55,10 @@ export class MultiheadSelfAttention {
     const [b, l, e] = x.shape;
     const h = this.numHeads;
     const hd = this.headDim;
-    const packed = tf.add(tf.matMul(x.reshape([b * l, e]), this.inProjWeight), this.inProjBias);
+    const packed = tf.add(
+      matMulFast(x.reshape([b * l, e]), this.inProjWeight as tf.Tensor2D),
+      this.inProjBias,
+    );
     const [q, k, v] = tf.split(packed, 3, 1);
     // [B*L, E] -> [B*H, L, hd]
     const heads = (t: tf.Tensor) =>
@@ -62,12 +66,18 @@ export class MultiheadSelfAttention {
         .reshape([b, l, h, hd])
         .transpose([0, 2, 1, 3])
         .reshape([b * h, l, hd]) as tf.Tensor3D;
-    const scores = tf.matMul(heads(q).mul(1 / Math.sqrt(hd)) as tf.Tensor3D, heads(k), false, true);
+    // Fast products (explicit transposes, no transposed matMul forward or backward: slow on wasm).
+    // Typed as a plain Tensor as before, so that the dropout below may reassign `weights`.
+    const scores: tf.Tensor = batchMatMulFast(
+      heads(q).mul(1 / Math.sqrt(hd)) as tf.Tensor3D,
+      heads(k),
+      false,
+      true,
+    );
     let weights = tf.softmax(scores, -1);
     if (training && this.dropout > 0)
       weights = tf.dropout(weights, this.dropout, undefined, dropoutSeed);
-    const context = tf
-      .matMul(weights as tf.Tensor3D, heads(v))
+    const context = batchMatMulFast(weights as tf.Tensor3D, heads(v))
       .reshape([b, h, l, hd])
       .transpose([0, 2, 1, 3])
       .reshape([b * l, e]) as tf.Tensor2D;

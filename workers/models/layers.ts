@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
+import { matMulFast } from './fastMatMul';
 
 let variableCounter = 0;
 export function uniqueVariableName(prefix: string): string {
@@ -43,7 +44,8 @@ export class Linear {
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.weight), this.bias);
+    // matMulFast: same value, but its gradient avoids the transposed products that are slow on wasm.
+    return tf.add(matMulFast(x, this.weight as tf.Tensor2D), this.bias);
   }
 
   get variables(): tf.Variable[] {
