@@ -507,8 +507,16 @@ export type EngineEvent =
       edges: Float32Array;
       counts: Float32Array;
     }
+  /** A points series' latest value: labelled (x, y) points. */
+  | { type: 'method-points'; series: string; step: number; points: MethodPoint[] }
   /** Something worth a mark on the step axis: a phase change, a snapshot, a setting changed. */
   | { type: 'marker'; step: number; label: string };
+
+export interface MethodPoint {
+  x: number;
+  y: number;
+  label: string;
+}
 
 export interface ModelPart {
   /** e.g. 'embedding', 'linear', 'mlp', 'attention'. */
@@ -541,6 +549,10 @@ export interface PhaseResult {
   endReason: string | null;
   /** The evaluation whose weights the phase ended with (best validation AUC), if any. */
   bestEvaluation: EvaluationMetrics | null;
+  /** The test split scored with the phase's final weights, for phases that ask for it. */
+  test: TestMetrics | null;
+  /** Why the phase did not run at all (e.g. a snapshot that was never taken), if it did not. */
+  skipped: string | null;
 }
 
 export interface RunResult {

@@ -15,6 +15,8 @@ import {
   LineChart,
   ReferenceLine,
   ResponsiveContainer,
+  Scatter,
+  ScatterChart,
   Tooltip,
   XAxis,
   YAxis,
@@ -96,6 +98,9 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
     body = vector ? (
       <VectorChart chart={chart} series={series[0]} vector={vector} dataset={run.dataset} />
     ) : null;
+  } else if (chart.type === 'scatter') {
+    points = series.reduce((a, s) => a + (run.methodPoints[s.id]?.length ?? 0), 0);
+    body = <PointsChart chart={chart} series={series} points={run.methodPoints} />;
   } else {
     const histogram = series.map((s) => run.methodHistograms[s.id]).find(Boolean);
     points = histogram?.counts.length ?? 0;
@@ -161,17 +166,29 @@ const LineSeriesChart = memo(function LineSeriesChart({
         />
         <YAxis
           {...PLAIN_AXIS}
+          yAxisId="left"
           width={56}
           scale={chart.yScale === 'log' ? 'log' : 'auto'}
           domain={chart.yScale === 'log' ? ['auto', 'auto'] : [0, 'auto']}
           allowDataOverflow={chart.yScale === 'log'}
           tickFormatter={formatTick}
         />
+        {series.some((s) => s.axis === 'right') && (
+          <YAxis
+            {...PLAIN_AXIS}
+            yAxisId="right"
+            orientation="right"
+            width={56}
+            domain={[0, 'auto']}
+            tickFormatter={formatTick}
+          />
+        )}
         <Tooltip formatter={formatTooltipValue} />
         <Legend />
         {shown.map((m, i) => (
           <ReferenceLine
             key={`${m.step}-${i}`}
+            yAxisId="left"
             x={m.step}
             stroke="#9aa5b1"
             strokeDasharray="4 3"
@@ -181,10 +198,12 @@ const LineSeriesChart = memo(function LineSeriesChart({
         {series.map((s) => (
           <Line
             key={s.id}
+            yAxisId={s.axis ?? 'left'}
             dataKey={s.id}
-            name={s.label}
+            name={s.axis === 'right' && chart.rightLabel ? `${s.label} (right)` : s.label}
             stroke={s.color}
-            strokeWidth={2}
+            strokeWidth={s.dashed ? 1.5 : 2}
+            strokeDasharray={s.dashed ? '5 3' : undefined}
             dot={s.kind === 'evaluation'}
             connectNulls
             isAnimationActive={false}
@@ -284,6 +303,54 @@ const HistogramChart = memo(function HistogramChart({
           isAnimationActive={false}
         />
       </BarChart>
+    </ResponsiveContainer>
+  );
+});
+
+const PointsChart = memo(function PointsChart({
+  chart,
+  series,
+  points,
+}: {
+  chart: ChartSpec;
+  series: SeriesSpec[];
+  points: RunView['methodPoints'];
+}) {
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <ScatterChart margin={LINE_CHART_MARGIN}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <XAxis
+          {...PLAIN_AXIS}
+          dataKey="x"
+          type="number"
+          name={chart.xLabel}
+          scale={chart.xScale === 'log' ? 'log' : 'auto'}
+          domain={['auto', 'auto']}
+          tickFormatter={formatTick}
+        />
+        <YAxis
+          {...PLAIN_AXIS}
+          dataKey="y"
+          type="number"
+          name={chart.yLabel}
+          width={56}
+          domain={['auto', 'auto']}
+          tickFormatter={formatTick}
+        />
+        <Tooltip formatter={formatTooltipValue} />
+        <Legend />
+        {series.map((s) => (
+          <Scatter
+            key={s.id}
+            name={s.label}
+            data={points[s.id] ?? []}
+            fill={s.color}
+            line={{ stroke: s.color, strokeDasharray: s.dashed ? '5 3' : undefined }}
+            isAnimationActive={false}
+          />
+        ))}
+      </ScatterChart>
     </ResponsiveContainer>
   );
 });

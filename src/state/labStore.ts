@@ -9,6 +9,7 @@ import type {
   EvaluationMetrics,
   KeptRunInfo,
   MemoryInfo,
+  MethodPoint,
   ModelSummary,
   PhaseInfo,
   RunConfig,
@@ -55,6 +56,8 @@ export interface RunView {
   methodVectors: Record<string, MethodVector>;
   /** The latest value of each histogram series. */
   methodHistograms: Record<string, MethodHistogram>;
+  /** The latest value of each points series. */
+  methodPoints: Record<string, MethodPoint[]>;
   /** Marks on the step axis: phase changes, snapshots, settings changed while training. */
   markers: { step: number; label: string }[];
 }
@@ -134,6 +137,7 @@ export function emptyRun(id: number): RunView {
     methodLines: {},
     methodVectors: {},
     methodHistograms: {},
+    methodPoints: {},
     markers: [],
   };
 }

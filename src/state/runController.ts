@@ -314,6 +314,11 @@ class RunController {
           },
         });
         break;
+      case 'method-points':
+        this.schedule({
+          methodPoints: { ...this.current('methodPoints'), [event.series]: event.points },
+        });
+        break;
       case 'method-histogram':
         this.schedule({
           methodHistograms: {

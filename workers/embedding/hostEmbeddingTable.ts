@@ -56,6 +56,7 @@ export class HostEmbeddingTable implements RowStore {
   step = 0;
   private adamStepSize = 0;
   private adamBc2Sqrt = 1;
+  private stepLearningRate = 0;
   /** This table's learning rate relative to the run's (a method may train some rows faster). */
   learningRateScale = 1;
 
@@ -167,12 +168,7 @@ export class HostEmbeddingTable implements RowStore {
         `${this.name}: gradient has ${grad.length} values, expected ${plan.uniqueRows.length * d}`,
       );
     }
-    this.step++;
-    // Adam's bias corrections depend on the step only: computed once, not once per row (the
-    // 'exact' pass visits every row of the table).
-    const { beta1, beta2, learningRate } = this.optimizer;
-    this.adamStepSize = learningRate / (1 - beta1 ** this.step);
-    this.adamBc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
+    this.beginStep();
     if (this.optimizer.mode === 'lazy') {
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         this.updateRow(plan.uniqueRows[u], grad, u * d);
@@ -193,8 +189,34 @@ export class HostEmbeddingTable implements RowStore {
     }
   }
 
-  private updateRow(row: number, grad: Float32Array | null, gradOffset: number): void {
-    const { learningRate: lr, weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+  /**
+   * Starts an optimizer step: advances the step count and computes its coefficients. A store
+   * that updates rows itself (PEP's fused pass) calls this, then updateRow for each row.
+   */
+  beginStep(): void {
+    this.step++;
+    this.useStepCoefficients(this.step, this.optimizer.learningRate);
+  }
+
+  /**
+   * Sets the coefficients updateRow uses to those of step `t` at learning rate `lr`: Adam's bias
+   * corrections depend on the step only, so they are computed once, not once per row (the
+   * 'exact' pass visits every row). Replaying a skipped step sets that step's coefficients.
+   */
+  useStepCoefficients(t: number, lr: number): void {
+    const { beta1, beta2 } = this.optimizer;
+    this.stepLearningRate = lr;
+    this.adamStepSize = lr / (1 - beta1 ** t);
+    this.adamBc2Sqrt = Math.sqrt(1 - beta2 ** t);
+  }
+
+  /**
+   * Updates one row with the coefficients of the current step: `grad[gradOffset ..]` is its loss
+   * gradient, or null for a row outside the batch (its gradient is then weight_decay * value).
+   */
+  updateRow(row: number, grad: Float32Array | null, gradOffset: number): void {
+    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const lr = this.stepLearningRate;
     const d = this.dim;
     const w = this.weights;
     const base = row * d;

@@ -18,6 +18,11 @@ export interface RowStore {
    */
   gatherRows(plan: BatchPlan): Float32Array;
   /**
+   * Called before applyGradient, after the device optimizers stepped: a store whose update
+   * needs device values (e.g. a threshold parameter) reads them here.
+   */
+  beforeUpdate?(): Promise<void>;
+  /**
    * One optimizer step given the loss gradient of the block gatherRows returned ([U, dim];
    * duplicates of an id already summed by the lookup's backward).
    */

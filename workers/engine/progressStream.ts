@@ -4,12 +4,15 @@
  * A batch goes out every `everySteps` steps or `everyMs` milliseconds, whichever comes first, so
  * the main thread handles a few messages a second, never one per step.
  */
-import type { EngineEvent, MemoryInfo } from '../protocol';
+import type { EngineEvent, MemoryInfo, MethodPoint } from '../protocol';
 
 /** Vectors and histograms change slowly and cost a chart redraw: at most this often. */
 const VECTOR_EVERY_MS = 500;
 
-type LatestValue = Extract<EngineEvent, { type: 'method-vector' | 'method-histogram' }>;
+type LatestValue = Extract<
+  EngineEvent,
+  { type: 'method-vector' | 'method-histogram' | 'method-points' }
+>;
 
 export class ProgressStream {
   private steps: Int32Array;
@@ -76,6 +79,15 @@ export class ProgressStream {
       step,
       edges: Float32Array.from(edges),
       counts: Float32Array.from(counts),
+    });
+  }
+
+  points(series: string, step: number, points: MethodPoint[]): void {
+    this.latest.set(series, {
+      type: 'method-points',
+      series,
+      step,
+      points: points.map((p) => ({ ...p })),
     });
   }
 

@@ -140,6 +140,7 @@ export async function trainStep(
     const [lossValue, ...rowGrads] = await Promise.all([
       reported.data(),
       ...tableRows.map((t) => grads[t.name].data()),
+      ...model.tables.map((t) => t.beforeUpdate?.()),
     ]);
     model.tables.forEach((table, i) => table.applyGradient(plan, rowGrads[i] as Float32Array));
     return lossValue[0];

@@ -372,11 +372,25 @@ export async function runExperiment(
       record: (series, value) => stream.record(series, value),
       vector: (series, values, labels) => stream.vector(series, step, values, labels),
       histogram: (series, edges, counts) => stream.histogram(series, step, edges, counts),
+      points: (series, points) => stream.points(series, step, points),
       marker,
       scoreValidation: () => evaluateSplit(model, planner, ds, ds.split.validation),
       result: methodResult,
     };
 
+    const skipped = phase.skip?.(ctx) ?? null;
+    if (skipped) {
+      marker(`${phase.label} skipped: ${skipped}`);
+      return {
+        id: phase.id,
+        label: phase.label,
+        steps: 0,
+        endReason: null,
+        bestEvaluation: null,
+        test: null,
+        skipped,
+      };
+    }
     stream.phase = index;
     stream.totalSteps = step + planned;
     stream.flush(false);
@@ -561,15 +575,23 @@ export async function runExperiment(
       start.restore(model);
     }
     (start as ModelCheckpoint | null)?.dispose();
-    await phase.end?.(ctx);
-    stream.flush();
-    return {
+    const test =
+      phase.scoreTest && ds.split.test.length > 0
+        ? await evaluateSplit(model, planner, ds, ds.split.test)
+        : null;
+    const result: PhaseResult = {
       id: phase.id,
       label: phase.label,
       steps: step - phaseStart,
       endReason,
       bestEvaluation: bestIndex >= 0 && restore ? phaseEvaluations[bestIndex] : null,
+      test,
+      skipped: null,
     };
+    phaseResults.push(result);
+    await phase.end?.(ctx, result);
+    stream.flush();
+    return result;
   };
 
   emit({ type: 'state', state: 'running' });
@@ -577,11 +599,12 @@ export async function runExperiment(
   try {
     for (let i = 0; i < plan.phases.length; i++) {
       stoppedByPatience = false;
-      phaseResults.push(await runPhase(plan.phases[i], i));
+      const result = await runPhase(plan.phases[i], i);
+      if (result.skipped) phaseResults.push(result);
       if (stoppedEarly || stopReason) break;
     }
     stream.flush();
-    const finalBest = phaseResults.at(-1)?.bestEvaluation ?? null;
+    const finalBest = phaseResults.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
     let test: TestMetrics | null = null;
     if (ds.split.test.length > 0 && step > 0) {
       test = await evaluateSplit(model, planner, ds, ds.split.test);

@@ -16,7 +16,13 @@ import type { CtrDataset } from '../data/dataset';
 import type { EmbeddingFactory } from '../embedding/featureEmbedding';
 import type { RankingModel } from '../models/rankingModel';
 import type { OptionValue } from '../options';
-import type { EvaluationMetrics, TestMetrics, TrainConfig } from '../protocol';
+import type {
+  EvaluationMetrics,
+  MethodPoint,
+  PhaseResult,
+  TestMetrics,
+  TrainConfig,
+} from '../protocol';
 import type { MethodSpec } from './methodSpec';
 
 export type MethodOptions = Record<string, OptionValue>;
@@ -55,6 +61,8 @@ export interface PhaseContext {
   vector(series: string, values: ArrayLike<number>, labels: string[]): void;
   /** The latest value of a 'histogram' series: counts of the bins between consecutive edges. */
   histogram(series: string, edges: ArrayLike<number>, counts: ArrayLike<number>): void;
+  /** The latest value of a 'points' series. */
+  points(series: string, points: MethodPoint[]): void;
   /** A mark on the step axis of the charts (a snapshot, a pruning, a change). */
   marker(label: string): void;
   /** Scores the validation split with the model as it is now. */
@@ -76,6 +84,10 @@ export interface MethodPhase {
   evaluateAtStart?: boolean;
   /** Restore the best validation evaluation's weights when the phase ends (default true). */
   restoreBest?: boolean;
+  /** Score the test split with the phase's final weights (PhaseResult.test). */
+  scoreTest?: boolean;
+  /** A reason not to run this phase at all (e.g. its snapshot was never taken), or null. */
+  skip?(ctx: PhaseContext): string | null;
   /** Before the first step: prune, mask, rewind, rebuild. */
   begin?(ctx: PhaseContext): void | Promise<void>;
   /** A term added to the loss inside the gradient (e.g. a penalty). Called inside a tidy. */
@@ -89,8 +101,8 @@ export interface MethodPhase {
   doneReason?(ctx: PhaseContext): string | null;
   /** A live option changed (the context's options already hold the new value). */
   optionChanged?(key: string, ctx: PhaseContext): void;
-  /** When the phase is over (after the best weights were restored). */
-  end?(ctx: PhaseContext): void | Promise<void>;
+  /** When the phase is over (after the best weights were restored and the test scored). */
+  end?(ctx: PhaseContext, result: PhaseResult): void | Promise<void>;
 }
 
 export interface CompressionMethod {

@@ -15,9 +15,11 @@ import type { ModelKind, TrainConfig } from '../protocol';
  * - 'evaluation': one number per evaluation, sent with the evaluation's metrics;
  * - 'vector': one number per field / layer / bucket, sent now and then (the latest replaces the
  *   one before: a live bar chart);
- * - 'histogram': counts over bins, sent now and then like a vector.
+ * - 'histogram': counts over bins, sent now and then like a vector;
+ * - 'points': labelled (x, y) points, e.g. one per retrained snapshot (the latest list replaces
+ *   the one before).
  */
-export type SeriesKind = 'step' | 'evaluation' | 'vector' | 'histogram';
+export type SeriesKind = 'step' | 'evaluation' | 'vector' | 'histogram' | 'points';
 
 export interface SeriesSpec {
   /** Unique within the method; also the key in events and in the --log file. */
@@ -28,6 +30,10 @@ export interface SeriesSpec {
   chart: string;
   /** CSS colour of the line or bars. */
   color: string;
+  /** Line charts: the axis of this series (default left), for two scales in one chart. */
+  axis?: 'left' | 'right';
+  /** Line charts: a dashed line (e.g. a quantile of something drawn solid). */
+  dashed?: boolean;
 }
 
 export interface ChartSpec {
@@ -35,10 +41,16 @@ export interface ChartSpec {
   title: string;
   /** One line under the title: what the user is looking at. */
   help: string;
-  /** 'line': step / evaluation series over steps; 'bars': vectors; 'histogram': histograms. */
-  type: 'line' | 'bars' | 'histogram';
+  /**
+   * 'line': step / evaluation series over steps; 'bars': vectors; 'histogram': histograms;
+   * 'scatter': points series.
+   */
+  type: 'line' | 'bars' | 'histogram' | 'scatter';
   xLabel: string;
   yLabel: string;
+  /** Label of the right axis, when a series uses it. */
+  rightLabel?: string;
+  xScale?: 'linear' | 'log';
   yScale?: 'linear' | 'log';
 }
 
