@@ -78,6 +78,31 @@ export function prunedTableBytes(rows: number, dim: number, kept: number): numbe
   return rows * Math.ceil(dim / 8) + 4 * kept;
 }
 
+/** Values of an [rows, dim] table as the model initialises it (see EmbeddingInit). */
+export function initialWeights(
+  rows: number,
+  dim: number,
+  fieldRows: ArrayLike<number>,
+  init: EmbeddingInit,
+  rng: Rng,
+): Float32Array {
+  const w = new Float32Array(rows * dim);
+  if (init.kind === 'xavier-uniform') {
+    // xavier_uniform_ on an [N, d] weight: fan_in = d, fan_out = N (as torch computes it).
+    const bound = Math.sqrt(6 / (rows + dim));
+    for (let i = 0; i < w.length; i++) w[i] = rng.uniform(-bound, bound);
+    return w;
+  }
+  let row = 0;
+  for (let f = 0; f < fieldRows.length; f++) {
+    const n = fieldRows[f];
+    const bound = Math.sqrt(1 / n);
+    for (let i = row * dim; i < (row + n) * dim; i++) w[i] = rng.uniform(-bound, bound);
+    row += n;
+  }
+  return w;
+}
+
 /** A table filled as the model initialises it (see EmbeddingInit). */
 export function initialisedTable(
   name: string,
@@ -89,17 +114,6 @@ export function initialisedTable(
   rng: Rng,
   allocate: boolean,
 ): HostEmbeddingTable {
-  if (init.kind === 'xavier-uniform') {
-    return new HostEmbeddingTable(
-      name,
-      rows,
-      dim,
-      optimizer,
-      { kind: 'xavier-uniform' },
-      rng,
-      allocate,
-    );
-  }
   const table = new HostEmbeddingTable(
     name,
     rows,
@@ -109,15 +123,7 @@ export function initialisedTable(
     rng,
     allocate,
   );
-  if (!allocate) return table;
-  const w = table.weights;
-  let row = 0;
-  for (let f = 0; f < fieldRows.length; f++) {
-    const n = fieldRows[f];
-    const bound = Math.sqrt(1 / n);
-    for (let i = row * dim; i < (row + n) * dim; i++) w[i] = rng.uniform(-bound, bound);
-    row += n;
-  }
+  if (allocate) table.weights.set(initialWeights(rows, dim, fieldRows, init, rng));
   return table;
 }
 

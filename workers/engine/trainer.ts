@@ -220,7 +220,10 @@ export async function evaluateSplit(
 
 /** The dense optimizers of a model: one for its parameters, one per own-settings group. */
 class DenseOptimizers {
-  readonly optimizers: { optimizer: DenseOptimizerWithLearningRate; learningRateScale: number }[];
+  readonly optimizers: {
+    optimizer: DenseOptimizerWithLearningRate;
+    learningRateScale: () => number;
+  }[];
   readonly variables: tf.Variable[];
 
   constructor(model: RankingModel, cfg: TrainConfig) {
@@ -228,17 +231,18 @@ class DenseOptimizers {
     const grouped = new Set(groups.flatMap((g) => g.variables));
     const main = model.denseVariables.filter((v) => !grouped.has(v));
     this.optimizers = [
-      { optimizer: denseOptimizerOf(main, cfg, cfg.weightDecay), learningRateScale: 1 },
+      { optimizer: denseOptimizerOf(main, cfg, cfg.weightDecay), learningRateScale: () => 1 },
+      // A group's scale is read at every change of rate: a method may change it while it runs.
       ...groups.map((g) => ({
         optimizer: denseOptimizerOf(g.variables, cfg, g.weightDecay ?? cfg.weightDecay),
-        learningRateScale: g.learningRateScale ?? 1,
+        learningRateScale: () => g.learningRateScale ?? 1,
       })),
     ];
     this.variables = [...main, ...groups.flatMap((g) => g.variables)];
   }
 
   setLearningRate(lr: number): void {
-    for (const o of this.optimizers) o.optimizer.learningRate = lr * o.learningRateScale;
+    for (const o of this.optimizers) o.optimizer.learningRate = lr * o.learningRateScale();
   }
 
   dispose(): void {
@@ -317,6 +321,7 @@ export async function runExperiment(
   );
   const methodOptions: Record<string, OptionValue> = { ...methodChoice.options };
   const methodResult: Record<string, number | string | number[]> = {};
+  const artifacts = new Map<string, ArrayBufferView>();
   const evaluations: EvaluationMetrics[] = [];
   const phaseResults: PhaseResult[] = [];
   const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
@@ -373,6 +378,15 @@ export async function runExperiment(
       vector: (series, values, labels) => stream.vector(series, step, values, labels),
       histogram: (series, edges, counts) => stream.histogram(series, step, edges, counts),
       points: (series, points) => stream.points(series, step, points),
+      addPhase: (next) => {
+        plan.phases.push(next);
+      },
+      keep: (name, data) => artifacts.set(name, data),
+      refreshLearningRates: () => {
+        const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
+        optimizers.setLearningRate(lr);
+        for (const t of model.tables) t.setLearningRate(lr);
+      },
       marker,
       scoreValidation: () => evaluateSplit(model, planner, ds, ds.split.validation),
       result: methodResult,
@@ -636,10 +650,12 @@ export async function runExperiment(
       model,
       result,
     );
+    for (const [name, data] of artifacts) kept.artifacts.set(name, data);
     return { result, kept };
   } finally {
     (best as ModelCheckpoint | null)?.dispose();
     optimizers.dispose();
+    plan.dispose?.();
     if (!kept) model.dispose();
   }
 }

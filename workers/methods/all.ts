@@ -9,3 +9,4 @@ export { magnitudeMethod } from './magnitude/method';
 export { hashingMethod } from './hashing/method';
 export { qrMethod } from './qr/method';
 export { mixedDimMethod } from './mixed-dim/method';
+export { pepMethod } from './pep/method';

@@ -41,7 +41,10 @@ export interface MethodPlan {
   modelOverrides?: Partial<Pick<TrainConfig, 'embeddingDim'>>;
   /** The embedding sub-model to build the model with; default: the plain host table. */
   embedding?: EmbeddingFactory;
+  /** The phases, in order; a phase may append more while the run goes (PhaseContext.addPhase). */
   phases: MethodPhase[];
+  /** Frees what the method holds on the device (e.g. a rewind point) when the run ends. */
+  dispose?(): void;
 }
 
 /** What a phase's hooks can see and do. */
@@ -69,6 +72,12 @@ export interface PhaseContext {
   scoreValidation(): Promise<TestMetrics>;
   /** The run's final figures (RunResult.methodResult): phases add to it. */
   readonly result: Record<string, number | string | number[]>;
+  /** Runs `phase` after the ones planned so far (e.g. one retrain per snapshot taken). */
+  addPhase(phase: MethodPhase): void;
+  /** Keeps data with the run's model after it ends (snapshots, masks), for export and retrain. */
+  keep(name: string, data: ArrayBufferView): void;
+  /** Applies the current learning rates again (after a method changed a group's scale). */
+  refreshLearningRates(): void;
 }
 
 export interface MethodPhase {

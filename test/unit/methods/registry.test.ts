@@ -36,6 +36,15 @@ const train: TrainConfig = {
   learningRate: 0.01,
 };
 
+/**
+ * Settings that make a method show all it does within 20 steps: a short second phase; PEP
+ * thresholds that prune at once, so that a snapshot is taken and retrained.
+ */
+const QUICK_OPTIONS: Record<string, Record<string, OptionValue>> = {
+  magnitude: { fineTuneEpochs: 1 },
+  pep: { thresholdInit: 0, targets: [1], retrain: 'all' },
+};
+
 /** Which series arrived, by id. */
 function seriesSeen(events: EngineEvent[]): Set<string> {
   const seen = new Set<string>();
@@ -44,7 +53,11 @@ function seriesSeen(events: EngineEvent[]): Set<string> {
       for (const [id, values] of Object.entries(e.batch.series)) {
         if (values.some((v) => !Number.isNaN(v))) seen.add(id);
       }
-    } else if (e.type === 'method-vector' || e.type === 'method-histogram') {
+    } else if (
+      e.type === 'method-vector' ||
+      e.type === 'method-histogram' ||
+      e.type === 'method-points'
+    ) {
       seen.add(e.series);
     } else if (e.type === 'evaluation') {
       for (const id of Object.keys(e.metrics.method)) seen.add(id);
@@ -91,9 +104,10 @@ describe('the method registry', () => {
       it(`${spec.id} on ${model}: 20 steps, flat memory, every declared series arrives`, async () => {
         const before = tf.memory().numTensors;
         const events: EngineEvent[] = [];
-        const options: Record<string, OptionValue> = { ...defaultsOf(spec.options) };
-        // Two-phase methods: keep the second phase short.
-        if ('fineTuneEpochs' in options) options.fineTuneEpochs = 1;
+        const options: Record<string, OptionValue> = {
+          ...defaultsOf(spec.options),
+          ...QUICK_OPTIONS[spec.id],
+        };
         const { result, kept } = await runExperiment(
           ds,
           { ...train, model },

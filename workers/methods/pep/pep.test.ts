@@ -1,0 +1,306 @@
+/**
+ * PEP's update against a hand-written reference (forward, gradients through sign / ReLU /
+ * sigmoid, torch-style Adam with decay on S) for every granularity; the S ramp under weight decay
+ * alone from S = -150 (float32); and the 'lazy' catch-up giving the 'exact' values.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchPlanner } from '../../embedding/batchPlan';
+import type { SparseOptimizerConfig } from '../../embedding/hostEmbeddingTable';
+import { TorchAdam } from '../../optim/denseOptimizers';
+import { Rng } from '../../rng';
+import { buildPepEmbedding, type PepEmbedding } from './pepEmbedding';
+import { PEP_GRANULARITIES, type PepGranularity } from './spec';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const FIELD_DIMS = Int32Array.of(4, 5, 6);
+const OFFSETS = Int32Array.of(0, 4, 9);
+const N = 15;
+const D = 3;
+const M = 3;
+
+function adamConfig(mode: 'lazy' | 'exact', weightDecay: number, lr = 0.01): SparseOptimizerConfig {
+  return { kind: 'adam', mode, learningRate: lr, weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+}
+
+function build(
+  granularity: PepGranularity,
+  mode: 'lazy' | 'exact',
+  thresholdInit: number,
+  weightDecay: number,
+  lr = 0.01,
+): PepEmbedding {
+  const e = buildPepEmbedding(
+    {
+      numFields: M,
+      vocabulary: N,
+      fieldDims: FIELD_DIMS,
+      fieldOffsets: OFFSETS,
+      dim: D,
+      init: { kind: 'xavier-uniform' },
+      optimizer: adamConfig(mode, weightDecay, lr),
+      rng: new Rng(4),
+      allocate: true,
+    },
+    {
+      granularity,
+      thresholdInit,
+      gk: 1.5,
+      thresholdWeightDecay: weightDecay,
+      thresholdLearningRateScale: 1,
+    },
+  );
+  e.table.setLearningRate(lr);
+  return e;
+}
+
+/** torch.optim.Adam (decay added to the gradient) on flat arrays: float64, or float32 storage. */
+class ReferenceAdam {
+  private m: Float64Array | Float32Array;
+  private v: Float64Array | Float32Array;
+  private t = 0;
+  constructor(
+    size: number,
+    private readonly lr: number,
+    private readonly wd: number,
+    float32 = false,
+  ) {
+    this.m = float32 ? new Float32Array(size) : new Float64Array(size);
+    this.v = float32 ? new Float32Array(size) : new Float64Array(size);
+  }
+  step(p: Float64Array | Float32Array, g: Float64Array): void {
+    this.t++;
+    const bc1 = 1 - 0.9 ** this.t;
+    const bc2 = 1 - 0.999 ** this.t;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i] + this.wd * p[i];
+      this.m[i] = 0.9 * this.m[i] + 0.1 * gi;
+      this.v[i] = 0.999 * this.v[i] + 0.001 * gi * gi;
+      p[i] -= ((this.lr / bc1) * this.m[i]) / (Math.sqrt(this.v[i]) / Math.sqrt(bc2) + 1e-8);
+    }
+  }
+}
+
+const sigmoid = (s: number) => 1 / (1 + Math.exp(-s));
+
+/** Index into S of entry (row, field, k) for a granularity, and S's size. */
+function sIndex(g: PepGranularity, row: number, field: number, k: number): number {
+  switch (g) {
+    case 'feature_dim':
+      return row * D + k;
+    case 'feature':
+      return row;
+    case 'field_dim':
+      return field * D + k;
+    case 'field':
+      return field;
+    case 'dimension':
+      return k;
+    case 'global':
+      return 0;
+  }
+}
+const S_SIZE: Record<PepGranularity, number> = {
+  feature_dim: N * D,
+  feature: N,
+  field_dim: M * D,
+  field: M,
+  dimension: D,
+  global: 1,
+};
+
+/** The S values of an embedding, flat in the reference's layout. */
+async function sValues(e: PepEmbedding): Promise<Float32Array> {
+  if (e.table.s) return e.table.s.weights.slice();
+  return (await (e.deviceThreshold as tf.Variable).data()) as Float32Array;
+}
+
+/**
+ * One step of the lab's machinery: forward, loss = Σ W ⊙ V̂ over the batch's positions, the
+ * gradients of the uploaded rows and of a device S, Adam on the device S, the host update.
+ */
+async function labStep(
+  e: PepEmbedding,
+  planner: BatchPlanner,
+  ids: Int32Array,
+  w: Float32Array,
+  deviceAdam: TorchAdam | null,
+): Promise<number> {
+  const plan = planner.plan(ids);
+  const t = e.table;
+  // In a tidy: the variable keeps its data, the tensor it was made from goes.
+  const block = tf.tidy(() =>
+    tf.variable(tf.tensor2d(t.gatherRows(plan), [plan.uniqueRows.length, t.dim])),
+  );
+  const local = tf.tensor1d(plan.localIndex, 'int32');
+  const weights = tf.tensor2d(w, [ids.length, D]);
+  const vars = [block, ...(e.deviceThreshold ? [e.deviceThreshold] : [])];
+  const { value, grads } = tf.variableGrads(
+    () =>
+      e
+        .lookup([block], local, ids.length / M)
+        .mul(weights)
+        .sum() as tf.Scalar,
+    vars,
+  );
+  deviceAdam?.applyGradients(grads);
+  await t.beforeUpdate();
+  t.applyGradient(plan, (await grads[block.name].data()) as Float32Array);
+  const loss = (await value.data())[0];
+  tf.dispose([block, local, weights, value, ...Object.values(grads)]);
+  return loss;
+}
+
+describe('PEP update = the paper’s (hand-written reference, every granularity)', () => {
+  for (const g of PEP_GRANULARITIES) {
+    it(`${g}: forward, gradients of V and S, and Adam with decay on S match to 1e-6`, async () => {
+      const before = tf.memory().numTensors;
+      const wd = 0.05;
+      const lr = 0.01;
+      const e = build(g, 'exact', -1, wd, lr);
+      const deviceAdam = e.deviceThreshold
+        ? new TorchAdam([e.deviceThreshold], {
+            learningRate: lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weightDecay: wd,
+            decoupledWeightDecay: false,
+          })
+        : null;
+      // Reference state in float64.
+      const V = Float64Array.from(e.table.v.weights);
+      const S = Float64Array.from(await sValues(e));
+      expect(S.length).toBe(S_SIZE[g]);
+      const adamV = new ReferenceAdam(V.length, lr, wd);
+      const adamS = new ReferenceAdam(S.length, lr, wd);
+      const planner = new BatchPlanner(N);
+      const rng = new Rng(9);
+      for (let step = 0; step < 3; step++) {
+        // Four examples, one id per field; field 0 repeats an id so gradients must add up.
+        const ids = Int32Array.from({ length: 4 * M }, (_, i) => {
+          const f = i % M;
+          return OFFSETS[f] + (i === 3 ? 0 : rng.int(FIELD_DIMS[f]));
+        });
+        ids[0] = OFFSETS[0];
+        const w = Float32Array.from({ length: ids.length * D }, () => rng.uniform(-1, 1));
+        let refLoss = 0;
+        const gV = new Float64Array(V.length);
+        const gS = new Float64Array(S.length);
+        for (let pos = 0; pos < ids.length; pos++) {
+          const f = pos % M;
+          const row = ids[pos];
+          for (let k = 0; k < D; k++) {
+            const v = V[row * D + k];
+            const si = sIndex(g, row, f, k);
+            const sig = sigmoid(S[si]);
+            const t = 1.5 * sig;
+            const alive = Math.abs(v) > t;
+            const vhat = alive ? Math.sign(v) * (Math.abs(v) - t) : 0;
+            const dy = w[pos * D + k];
+            refLoss += dy * vhat;
+            if (alive) {
+              gV[row * D + k] += dy;
+              gS[si] += dy * Math.sign(v) * -1.5 * sig * (1 - sig);
+            }
+          }
+        }
+        const loss = await labStep(e, planner, ids, w, deviceAdam);
+        expect(loss).toBeCloseTo(refLoss, 5);
+        adamV.step(V, gV);
+        adamS.step(S, gS);
+        const labV = e.table.v.weights;
+        const labS = await sValues(e);
+        for (let i = 0; i < V.length; i++) expect(Math.abs(labV[i] - V[i])).toBeLessThan(1e-6);
+        for (let i = 0; i < S.length; i++) expect(Math.abs(labS[i] - S[i])).toBeLessThan(1e-6);
+      }
+      // Some entries are pruned and some are not: the test exercised both sides of the ReLU.
+      expect(e.table.nonZeros).toBeGreaterThan(0);
+      expect(e.table.nonZeros).toBeLessThan(N * D);
+      // The non-zero count kept during the update is the count of V̂.
+      const vhat = e.table.thresholded();
+      expect(e.table.nonZeros).toBe(vhat.filter((x) => x !== 0).length);
+      deviceAdam?.dispose();
+      e.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});
+
+describe('the dynamics of the official code', () => {
+  it('from S = -150, weight decay alone makes S climb about lr per step, for every row alike', async () => {
+    const lr = 1e-3;
+    const wd = 1e-5;
+    const e = build('feature_dim', 'exact', -150, wd, lr);
+    const planner = new BatchPlanner(N);
+    const rng = new Rng(2);
+    const steps = 60;
+    for (let step = 0; step < steps; step++) {
+      const ids = Int32Array.from({ length: 2 * M }, (_, i) => OFFSETS[i % M] + rng.int(2));
+      const plan = planner.plan(ids);
+      const t = e.table;
+      const block = tf.tidy(() =>
+        tf.variable(tf.tensor2d(t.gatherRows(plan), [plan.uniqueRows.length, t.dim])),
+      );
+      const local = tf.tensor1d(plan.localIndex, 'int32');
+      const { grads } = tf.variableGrads(
+        () => e.lookup([block], local, 2).square().sum() as tf.Scalar,
+        [block],
+      );
+      const grad = (await grads[block.name].data()) as Float32Array;
+      // σ(-150) is exactly 0 in float32: the loss gives S no gradient at all.
+      for (let u = 0; u < plan.uniqueRows.length; u++) {
+        for (let k = 0; k < D; k++) expect(grad[u * t.dim + D + k]).toBe(0);
+      }
+      t.applyGradient(plan, grad);
+      tf.dispose([block, local, ...Object.values(grads)]);
+    }
+    // Adam normalises the decay gradient wd * S: each step moves S by about +lr (float32, as
+    // the table stores it; float32 rounding at 150 is 1.5e-5 per step).
+    const s = e.table.s!.weights;
+    const reference = new Float32Array([-150]);
+    const adam = new ReferenceAdam(1, lr, wd, true);
+    for (let step = 0; step < steps; step++) adam.step(reference, new Float64Array(1));
+    expect(reference[0]).toBeCloseTo(-150 + steps * lr, 2);
+    for (let i = 0; i < s.length; i++) expect(s[i]).toBe(reference[0]);
+    // Nothing is pruned yet: V̂ = V.
+    expect(e.table.nonZeros).toBe(N * D);
+    e.dispose();
+  });
+
+  it("'lazy' catches up the skipped decay steps: a touched row has the 'exact' V and S", () => {
+    const wd = 0.01;
+    const exact = build('feature_dim', 'exact', -2, wd);
+    const lazy = build('feature_dim', 'lazy', -2, wd);
+    expect(lazy.table.v.weights).toEqual(exact.table.v.weights);
+    const pe = new BatchPlanner(N);
+    const pl = new BatchPlanner(N);
+    const rng = new Rng(5);
+    const width = D + D;
+    for (let step = 0; step < 40; step++) {
+      // Row 14 is touched only at steps 0, 25 and 39; others come and go.
+      const ids = Int32Array.from({ length: M }, (_, f) => OFFSETS[f] + rng.int(FIELD_DIMS[f] - 1));
+      if (step === 0 || step === 25 || step === 39) ids[2] = 14;
+      const planE = pe.plan(ids);
+      const planL = pl.plan(ids);
+      const grad = Float32Array.from({ length: planE.uniqueRows.length * width }, () =>
+        rng.uniform(-0.1, 0.1),
+      );
+      exact.table.applyGradient(planE, grad);
+      lazy.table.applyGradient(planL, grad);
+      for (const row of planL.uniqueRows) {
+        for (let k = 0; k < D; k++) {
+          expect(lazy.table.v.weights[row * D + k]).toBe(exact.table.v.weights[row * D + k]);
+          expect(lazy.table.s!.weights[row * D + k]).toBe(exact.table.s!.weights[row * D + k]);
+        }
+      }
+    }
+    // Row 14 skipped 24 and 13 steps at a time and still matches; an untouched row differs.
+    expect(lazy.table.s!.weights[14 * D]).toBe(exact.table.s!.weights[14 * D]);
+    exact.dispose();
+    lazy.dispose();
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * PEP's embedding rows on the host: the table V [N, d] and, for the row-shaped granularities
+ * (feature [N, 1], feature_dim [N, d]), the threshold parameter S beside it. A batch uploads
+ * [V | S] rows in one block; the device computes V̂ = sign(V) · ReLU(|V| − gk · σ(S)).
+ *
+ * One pass per step updates V and S row by row with the run's embedding optimizer (decay on S
+ * when asked, as the official code's Adam does) and recounts the row's non-zeros of V̂ on the
+ * spot, so the table's non-zero count is known after every step without a second pass:
+ * - 'exact' (the official dense semantics): every row, every step; a row outside the batch sees
+ *   its decay gradient only;
+ * - 'lazy': the batch's rows only, each first catching up the decay-only steps it skipped since
+ *   it was last updated (replayed one by one with each step's coefficients), so a row's V and S
+ *   equal the exact mode's whenever it is touched. Sizes and snapshots count every row as it was
+ *   at its last update (bringing every row up to date would cost what 'exact' costs).
+ *
+ * Retrain (lottery ticket): the thresholds go off, V is reset to a rewind point times a fixed
+ * mask, and only V is uploaded and updated.
+ */
+import type { BatchPlan } from '../../embedding/batchPlan';
+import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
+import type { RowStore } from '../../embedding/rowStore';
+
+/** σ(s) as the device computes it in float32: σ(−150) is exactly 0 there. */
+export function sigmoid32(s: number): number {
+  return Math.fround(1 / (1 + Math.exp(-s)));
+}
+
+/** The threshold gk · σ(s) in float32 (an entry survives when |v| is above it). */
+export function threshold32(gk: number, s: number): number {
+  return Math.fround(Math.fround(gk) * sigmoid32(s));
+}
+
+/** Where the threshold of entry (row, k) comes from when S is not on the host. */
+export interface DeviceThreshold {
+  /** S values as last read from the device, [rows of S, width of S]. */
+  values: Float32Array;
+  /** Width of S: d (per dimension) or 1. */
+  width: number;
+  /** Row of S for a table row: its field (field, field_dim), or 0 (global, dimension). */
+  rowOf(row: number): number;
+  /** Reads the current values from the device (after the dense optimizer stepped). */
+  refresh(): Promise<void>;
+}
+
+export class PepTable implements RowStore {
+  readonly name = 'embedding';
+  readonly numRows: number;
+  readonly d: number;
+  /** Multiplies σ(S); 0 turns the thresholds off. Live: read at every step. */
+  gk = 1;
+  /** False once retraining: V is used as it is (masked), S is neither uploaded nor updated. */
+  thresholdsOn = true;
+  /** Non-zero entries of V̂ per row, and in all. */
+  readonly rowNonZeros: Uint16Array;
+  nonZeros: number;
+  /** The step each row was last updated at ('lazy' catch-up). */
+  private readonly lastUpdate: Int32Array;
+  /** Per step: the learning rates of V and of S (for replaying skipped steps). */
+  private vRates: number[] = [0];
+  private sRates: number[] = [0];
+  private steps = 0;
+
+  constructor(
+    readonly v: HostEmbeddingTable,
+    /** S on the host ([N, d] or [N, 1]), or null when it lives on the device. */
+    readonly s: HostEmbeddingTable | null,
+    readonly device: DeviceThreshold | null,
+    readonly mode: 'lazy' | 'exact',
+  ) {
+    this.numRows = v.numRows;
+    this.d = v.dim;
+    const rows = v.allocated ? v.numRows : 0;
+    this.rowNonZeros = new Uint16Array(rows);
+    this.lastUpdate = new Int32Array(mode === 'lazy' ? rows : 0);
+    // A shape-only table (the model card's) counts as dense: nothing is pruned before training.
+    this.nonZeros = v.allocated ? 0 : v.numRows * v.dim;
+    for (let row = 0; row < rows; row++) this.recount(row);
+  }
+
+  get sWidth(): number {
+    return this.s ? this.s.dim : 0;
+  }
+
+  /** Width of an uploaded row: [V | S] while thresholds are on and S is on the host. */
+  get dim(): number {
+    return this.thresholdsOn && this.s ? this.d + this.s.dim : this.d;
+  }
+
+  get bytes(): number {
+    return (
+      this.v.bytes +
+      (this.s?.bytes ?? 0) +
+      this.rowNonZeros.byteLength +
+      this.lastUpdate.byteLength +
+      8 * (this.vRates.length + this.sRates.length)
+    );
+  }
+
+  /** The threshold of entry (row, k) now, in float32. */
+  thresholdOf(row: number, k: number): number {
+    if (!this.thresholdsOn) return 0;
+    if (this.s) {
+      const w = this.s.dim;
+      return threshold32(this.gk, this.s.weights[row * w + (w === 1 ? 0 : k)]);
+    }
+    if (this.device) {
+      const { values, width, rowOf } = this.device;
+      return threshold32(this.gk, values[rowOf(row) * width + (width === 1 ? 0 : k)]);
+    }
+    return 0;
+  }
+
+  /**
+   * Recounts the non-zeros of V̂ in `row`: entries above their threshold, or, while retraining,
+   * the entries the mask keeps (a kept entry that happens to be zero still trains).
+   */
+  private recount(row: number): void {
+    const d = this.d;
+    const w = this.v.weights;
+    const mask = this.v.currentMask;
+    let count = 0;
+    if (!this.thresholdsOn && mask) {
+      for (let k = 0; k < d; k++) count += mask[row * d + k];
+    } else {
+      for (let k = 0; k < d; k++) if (Math.abs(w[row * d + k]) > this.thresholdOf(row, k)) count++;
+    }
+    this.nonZeros += count - this.rowNonZeros[row];
+    this.rowNonZeros[row] = count;
+  }
+
+  /** Recounts every row (after the device thresholds moved, in 'lazy' mode, or a reset). */
+  recountAll(): void {
+    for (let row = 0; row < this.rowNonZeros.length; row++) this.recount(row);
+  }
+
+  gatherRows(plan: BatchPlan): Float32Array {
+    const d = this.d;
+    const width = this.dim;
+    const sw = width - d;
+    const out = new Float32Array(plan.uniqueRows.length * width);
+    const vw = this.v.weights;
+    const swts = this.s?.weights;
+    for (let u = 0; u < plan.uniqueRows.length; u++) {
+      const row = plan.uniqueRows[u];
+      out.set(vw.subarray(row * d, row * d + d), u * width);
+      if (sw > 0 && swts) out.set(swts.subarray(row * sw, row * sw + sw), u * width + d);
+    }
+    return out;
+  }
+
+  async beforeUpdate(): Promise<void> {
+    if (this.thresholdsOn && this.device) await this.device.refresh();
+  }
+
+  private updateRow(row: number, grad: Float32Array | null, offset: number): void {
+    this.v.updateRow(row, grad, offset);
+    if (this.thresholdsOn && this.s) this.s.updateRow(row, grad, offset + this.d);
+  }
+
+  /** Replays the decay-only steps `row` skipped since its last update (lazy mode). */
+  private catchUp(row: number): void {
+    const from = this.lastUpdate[row] + 1;
+    if (from >= this.steps) return;
+    const s = this.thresholdsOn ? this.s : null;
+    for (let t = from; t < this.steps; t++) {
+      this.v.useStepCoefficients(t, this.vRates[t]);
+      this.v.updateRow(row, null, 0);
+      if (s) {
+        s.useStepCoefficients(t, this.sRates[t]);
+        s.updateRow(row, null, 0);
+      }
+    }
+    this.v.useStepCoefficients(this.steps, this.vRates[this.steps]);
+    s?.useStepCoefficients(this.steps, this.sRates[this.steps]);
+  }
+
+  applyGradient(plan: BatchPlan, grad: Float32Array): void {
+    const width = this.dim;
+    if (grad.length !== plan.uniqueRows.length * width) {
+      throw new Error(
+        `pep: gradient has ${grad.length} values, expected ${plan.uniqueRows.length * width}`,
+      );
+    }
+    this.v.beginStep();
+    if (this.thresholdsOn) this.s?.beginStep();
+    this.steps = this.v.step;
+    this.vRates[this.steps] = this.v.optimizer.learningRate;
+    this.sRates[this.steps] = this.s?.optimizer.learningRate ?? 0;
+    if (this.mode === 'lazy') {
+      for (let u = 0; u < plan.uniqueRows.length; u++) {
+        const row = plan.uniqueRows[u];
+        this.catchUp(row);
+        this.updateRow(row, grad, u * width);
+        this.lastUpdate[row] = this.steps;
+        this.recount(row);
+      }
+      // A device threshold moves every row's size at once: recount them all.
+      if (this.thresholdsOn && this.device) this.recountAll();
+      return;
+    }
+    const { planner, generation } = plan;
+    if (planner.currentGeneration !== generation) {
+      throw new Error('pep: a newer batch plan replaced this one before its update');
+    }
+    for (let row = 0; row < this.numRows; row++) {
+      if (planner.isTouched(row, generation)) {
+        this.updateRow(row, grad, planner.slotOf[row] * width);
+      } else {
+        this.updateRow(row, null, 0);
+      }
+      this.recount(row);
+    }
+  }
+
+  /** V̂ now: sign(v) · (|v| − t) where |v| > t, else 0 (float32, as the device computes it). */
+  thresholded(): Float32Array {
+    const d = this.d;
+    const w = this.v.weights;
+    const out = new Float32Array(w.length);
+    for (let row = 0; row < this.rowNonZeros.length; row++) {
+      for (let k = 0; k < d; k++) {
+        const i = row * d + k;
+        const t = this.thresholdOf(row, k);
+        const a = Math.abs(w[i]);
+        if (a > t) out[i] = Math.sign(w[i]) * Math.fround(a - t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Lottery-ticket retrain: thresholds off, V = `start` where `mask` keeps an entry (held at
+   * zero elsewhere), fresh optimizer state.
+   */
+  startRetrain(start: Float32Array, mask: Uint8Array): void {
+    this.thresholdsOn = false;
+    const w = this.v.weights;
+    for (let i = 0; i < w.length; i++) w[i] = mask[i] ? start[i] : 0;
+    this.v.setMask(mask);
+    this.v.resetOptimizerState();
+    this.s?.setMask(null);
+    this.vRates = [0];
+    this.sRates = [0];
+    this.steps = 0;
+    this.lastUpdate.fill(0);
+    this.recountAll();
+  }
+
+  setLearningRate(lr: number): void {
+    this.v.setLearningRate(lr);
+    this.s?.setLearningRate(lr);
+  }
+
+  resetOptimizerState(): void {
+    this.v.resetOptimizerState();
+    this.s?.resetOptimizerState();
+    this.vRates = [0];
+    this.sRates = [0];
+    this.steps = 0;
+    this.lastUpdate.fill(0);
+  }
+
+  saveState(): Float32Array[] {
+    return [...this.v.saveState(), ...(this.s ? this.s.saveState() : [])];
+  }
+
+  loadState(state: Float32Array[]): void {
+    this.v.loadState([state[0]]);
+    if (this.s && state[1]) this.s.loadState([state[1]]);
+    this.recountAll();
+  }
+}
