@@ -599,6 +599,8 @@ export interface StepBenchmarkConfig {
   warmupSteps: number;
   steps: number;
   seed: number;
+  /** The compression method timed with the model (default: none). */
+  method?: MethodChoice;
 }
 
 export interface StepBenchmarkResult {

@@ -37,7 +37,7 @@ const selectFormMethod = (s: LabState) => s.form['method.id'];
 const MAX_MARKERS = 12;
 
 /** Every k-th category label, so that about 14 show (counted, never measured in the DOM). */
-const labelInterval = (n: number) => Math.max(0, Math.ceil(n / 14) - 1);
+const labelInterval = (n: number) => Math.max(0, Math.ceil(n / 10) - 1);
 
 const formatTick = (v: number) =>
   Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
@@ -152,6 +152,28 @@ const LineSeriesChart = memo(function LineSeriesChart({
     }
     return [...byStep.values()].sort((a, b) => a.step - b.step);
   }, [series, lines, evaluations]);
+  // A log axis gets one tick per power of ten over the data (recharts' own crowd together).
+  const logAxis = useMemo(() => {
+    if (chart.yScale !== 'log') return null;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const row of data) {
+      for (const s of series) {
+        const v = row[s.id];
+        if (v > 0) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+      }
+    }
+    if (!Number.isFinite(lo)) return null;
+    const from = Math.floor(Math.log10(lo));
+    const to = Math.ceil(Math.log10(hi));
+    const every = Math.max(1, Math.ceil((to - from) / 6));
+    const ticks: number[] = [];
+    for (let e = from; e <= to; e += every) ticks.push(10 ** e);
+    return { domain: [10 ** from, 10 ** to] as [number, number], ticks };
+  }, [chart.yScale, data, series]);
   const shown = markers.slice(-MAX_MARKERS);
   return (
     <ResponsiveContainer width="100%" height={220}>
@@ -168,9 +190,10 @@ const LineSeriesChart = memo(function LineSeriesChart({
           {...PLAIN_AXIS}
           yAxisId="left"
           width={56}
-          scale={chart.yScale === 'log' ? 'log' : 'auto'}
-          domain={chart.yScale === 'log' ? ['auto', 'auto'] : [0, 'auto']}
-          allowDataOverflow={chart.yScale === 'log'}
+          scale={logAxis ? 'log' : 'auto'}
+          domain={logAxis ? logAxis.domain : [0, 'auto']}
+          ticks={logAxis?.ticks}
+          allowDataOverflow={logAxis !== null}
           tickFormatter={formatTick}
         />
         {series.some((s) => s.axis === 'right') && (
@@ -192,7 +215,14 @@ const LineSeriesChart = memo(function LineSeriesChart({
             x={m.step}
             stroke="#9aa5b1"
             strokeDasharray="4 3"
-            label={{ value: m.label, position: 'insideTopLeft', fontSize: 10, fill: '#52606d' }}
+            // Labels step down one line per marker, so that neighbours do not overwrite each other.
+            label={{
+              value: m.label,
+              position: 'insideTopLeft',
+              fontSize: 10,
+              fill: '#52606d',
+              dy: (i % 4) * 11,
+            }}
           />
         ))}
         {series.map((s) => (
@@ -284,7 +314,11 @@ const HistogramChart = memo(function HistogramChart({
   const data = useMemo(
     () =>
       histogram.counts.map((count, i) => ({
-        bin: ((histogram.edges[i] + histogram.edges[i + 1]) / 2).toFixed(1),
+        // Unit bins of whole numbers (sizes 0, 1, 2...) are labelled by their value.
+        bin:
+          histogram.edges[i + 1] - histogram.edges[i] === 1 && Number.isInteger(histogram.edges[i])
+            ? String(histogram.edges[i])
+            : ((histogram.edges[i] + histogram.edges[i + 1]) / 2).toFixed(1),
         count,
       })),
     [histogram],
@@ -340,13 +374,30 @@ const PointsChart = memo(function PointsChart({
         />
         <Tooltip formatter={formatTooltipValue} />
         <Legend />
+        {/* A dashed points series is a reference: a horizontal line at its first point's y. */}
+        {series
+          .filter((s) => s.dashed && points[s.id]?.length)
+          .map((s) => (
+            <ReferenceLine
+              key={`ref-${s.id}`}
+              y={points[s.id][0].y}
+              stroke={s.color}
+              strokeDasharray="5 3"
+              label={{
+                value: `${s.label} ${points[s.id][0].y.toFixed(4)}`,
+                position: 'insideTopRight',
+                fontSize: 11,
+                fill: s.color,
+              }}
+            />
+          ))}
         {series.map((s) => (
           <Scatter
             key={s.id}
             name={s.label}
             data={points[s.id] ?? []}
             fill={s.color}
-            line={{ stroke: s.color, strokeDasharray: s.dashed ? '5 3' : undefined }}
+            line={s.dashed ? false : { stroke: s.color }}
             isAnimationActive={false}
           />
         ))}

@@ -5,6 +5,7 @@ import {
   FORM_FIELDS,
   fieldHelp,
   formFromConfigFile,
+  formWithPreset,
   METHOD_FIELD,
   methodFields,
   type FormField,
@@ -220,6 +221,35 @@ export function RunFormPanel() {
             {method.summary}
             {method.reference && <span className="muted"> — {method.reference}</span>}
           </p>
+        )}
+        {method?.presets && method.presets.length > 0 && (
+          <div className="field">
+            <label htmlFor="method-preset">Preset</label>
+            <select
+              id="method-preset"
+              data-testid="method-preset"
+              value=""
+              disabled={busy}
+              onChange={(e) => {
+                const preset = method.presets?.find((p) => p.id === e.target.value);
+                if (!preset) return;
+                const { replaceForm, showBanner } = useLabStore.getState();
+                replaceForm(formWithPreset(form, method, preset));
+                showBanner(
+                  'info',
+                  `Preset applied: ${preset.label}. ${preset.summary}${preset.requires ? `. ${preset.requires}.` : ''}`,
+                );
+              }}
+            >
+              <option value="">choose a preset…</option>
+              {method.presets.map((p) => (
+                <option key={p.id} value={p.id} title={p.summary}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+            <div className="field-help">Sets the data, training and method settings at once</div>
+          </div>
         )}
         {methodOptionFields.map((f) => (
           <Field key={f.id} field={f} errors={errors} />

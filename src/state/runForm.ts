@@ -30,7 +30,7 @@ import {
   type ModelKind,
   type RunConfig,
 } from '../../workers/protocol';
-import type { MethodSpec } from '../../workers/methods/methodSpec';
+import type { MethodPreset, MethodSpec } from '../../workers/methods/methodSpec';
 import { METHOD_CATALOG, methodSpecOf } from '../methods/catalog';
 
 export interface FormField {
@@ -276,4 +276,19 @@ function textOf(option: OptionSpec, value: unknown): string {
   if (option.kind === 'numbers' && Array.isArray(value))
     return optionText(option, value as number[]);
   return String(value);
+}
+
+/** The form after a method preset: its data, training settings and options over `form`. */
+export function formWithPreset(form: RunForm, spec: MethodSpec, preset: MethodPreset): RunForm {
+  const next: RunForm = { ...form, 'method.id': spec.id };
+  if (preset.source) next['source'] = preset.source;
+  const put = (prefix: string, table: OptionTable, values: Record<string, unknown> | undefined) => {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (Object.hasOwn(table, key)) next[`${prefix}${key}`] = textOf(table[key], value);
+    }
+  };
+  put('data.', DATA_OPTIONS, preset.data);
+  put('train.', TRAIN_OPTIONS, preset.train);
+  put(`method.${spec.id}.`, spec.options, preset.options);
+  return next;
 }

@@ -33,6 +33,61 @@ export const DEFAULT_SPARSE_OPTIMIZER: SparseOptimizerConfig = {
   eps: 1e-8,
 };
 
+/** Steps a lazy catch-up replays one by one before it switches to blocks (see catchUpDecay). */
+export const EXACT_CATCH_UP = 16;
+
+/** Every step's learning rate and Adam coefficients, for replaying skipped steps. */
+class StepHistory {
+  private rates = new Float64Array(64);
+  /** Adam's lr / (1 - beta1^t) and sqrt(1 - beta2^t) of each step t (read in hot loops). */
+  stepSizes = new Float64Array(64);
+  bc2Sqrts = new Float64Array(64);
+  /** Running sum of log(1 - lr_t * wd) (SGD's decay factors). */
+  private sgdLog = new Float64Array(64);
+  private last = 0;
+
+  record(t: number, lr: number, o: SparseOptimizerConfig): void {
+    if (t >= this.rates.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(Math.max(t + 1, a.length * 2));
+        b.set(a);
+        return b;
+      };
+      this.rates = grow(this.rates);
+      this.stepSizes = grow(this.stepSizes);
+      this.bc2Sqrts = grow(this.bc2Sqrts);
+      this.sgdLog = grow(this.sgdLog);
+    }
+    this.rates[t] = lr;
+    this.stepSizes[t] = lr / (1 - o.beta1 ** t);
+    this.bc2Sqrts[t] = Math.sqrt(1 - o.beta2 ** t);
+    this.sgdLog[t] = (t > 0 ? this.sgdLog[t - 1] : 0) + Math.log1p(-lr * o.weightDecay);
+    this.last = t;
+  }
+
+  rate(t: number): number {
+    return this.rates[t];
+  }
+
+  stepSize(t: number): number {
+    return this.stepSizes[t];
+  }
+
+  bc2Sqrt(t: number): number {
+    return this.bc2Sqrts[t];
+  }
+
+  /** prod over t in from..to of (1 - lr_t * wd). */
+  sgdFactor(from: number, to: number, wd: number): number {
+    if (wd === 0 || to > this.last) return to > this.last ? Number.NaN : 1;
+    return Math.exp(this.sgdLog[to] - this.sgdLog[from - 1]);
+  }
+
+  reset(): void {
+    this.last = 0;
+  }
+}
+
 export type TableInit =
   | { kind: 'xavier-uniform' }
   | { kind: 'zeros' }
@@ -59,6 +114,7 @@ export class HostEmbeddingTable implements RowStore {
   private stepLearningRate = 0;
   /** This table's learning rate relative to the run's (a method may train some rows faster). */
   learningRateScale = 1;
+  private history: StepHistory | null = null;
 
   constructor(
     readonly name: string,
@@ -134,6 +190,7 @@ export class HostEmbeddingTable implements RowStore {
     this.v?.fill(0);
     this.rowAccumulator?.fill(0);
     this.step = 0;
+    this.history?.reset();
   }
 
   saveState(): Float32Array[] {
@@ -196,6 +253,105 @@ export class HostEmbeddingTable implements RowStore {
   beginStep(): void {
     this.step++;
     this.useStepCoefficients(this.step, this.optimizer.learningRate);
+    if (this.history) this.history.record(this.step, this.optimizer.learningRate, this.optimizer);
+  }
+
+  /**
+   * Keeps every step's learning rate (and Adam's coefficients), so that catchUpDecay can replay
+   * the steps a row skipped. Off by default: only a lazy update that catches up needs it.
+   */
+  keepStepHistory(): void {
+    this.history ??= new StepHistory();
+  }
+
+  /**
+   * Applies to `row` the decay-only steps `from`..`to` (inclusive) it skipped, as the 'exact'
+   * mode applied them (a row outside the batch has gradient weight_decay * value): the first
+   * EXACT_CATCH_UP steps one by one, exactly; beyond, for Adam, blocks of doubling length in which
+   * the decay gradient is taken as constant (its moments then have closed forms), so a gap of k
+   * steps costs O(log k); SGD's decay is a product of factors, exact at any length.
+   */
+  catchUpDecay(row: number, from: number, to: number): void {
+    if (from > to) return;
+    const h = this.history;
+    if (!h) throw new Error(`${this.name}: catchUpDecay needs keepStepHistory()`);
+    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const d = this.dim;
+    const w = this.weights;
+    const base = row * d;
+    const mask = this.mask;
+    if (this.optimizer.kind === 'sgd') {
+      const factor = h.sgdFactor(from, to, wd);
+      for (let k = 0; k < d; k++) if (mask === null || mask[base + k] !== 0) w[base + k] *= factor;
+      return;
+    }
+    if (!this.m || !this.v) {
+      // Row-wise Adagrad: replayed step by step (rarely combined with a catch-up).
+      for (let t = from; t <= to; t++) {
+        this.useStepCoefficients(t, h.rate(t));
+        this.updateRow(row, null, 0);
+      }
+      this.useStepCoefficients(this.step, this.optimizer.learningRate);
+      return;
+    }
+    const m = this.m;
+    const v = this.v;
+    const exactEnd = Math.min(to, from + EXACT_CATCH_UP - 1);
+    const stepSizes = h.stepSizes;
+    const bc2Sqrts = h.bc2Sqrts;
+    // Entry by entry (its values stay in registers across the steps), step by step inside.
+    for (let k = 0; k < d; k++) {
+      const i = base + k;
+      if (mask !== null && mask[i] === 0) continue;
+      let wi = w[i];
+      let mi = m[i];
+      let vi = v[i];
+      for (let t = from; t <= exactEnd; t++) {
+        const g = wd * wi;
+        // Rounded to float32 at each step, as the arrays store them in the exact pass.
+        mi = Math.fround(beta1 * mi + (1 - beta1) * g);
+        vi = Math.fround(beta2 * vi + (1 - beta2) * g * g);
+        wi = Math.fround(wi - (stepSizes[t] * mi) / (Math.sqrt(vi) / bc2Sqrts[t] + eps));
+      }
+      w[i] = wi;
+      m[i] = mi;
+      v[i] = vi;
+    }
+    let t = exactEnd + 1;
+    let block = EXACT_CATCH_UP;
+    while (t <= to) {
+      const n = Math.min(block, to - t + 1);
+      // Within the block g = wd * w is taken as constant: after j steps the moments are
+      // b^j * (moment) + (1 - b^j) * g (or g^2), and the block's steps sum f(j) = stepSize_j *
+      // m_j / (sqrt(v_j) / bc2_j + eps), integrated by Simpson's rule on its first, middle and
+      // last step.
+      const js = [1, (n + 1) / 2, n];
+      const ts = [t, t + ((n - 1) >> 1), t + n - 1];
+      const b1 = js.map((j) => beta1 ** j);
+      const b2 = js.map((j) => beta2 ** j);
+      const sizes = ts.map((u) => h.stepSize(u));
+      const bc2s = ts.map((u) => h.bc2Sqrt(u));
+      const b1n = beta1 ** n;
+      const b2n = beta2 ** n;
+      for (let k = 0; k < d; k++) {
+        const i = base + k;
+        if (mask !== null && mask[i] === 0) continue;
+        const g = wd * w[i];
+        let sum = 0;
+        for (let q = 0; q < 3; q++) {
+          const mj = b1[q] * m[i] + (1 - b1[q]) * g;
+          const vj = b2[q] * v[i] + (1 - b2[q]) * g * g;
+          sum += (q === 1 ? 4 : 1) * ((sizes[q] * mj) / (Math.sqrt(vj) / bc2s[q] + eps));
+        }
+        const delta = (n * sum) / 6;
+        // Decay pulls towards zero and Adam's steps stop there (they only hover around it).
+        w[i] = Math.abs(delta) >= Math.abs(w[i]) ? 0 : w[i] - delta;
+        m[i] = b1n * m[i] + (1 - b1n) * g;
+        v[i] = b2n * v[i] + (1 - b2n) * g * g;
+      }
+      t += n;
+      block *= 2;
+    }
   }
 
   /**

@@ -46,6 +46,11 @@ export class ProgressStream {
     this.stepMs[i] = ms;
   }
 
+  /** Adds time spent after the step (a method's per-step work) to the step recorded last. */
+  addTime(ms: number): void {
+    if (this.pending > 0) this.stepMs[this.pending - 1] += ms;
+  }
+
   /** A value of a step series for the step recorded last. */
   record(series: string, value: number): void {
     if (this.pending === 0) return;

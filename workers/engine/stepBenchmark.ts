@@ -1,6 +1,7 @@
 /**
- * Measures ms per training step for one model at a given total vocabulary, to show that step
- * cost grows with the batch and not with the table size (host tables, lazy sparse updates).
+ * Measures ms per training step for one model (and method) at a given total vocabulary, to show
+ * that step cost grows with the batch and not with the table size (host tables, lazy sparse
+ * updates), and what a method adds to a step.
  */
 import {
   DEFAULT_TRAIN_CONFIG,
@@ -8,13 +9,11 @@ import {
   type StepBenchmarkResult,
   type TrainConfig,
 } from '../protocol';
-import { Rng, derivedSeed } from '../rng';
+import { Rng } from '../rng';
 import { type CtrDataset, fieldOffsetsOf } from '../data/dataset';
-import { BatchPlanner } from '../embedding/batchPlan';
-import { TorchAdam } from '../optim/denseOptimizers';
-import { buildModel } from './trainer';
-import { makeBatchBuffers, trainStep } from './trainStep';
-import { yieldToEventLoop } from './runControl';
+import { NO_METHOD } from '../protocol';
+import { RunControl } from './runControl';
+import { runExperiment } from './trainer';
 
 /** Rows with Zipf(1)-like ids over equal-sized fields that add up to `totalVocabulary`. */
 function benchmarkDataset(cfg: StepBenchmarkConfig, rng: Rng): CtrDataset {
@@ -50,6 +49,10 @@ function benchmarkDataset(cfg: StepBenchmarkConfig, rng: Rng): CtrDataset {
   };
 }
 
+/**
+ * Times `cfg.steps` training steps after `cfg.warmupSteps` through the real training loop (the
+ * method's per-step work included), on a dataset with no validation or test rows.
+ */
 export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBenchmarkResult> {
   const rng = new Rng(cfg.seed);
   const ds = benchmarkDataset(cfg, rng.fork(1));
@@ -61,50 +64,33 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
     dropout: 0,
     batchNorm: true,
     epochs: 1,
+    maxSteps: cfg.warmupSteps + cfg.steps,
     batchSize: cfg.batchSize,
     learningRate: 1e-3,
-    weightDecay: 0,
+    weightDecay: 1e-5,
     embeddingUpdate: cfg.embeddingUpdate,
     seed: cfg.seed,
   };
-  const model = buildModel(ds, train, rng.fork(2));
-  const optimizer = new TorchAdam(model.denseVariables, {
-    learningRate: 1e-3,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    weightDecay: 0,
-    decoupledWeightDecay: false,
-  });
-  const planner = new BatchPlanner(ds.totalVocabulary);
-  const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields);
   const times: number[] = [];
-  try {
-    for (let s = 0; s < cfg.warmupSteps + cfg.steps; s++) {
-      const t0 = performance.now();
-      await trainStep(
-        model,
-        { optimizers: [optimizer], variables: model.denseVariables, gradClipNorm: 0 },
-        planner,
-        ds,
-        ds.split.train,
-        s * cfg.batchSize,
-        cfg.batchSize,
-        buffers,
-        derivedSeed(cfg.seed, s, 3),
-      );
-      if (s >= cfg.warmupSteps) times.push(performance.now() - t0);
-      await yieldToEventLoop();
-    }
-  } finally {
-    model.dispose();
-    optimizer.dispose();
-  }
-  const sorted = [...times].sort((a, b) => a - b);
+  let hostTableBytes = 0;
+  const { kept } = await runExperiment(
+    ds,
+    train,
+    cfg.method ?? NO_METHOD,
+    new RunControl(),
+    (e) => {
+      if (e.type !== 'progress') return;
+      times.push(...e.batch.stepMs);
+      hostTableBytes = e.batch.memory.hostEmbeddingBytes;
+    },
+  );
+  kept.dispose();
+  const timed = times.slice(cfg.warmupSteps);
+  const sorted = [...timed].sort((a, b) => a - b);
   return {
     config: cfg,
     medianMs: sorted[Math.floor(sorted.length / 2)],
-    meanMs: times.reduce((a, b) => a + b, 0) / times.length,
-    hostTableBytes: model.tables.reduce((a, t) => a + t.bytes, 0),
+    meanMs: timed.reduce((a, b) => a + b, 0) / timed.length,
+    hostTableBytes,
   };
 }

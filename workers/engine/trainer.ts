@@ -432,6 +432,12 @@ export async function runExperiment(
     /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
     const runEvaluation = async (): Promise<boolean> => {
       stream.flush();
+      // Without validation rows there is nothing to score or select (a timing benchmark).
+      if (ds.split.validation.length === 0) {
+        lossSinceEval = 0;
+        stepsSinceEval = 0;
+        return false;
+      }
       const val = await evaluateSplit(model, planner, ds, ds.split.validation);
       const testAuc =
         cfg.testAtEachEvaluation && ds.split.test.length > 0
@@ -466,6 +472,7 @@ export async function runExperiment(
         return false;
       }
       return (
+        phase.usePatience !== false &&
         cfg.earlyStoppingPatience > 0 &&
         phaseEvaluations.length - 1 - bestIndex >= cfg.earlyStoppingPatience
       );
@@ -550,7 +557,14 @@ export async function runExperiment(
         lossSinceEval += loss;
         stepsSinceEval++;
         epochBatches++;
-        await phase.afterStep?.(ctx);
+        if (phase.afterStep) {
+          // A method's per-step work (masks, counts, duals) is part of its step time.
+          const t1 = performance.now();
+          await phase.afterStep(ctx);
+          const extra = performance.now() - t1;
+          stream.addTime(extra);
+          stepMsTotal += extra;
+        }
         stream.maybeFlush();
         const done = phase.doneReason?.(ctx) ?? null;
         if (done) {

@@ -95,6 +95,11 @@ export interface MethodPhase {
   restoreBest?: boolean;
   /** Score the test split with the phase's final weights (PhaseResult.test). */
   scoreTest?: boolean;
+  /**
+   * Whether the run's early-stopping patience ends this phase (default true). A phase that ends
+   * on its own terms (pruning to targets) turns it off.
+   */
+  usePatience?: boolean;
   /** A reason not to run this phase at all (e.g. its snapshot was never taken), or null. */
   skip?(ctx: PhaseContext): string | null;
   /** Before the first step: prune, mask, rewind, rebuild. */

@@ -7,7 +7,21 @@
  * The algorithm lives beside it in the method's `method.ts` (worker only).
  */
 import type { OptionTable, OptionValue } from '../options';
-import type { ModelKind, TrainConfig } from '../protocol';
+import type { DataSource, ModelKind, SyntheticDataConfig, TrainConfig } from '../protocol';
+
+/** A one-click setup: the method's options with the data and training settings they go with. */
+export interface MethodPreset {
+  id: string;
+  label: string;
+  /** One line: what it sets up and what to expect. */
+  summary: string;
+  source?: DataSource;
+  data?: Partial<SyntheticDataConfig>;
+  train?: Partial<TrainConfig>;
+  options?: Record<string, OptionValue>;
+  /** What the user must do first (e.g. load the Criteo slice), shown when it is applied. */
+  requires?: string;
+}
 
 /**
  * How a series is recorded:
@@ -32,7 +46,10 @@ export interface SeriesSpec {
   color: string;
   /** Line charts: the axis of this series (default left), for two scales in one chart. */
   axis?: 'left' | 'right';
-  /** Line charts: a dashed line (e.g. a quantile of something drawn solid). */
+  /**
+   * Line charts: a dashed line (e.g. a quantile of something drawn solid). Scatter charts: a
+   * reference, drawn as a horizontal line at its first point's y.
+   */
   dashed?: boolean;
 }
 
@@ -67,6 +84,7 @@ export interface MethodSpec {
   options: OptionTable;
   charts: readonly ChartSpec[];
   series: readonly SeriesSpec[];
+  presets?: readonly MethodPreset[];
   /**
    * Checks that need the training settings too (e.g. a smaller dimension must be below the
    * model's). Called only when every option is in range; keys are option names.

@@ -367,9 +367,9 @@ describe('validateRunConfig', () => {
   });
 
   it('refuses an unknown method, a bad option, an unknown option and a non-object method', () => {
-    const unknownMethod = errorsOf((c) => (c.method.id = 'pep'));
+    const unknownMethod = errorsOf((c) => (c.method.id = 'no-such-method'));
     expect(Object.keys(unknownMethod)).toEqual(['method.id']);
-    expect(unknownMethod['method.id']).toMatch(/Unknown compression method "pep"/);
+    expect(unknownMethod['method.id']).toMatch(/Unknown compression method "no-such-method"/);
 
     const outOfRange = errorsOf((c) => ((c.method.options as Record<string, unknown>).ratio = 2));
     expect(outOfRange).toEqual({ 'method.ratio': 'Ratio must be at most 1' });

@@ -100,6 +100,18 @@ describe('the method registry', () => {
       expect(validateRunConfig(config, METHOD_SPECS)).toEqual({});
     });
 
+    for (const preset of spec.presets ?? []) {
+      it(`${spec.id}: preset "${preset.label}" makes a valid config`, () => {
+        const config: RunConfig = {
+          source: preset.source ?? 'synthetic',
+          data: { ...data, ...preset.data },
+          train: { ...DEFAULT_TRAIN_CONFIG, ...preset.train },
+          method: { id: spec.id, options: { ...defaultsOf(spec.options), ...preset.options } },
+        };
+        expect(validateRunConfig(config, METHOD_SPECS)).toEqual({});
+      });
+    }
+
     for (const model of spec.models) {
       it(`${spec.id} on ${model}: 20 steps, flat memory, every declared series arrives`, async () => {
         const before = tf.memory().numTensors;

@@ -28,6 +28,8 @@ import { PEP_SPEC, type PepGranularity } from './spec';
 const SAMPLE_ENTRIES = 2048;
 /** The size charts (a pass over the rows) are refreshed at most this often. */
 const SIZE_CHARTS_EVERY_MS = 500;
+/** The threshold / magnitude quantiles (two sorts of the sample) at most this often. */
+const QUANTILES_EVERY_MS = 100;
 
 interface Target {
   label: string;
@@ -84,6 +86,7 @@ export const pepMethod: CompressionMethod = {
     let sample: EntrySample | null = null;
     let buckets: { bucketOf: Uint8Array; labels: string[] } | null = null;
     let lastSizeCharts = 0;
+    let lastQuantiles = 0;
 
     const tableOf = (): PepTable => {
       if (!embedding) throw new Error('PEP: the model was not built with the PEP embedding');
@@ -197,8 +200,9 @@ export const pepMethod: CompressionMethod = {
     const prune: MethodPhase = {
       id: 'prune',
       label: 'Prune: learn thresholds',
-      // Pruning ends at the targets, not at the best validation AUC.
+      // Pruning ends at the targets (or the budget), not at the best validation AUC.
       restoreBest: false,
+      usePatience: false,
       begin: (ctx) => {
         const t = tableOf();
         pending = targetsOf(options, total);
@@ -210,11 +214,15 @@ export const pepMethod: CompressionMethod = {
       },
       afterStep: async (ctx) => {
         recordSize(ctx);
-        const q = (sample as EntrySample).quantiles(tableOf());
-        ['p10', 'p50', 'p90'].forEach((p, i) => {
-          ctx.record(`threshold-${p}`, q.threshold[i]);
-          ctx.record(`magnitude-${p}`, q.magnitude[i]);
-        });
+        const now = performance.now();
+        if (now - lastQuantiles >= QUANTILES_EVERY_MS) {
+          lastQuantiles = now;
+          const q = (sample as EntrySample).quantiles(tableOf());
+          ['p10', 'p50', 'p90'].forEach((p, i) => {
+            ctx.record(`threshold-${p}`, q.threshold[i]);
+            ctx.record(`magnitude-${p}`, q.magnitude[i]);
+          });
+        }
         await takeSnapshots(ctx);
         sizeCharts(ctx, false);
       },

@@ -273,17 +273,24 @@ describe('the dynamics of the official code', () => {
 
   it("'lazy' catches up the skipped decay steps: a touched row has the 'exact' V and S", () => {
     const wd = 0.01;
-    const exact = build('feature_dim', 'exact', -2, wd);
-    const lazy = build('feature_dim', 'lazy', -2, wd);
+    const exact = build('feature_dim', 'exact', -20, wd);
+    const lazy = build('feature_dim', 'lazy', -20, wd);
     expect(lazy.table.v.weights).toEqual(exact.table.v.weights);
     const pe = new BatchPlanner(N);
     const pl = new BatchPlanner(N);
     const rng = new Rng(5);
     const width = D + D;
-    for (let step = 0; step < 40; step++) {
-      // Row 14 is touched only at steps 0, 25 and 39; others come and go.
+    const row = 14;
+    const far = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-3, Math.abs(b));
+    let worstLongGap = 0;
+    const lastTouched = new Int32Array(N).fill(-1);
+    // A row once caught up in blocks stays a little off the exact values.
+    const approximated = new Uint8Array(N);
+    let compared = 0;
+    for (let step = 0; step < 300; step++) {
+      // Row 14 is touched at steps 0, 10 (a gap of 9) and 299 (a gap of 288); others come and go.
       const ids = Int32Array.from({ length: M }, (_, f) => OFFSETS[f] + rng.int(FIELD_DIMS[f] - 1));
-      if (step === 0 || step === 25 || step === 39) ids[2] = 14;
+      if (step === 0 || step === 10 || step === 299) ids[2] = row;
       const planE = pe.plan(ids);
       const planL = pl.plan(ids);
       const grad = Float32Array.from({ length: planE.uniqueRows.length * width }, () =>
@@ -291,15 +298,34 @@ describe('the dynamics of the official code', () => {
       );
       exact.table.applyGradient(planE, grad);
       lazy.table.applyGradient(planL, grad);
-      for (const row of planL.uniqueRows) {
+      // Gaps up to 16 skipped steps are replayed one by one: the same numbers as 'exact'.
+      for (const r of planL.uniqueRows) {
+        const skipped = step - lastTouched[r] - 1;
+        lastTouched[r] = step;
+        if (skipped > 16) approximated[r] = 1;
+        if (approximated[r]) continue;
+        compared++;
         for (let k = 0; k < D; k++) {
-          expect(lazy.table.v.weights[row * D + k]).toBe(exact.table.v.weights[row * D + k]);
-          expect(lazy.table.s!.weights[row * D + k]).toBe(exact.table.s!.weights[row * D + k]);
+          expect(lazy.table.v.weights[r * D + k]).toBe(exact.table.v.weights[r * D + k]);
+          expect(lazy.table.s!.weights[r * D + k]).toBe(exact.table.s!.weights[r * D + k]);
         }
       }
     }
-    // Row 14 skipped 24 and 13 steps at a time and still matches; an untouched row differs.
-    expect(lazy.table.s!.weights[14 * D]).toBe(exact.table.s!.weights[14 * D]);
+    expect(compared).toBeGreaterThan(500);
+    // A long gap (288 steps) is caught up in blocks: S within 1e-2 (relative) of where 'exact'
+    // took it, after moving about +2.9; V, which the decay drives to zero where exact Adam then
+    // hovers about one step (lr) around it, within two steps.
+    const moved = Math.abs(exact.table.s!.weights[row * D] - -20);
+    expect(moved).toBeGreaterThan(1);
+    for (let k = 0; k < D; k++) {
+      const i = row * D + k;
+      worstLongGap = Math.max(
+        worstLongGap,
+        far(lazy.table.s!.weights[i], exact.table.s!.weights[i]),
+      );
+      expect(Math.abs(lazy.table.v.weights[i] - exact.table.v.weights[i])).toBeLessThan(2 * 0.01);
+    }
+    expect(worstLongGap).toBeLessThan(1e-2);
     exact.dispose();
     lazy.dispose();
   });

@@ -9,9 +9,9 @@
  * - 'exact' (the official dense semantics): every row, every step; a row outside the batch sees
  *   its decay gradient only;
  * - 'lazy': the batch's rows only, each first catching up the decay-only steps it skipped since
- *   it was last updated (replayed one by one with each step's coefficients), so a row's V and S
- *   equal the exact mode's whenever it is touched. Sizes and snapshots count every row as it was
- *   at its last update (bringing every row up to date would cost what 'exact' costs).
+ *   it was last updated (HostEmbeddingTable.catchUpDecay: the first 16 exactly, the rest of a
+ *   long gap in O(log gap) blocks), so a touched row's V and S are the exact mode's (equal for gaps up to 16
+ *   steps, close beyond). Sizes and snapshots count every row as it was at its last update.
  *
  * Retrain (lottery ticket): the thresholds go off, V is reset to a rewind point times a fixed
  * mask, and only V is uploaded and updated.
@@ -20,8 +20,12 @@ import type { BatchPlan } from '../../embedding/batchPlan';
 import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
 import type { RowStore } from '../../embedding/rowStore';
 
+/** Below this, σ(s) is exactly 0 in float32 (it rounds under half the smallest denormal). */
+export const SIGMOID32_ZERO_BELOW = -104;
+
 /** σ(s) as the device computes it in float32: σ(−150) is exactly 0 there. */
 export function sigmoid32(s: number): number {
+  if (s < SIGMOID32_ZERO_BELOW) return 0;
   return Math.fround(1 / (1 + Math.exp(-s)));
 }
 
@@ -55,9 +59,6 @@ export class PepTable implements RowStore {
   nonZeros: number;
   /** The step each row was last updated at ('lazy' catch-up). */
   private readonly lastUpdate: Int32Array;
-  /** Per step: the learning rates of V and of S (for replaying skipped steps). */
-  private vRates: number[] = [0];
-  private sRates: number[] = [0];
   private steps = 0;
 
   constructor(
@@ -72,6 +73,10 @@ export class PepTable implements RowStore {
     const rows = v.allocated ? v.numRows : 0;
     this.rowNonZeros = new Uint16Array(rows);
     this.lastUpdate = new Int32Array(mode === 'lazy' ? rows : 0);
+    if (mode === 'lazy') {
+      v.keepStepHistory();
+      s?.keepStepHistory();
+    }
     // A shape-only table (the model card's) counts as dense: nothing is pruned before training.
     this.nonZeros = v.allocated ? 0 : v.numRows * v.dim;
     for (let row = 0; row < rows; row++) this.recount(row);
@@ -88,11 +93,7 @@ export class PepTable implements RowStore {
 
   get bytes(): number {
     return (
-      this.v.bytes +
-      (this.s?.bytes ?? 0) +
-      this.rowNonZeros.byteLength +
-      this.lastUpdate.byteLength +
-      8 * (this.vRates.length + this.sRates.length)
+      this.v.bytes + (this.s?.bytes ?? 0) + this.rowNonZeros.byteLength + this.lastUpdate.byteLength
     );
   }
 
@@ -157,21 +158,13 @@ export class PepTable implements RowStore {
     if (this.thresholdsOn && this.s) this.s.updateRow(row, grad, offset + this.d);
   }
 
-  /** Replays the decay-only steps `row` skipped since its last update (lazy mode). */
+  /** Applies the decay-only steps `row` skipped since its last update (lazy mode). */
   private catchUp(row: number): void {
     const from = this.lastUpdate[row] + 1;
-    if (from >= this.steps) return;
-    const s = this.thresholdsOn ? this.s : null;
-    for (let t = from; t < this.steps; t++) {
-      this.v.useStepCoefficients(t, this.vRates[t]);
-      this.v.updateRow(row, null, 0);
-      if (s) {
-        s.useStepCoefficients(t, this.sRates[t]);
-        s.updateRow(row, null, 0);
-      }
-    }
-    this.v.useStepCoefficients(this.steps, this.vRates[this.steps]);
-    s?.useStepCoefficients(this.steps, this.sRates[this.steps]);
+    const to = this.steps - 1;
+    if (from > to) return;
+    this.v.catchUpDecay(row, from, to);
+    if (this.thresholdsOn) this.s?.catchUpDecay(row, from, to);
   }
 
   applyGradient(plan: BatchPlan, grad: Float32Array): void {
@@ -184,8 +177,6 @@ export class PepTable implements RowStore {
     this.v.beginStep();
     if (this.thresholdsOn) this.s?.beginStep();
     this.steps = this.v.step;
-    this.vRates[this.steps] = this.v.optimizer.learningRate;
-    this.sRates[this.steps] = this.s?.optimizer.learningRate ?? 0;
     if (this.mode === 'lazy') {
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         const row = plan.uniqueRows[u];
@@ -239,8 +230,6 @@ export class PepTable implements RowStore {
     this.v.setMask(mask);
     this.v.resetOptimizerState();
     this.s?.setMask(null);
-    this.vRates = [0];
-    this.sRates = [0];
     this.steps = 0;
     this.lastUpdate.fill(0);
     this.recountAll();
@@ -254,8 +243,6 @@ export class PepTable implements RowStore {
   resetOptimizerState(): void {
     this.v.resetOptimizerState();
     this.s?.resetOptimizerState();
-    this.vRates = [0];
-    this.sRates = [0];
     this.steps = 0;
     this.lastUpdate.fill(0);
   }

@@ -1,0 +1,93 @@
+// PEP's overhead: ms per training step with PEP against the same model without it (same batch,
+// backend and update mode), at total vocabulary 10k and 1M, in headless Chromium against the
+// built app. The step includes everything a run does per step (PEP: the soft threshold on the
+// device, the fused V/S update with its non-zero count, the threshold quantiles). Not a test: it
+// prints a table to paste into docs.
+//
+//   npm run bench:pep
+//   npm run bench:pep -- --backends=wasm --vocab=10000 --updates=exact --steps=10
+import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
+
+const backends = cliArg('backends', 'wasm,webgpu').split(',');
+const vocabularies = cliArg('vocab', '10000,1000000').split(',').map(Number);
+const updates = cliArg('updates', 'lazy,exact').split(',');
+const steps = Number(cliArg('steps', '20'));
+const granularity = cliArg('granularity', 'feature_dim');
+
+const base = {
+  model: 'deepfm',
+  numFields: 26,
+  embeddingDim: 16,
+  mlpLayers: [64, 32],
+  batchSize: 256,
+  warmupSteps: 3,
+  steps,
+  seed: 1,
+};
+const PEP = {
+  id: 'pep',
+  options: {
+    granularity,
+    thresholdInit: -150,
+    gk: 1,
+    thresholdDecay: true,
+    thresholdLearningRate: 0,
+    targetKind: 'sparsity',
+    targets: [50],
+    retrain: 'none',
+    reInit: false,
+    retrainEpochs: 0,
+  },
+};
+
+buildIfMissing();
+const server = await servePreview(4177);
+const browser = await launchChromium({ webgpu: true });
+const rows = [];
+try {
+  for (const backend of backends) {
+    const page = await openLab(browser, server.url, `?backend=${backend}`);
+    const active = await page.getByTestId('backend-name').textContent();
+    if (active !== backend) throw new Error(`asked for ${backend}, engine runs ${active}`);
+    for (const embeddingUpdate of updates) {
+      for (const totalVocabulary of vocabularies) {
+        const run = (method) =>
+          page.evaluate((cfg) => window.__lab.benchmarkSteps(cfg), {
+            ...base,
+            totalVocabulary,
+            embeddingUpdate,
+            ...(method ? { method } : {}),
+          });
+        const plain = await run(null);
+        const pep = await run(PEP);
+        const row = {
+          backend,
+          embeddingUpdate,
+          totalVocabulary,
+          base: plain.medianMs,
+          pep: pep.medianMs,
+          ratio: pep.medianMs / plain.medianMs,
+        };
+        rows.push(row);
+        console.error(
+          `${backend} ${embeddingUpdate} vocab ${totalVocabulary}: base ${row.base.toFixed(1)} ms, PEP ${row.pep.toFixed(1)} ms, ${row.ratio.toFixed(2)}x`,
+        );
+      }
+    }
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
+
+console.log(
+  `DeepFM, ${base.numFields} fields, d=${base.embeddingDim}, MLP ${base.mlpLayers.join('-')}, batch ${base.batchSize}; PEP ${granularity}; median of ${steps} steps after ${base.warmupSteps}`,
+);
+console.log('| backend | update | vocabulary | base ms/step | PEP ms/step | PEP / base |');
+console.log('|---|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(
+    `| ${r.backend} | ${r.embeddingUpdate} | ${r.totalVocabulary.toLocaleString('en')} | ${r.base.toFixed(1)} | ${r.pep.toFixed(1)} | ${r.ratio.toFixed(2)}x |`,
+  );
+}
