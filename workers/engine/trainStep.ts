@@ -139,7 +139,8 @@ export async function trainStep(
     for (const optimizer of update.optimizers) optimizer.applyGradients(grads);
     const [lossValue, ...rowGrads] = await Promise.all([
       reported.data(),
-      ...tableRows.map((t) => grads[t.name].data()),
+      // Rows the forward did not use this step (a store a method switched off) get no gradient.
+      ...tableRows.map((t) => grads[t.name]?.data() ?? new Float32Array(t.size)),
       ...model.tables.map((t) => t.beforeUpdate?.()),
     ]);
     model.tables.forEach((table, i) => table.applyGradient(plan, rowGrads[i] as Float32Array));

@@ -11,13 +11,20 @@ import type {
   EmbeddingRequest,
   FeatureEmbedding,
 } from '../../embedding/featureEmbedding';
-import { initialisedTable, prunedTableBytes } from '../../embedding/featureEmbedding';
+import {
+  initialisedTable,
+  prunedTableBytes,
+  tableEncoding,
+} from '../../embedding/featureEmbedding';
+import type { EmbeddingEncoding } from '../../export/modelFormat';
+import type { TensorCollector } from '../../export/tensorCollector';
 import { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
 import { lookupRows } from '../../embedding/rowLookup';
 import { buildVariables } from '../../models/blocks';
 import { uniqueVariableName } from '../../models/layers';
 import type { ModelPart } from '../../protocol';
 import { PepTable, type DeviceThreshold } from './pepTable';
+import type { RowStore } from '../../embedding/rowStore';
 import type { PepGranularity } from './spec';
 
 export interface PepSettings {
@@ -31,7 +38,7 @@ export interface PepSettings {
 }
 
 export class PepEmbedding implements FeatureEmbedding {
-  readonly stores: PepTable[];
+  readonly stores: RowStore[];
   readonly variables: tf.Variable[] = [];
   readonly parameterGroups: DeviceParameterGroup[];
   readonly stateVariables: tf.Variable[] = [];
@@ -45,7 +52,8 @@ export class PepEmbedding implements FeatureEmbedding {
     readonly numFields: number,
     readonly granularity: PepGranularity,
   ) {
-    this.stores = [table];
+    // S's rows first: their gradient must be handed over before the table's fused update.
+    this.stores = table.thresholdStore ? [table.thresholdStore, table] : [table];
     this.deviceThreshold = deviceThreshold;
     this.group = deviceThreshold ? { name: 'pep-threshold', variables: [deviceThreshold] } : null;
     this.parameterGroups = this.group ? [this.group] : [];
@@ -63,14 +71,12 @@ export class PepEmbedding implements FeatureEmbedding {
 
   lookup(rows: tf.Tensor2D[], localIndex: tf.Tensor1D, batchSize: number): tf.Tensor2D {
     const table = this.table;
-    const at = lookupRows(rows[0], localIndex); // [B*M, width]
-    if (!table.thresholdsOn) return at;
-    const d = table.d;
-    let v: tf.Tensor2D = at;
+    const hostS = table.thresholdStore !== null;
+    const v = lookupRows(rows[hostS ? 1 : 0], localIndex); // [B*M, d]
+    if (!table.thresholdsOn) return v;
     let s: tf.Tensor2D;
-    if (table.s) {
-      v = at.slice([0, 0], [-1, d]);
-      s = at.slice([0, d], [-1, table.sWidth]);
+    if (hostS) {
+      s = lookupRows(rows[0], localIndex);
     } else {
       const threshold = this.deviceThreshold as tf.Variable;
       const perField = this.granularity === 'field' || this.granularity === 'field_dim';
@@ -90,6 +96,12 @@ export class PepEmbedding implements FeatureEmbedding {
         bytes: prunedTableBytes(t.numRows, t.d, t.nonZeros),
       },
     ];
+  }
+
+  /** V̂ as it is now (the retrained V, masked; or V thresholded), stored as a pruned table. */
+  exportEncoding(tensors: TensorCollector): EmbeddingEncoding {
+    const t = this.table;
+    return tableEncoding(tensors, 'embedding', t.thresholded(), t.numRows, t.d, true);
   }
 
   dispose(): void {

@@ -1,7 +1,8 @@
 /**
  * PEP's embedding rows on the host: the table V [N, d] and, for the row-shaped granularities
- * (feature [N, 1], feature_dim [N, d]), the threshold parameter S beside it. A batch uploads
- * [V | S] rows in one block; the device computes V̂ = sign(V) · ReLU(|V| − gk · σ(S)).
+ * (feature [N, 1], feature_dim [N, d]), the threshold parameter S beside it. A batch uploads the
+ * V rows and the S rows as two blocks (two stores: `thresholdStore` hands over S's block and its
+ * gradient, this table updates both); the device computes V̂ = sign(V) · ReLU(|V| − gk · σ(S)).
  *
  * One pass per step updates V and S row by row with the run's embedding optimizer (decay on S
  * when asked, as the official code's Adam does) and recounts the row's non-zeros of V̂ on the
@@ -80,16 +81,40 @@ export class PepTable implements RowStore {
     // A shape-only table (the model card's) counts as dense: nothing is pruned before training.
     this.nonZeros = v.allocated ? 0 : v.numRows * v.dim;
     for (let row = 0; row < rows; row++) this.recount(row);
+    if (s) this.thresholdStore = this.makeThresholdStore(s);
+  }
+
+  private makeThresholdStore(s: HostEmbeddingTable): RowStore {
+    return {
+      name: 'pep.threshold',
+      dim: s.dim,
+      bytes: 0, // counted with this table
+      gatherRows: (plan) => s.gatherRows(plan),
+      applyGradient: (_plan, grad) => {
+        this.thresholdGrad = grad;
+      },
+      setLearningRate: () => undefined,
+      resetOptimizerState: () => undefined,
+      saveState: () => [],
+      loadState: () => undefined,
+    };
   }
 
   get sWidth(): number {
     return this.s ? this.s.dim : 0;
   }
 
-  /** Width of an uploaded row: [V | S] while thresholds are on and S is on the host. */
+  /** Width of an uploaded row of V. */
   get dim(): number {
-    return this.thresholdsOn && this.s ? this.d + this.s.dim : this.d;
+    return this.d;
   }
+
+  /**
+   * The S rows as a store of their own (host S only), listed BEFORE this table: the training
+   * step hands it S's gradient first, and this table's update then applies both in one pass.
+   */
+  readonly thresholdStore: RowStore | null = null;
+  private thresholdGrad: Float32Array | null = null;
 
   get bytes(): number {
     return (
@@ -135,27 +160,18 @@ export class PepTable implements RowStore {
   }
 
   gatherRows(plan: BatchPlan): Float32Array {
-    const d = this.d;
-    const width = this.dim;
-    const sw = width - d;
-    const out = new Float32Array(plan.uniqueRows.length * width);
-    const vw = this.v.weights;
-    const swts = this.s?.weights;
-    for (let u = 0; u < plan.uniqueRows.length; u++) {
-      const row = plan.uniqueRows[u];
-      out.set(vw.subarray(row * d, row * d + d), u * width);
-      if (sw > 0 && swts) out.set(swts.subarray(row * sw, row * sw + sw), u * width + d);
-    }
-    return out;
+    return this.v.gatherRows(plan);
   }
 
   async beforeUpdate(): Promise<void> {
     if (this.thresholdsOn && this.device) await this.device.refresh();
   }
 
-  private updateRow(row: number, grad: Float32Array | null, offset: number): void {
-    this.v.updateRow(row, grad, offset);
-    if (this.thresholdsOn && this.s) this.s.updateRow(row, grad, offset + this.d);
+  /** Updates V's row (gradient at `slot`) and S's row, when S trains. */
+  private updateRow(row: number, grad: Float32Array | null, slot: number): void {
+    this.v.updateRow(row, grad, slot * this.d);
+    const sGrad = grad ? this.thresholdGrad : null;
+    if (this.thresholdsOn && this.s) this.s.updateRow(row, sGrad, slot * this.s.dim);
   }
 
   /** Applies the decay-only steps `row` skipped since its last update (lazy mode). */
@@ -168,11 +184,12 @@ export class PepTable implements RowStore {
   }
 
   applyGradient(plan: BatchPlan, grad: Float32Array): void {
-    const width = this.dim;
-    if (grad.length !== plan.uniqueRows.length * width) {
-      throw new Error(
-        `pep: gradient has ${grad.length} values, expected ${plan.uniqueRows.length * width}`,
-      );
+    const count = plan.uniqueRows.length;
+    if (grad.length !== count * this.d) {
+      throw new Error(`pep: gradient has ${grad.length} values, expected ${count * this.d}`);
+    }
+    if (this.thresholdsOn && this.s && this.thresholdGrad?.length !== count * this.s.dim) {
+      throw new Error("pep: the threshold rows' gradient did not arrive before the table's");
     }
     this.v.beginStep();
     if (this.thresholdsOn) this.s?.beginStep();
@@ -181,7 +198,7 @@ export class PepTable implements RowStore {
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         const row = plan.uniqueRows[u];
         this.catchUp(row);
-        this.updateRow(row, grad, u * width);
+        this.updateRow(row, grad, u);
         this.lastUpdate[row] = this.steps;
         this.recount(row);
       }
@@ -195,7 +212,7 @@ export class PepTable implements RowStore {
     }
     for (let row = 0; row < this.numRows; row++) {
       if (planner.isTouched(row, generation)) {
-        this.updateRow(row, grad, planner.slotOf[row] * width);
+        this.updateRow(row, grad, planner.slotOf[row]);
       } else {
         this.updateRow(row, null, 0);
       }
