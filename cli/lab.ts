@@ -3,10 +3,13 @@
  * Exit codes: 0 done, 2 bad input (flags, config, data files), 1 anything else.
  */
 import { helpText, UsageError } from './args';
-import { TRAIN_FLAGS, TRAIN_SUMMARY, trainCommand } from './train';
+import { SCORE_FLAGS, SCORE_SUMMARY } from './scoreFlags';
+import { TRAIN_FLAGS, TRAIN_SUMMARY } from './trainFlags';
 
+/** Each command is loaded when it runs: scoring needs no tfjs. */
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand,
+  train: async (argv) => (await import('./train')).trainCommand(argv),
+  score: async (argv) => (await import('./score')).scoreCommand(argv),
 };
 
 function usage(): string {
@@ -17,8 +20,10 @@ function usage(): string {
     '',
     'Commands:',
     '  train   train and compress one run from a config file',
+    '  score   score raw rows with an exported model file (no tfjs)',
     '',
     helpText('train', TRAIN_SUMMARY, TRAIN_FLAGS),
+    helpText('score', SCORE_SUMMARY, SCORE_FLAGS),
   ].join('\n');
 }
 

@@ -3,7 +3,7 @@
  * cannot start), and data files read from paths with the lab's own loader.
  */
 import { openAsBlob } from 'node:fs';
-import { access, constants, rename, stat, writeFile } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -94,11 +94,4 @@ export async function loadFiles(
       throw new UsageError(`${paths.join(', ')}: ${err.message}`);
     throw err;
   }
-}
-
-/** Writes `text` to `path` through a temporary file and a rename: never half a file. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }

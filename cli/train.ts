@@ -18,59 +18,11 @@ import {
   type EngineEvent,
   type RunConfig,
 } from '../workers/protocol';
-import { helpText, parseFlags, UsageError, wholeNumber, type FlagSpec } from './args';
-import { formatOf, loadFiles, startBackend, writeAtomically, type NodeBackend } from './nodeEngine';
+import { helpText, parseFlags, UsageError, wholeNumber } from './args';
+import { TRAIN_FLAGS, TRAIN_SUMMARY } from './trainFlags';
+import { formatOf, loadFiles, startBackend, type NodeBackend } from './nodeEngine';
+import { writeAtomically } from './files';
 import { ProgressLine } from './progressLine';
-
-export const TRAIN_FLAGS: FlagSpec[] = [
-  {
-    name: 'config',
-    value: 'FILE',
-    help: 'run config JSON (as the lab\'s "Download config" writes it)',
-    required: true,
-  },
-  {
-    name: 'data',
-    value: 'FILE',
-    help: 'data file (Criteo, Avazu, MovieLens, CSV...); side files such as a split JSON too',
-    repeatable: true,
-  },
-  {
-    name: 'format',
-    value: 'F',
-    help: 'the data layout, instead of detecting it: auto | criteo-tsv | avazu-csv-header | ...',
-  },
-  {
-    name: 'split',
-    value: 'FILE',
-    help: 'JSON with the train / validation / test row numbers of the data file',
-  },
-  { name: 'rows', value: 'N', help: 'read only the first N rows of the data' },
-  {
-    name: 'min-count',
-    value: 'N',
-    help: 'values seen fewer times share one rare id per field (default 10)',
-  },
-  {
-    name: 'out',
-    value: 'FILE',
-    help: 'where the result JSON is written (final metrics, what the method produced)',
-    required: true,
-  },
-  {
-    name: 'log',
-    value: 'FILE',
-    help: "every event the lab's UI would receive, one JSON object per line",
-  },
-  { name: 'backend', value: 'B', help: 'wasm (default; cpu when wasm cannot start) or cpu' },
-  { name: 'quiet', value: null, help: 'no progress line' },
-  { name: 'help', value: null, help: 'this text' },
-];
-
-export const TRAIN_SUMMARY =
-  "Trains one run with the lab's engine: the model and compression method of the config, on the\n" +
-  'synthetic slice (config "source": "synthetic") or on --data (config "source": "loaded").\n' +
-  'Exit codes: 0 done, 2 bad input (flags, config, data file), 1 anything else.';
 
 /** Typed arrays become plain arrays, so that a log line is plain JSON. */
 function jsonReplacer(_key: string, value: unknown): unknown {

@@ -54,6 +54,26 @@ export interface CtrDataset {
   vocabularies?: FieldVocabulary[];
   /** A per-row time value (Avazu hour YYMMDDHH, MovieLens unix time) when the source has one. */
   times?: Float64Array | null;
+  /**
+   * How the raw rows were laid out, when they came from a delimited file (Criteo, Avazu, CSV):
+   * what an exported model needs to read raw rows again.
+   */
+  rawLayout?: RawLayout | null;
+}
+
+/** A delimited file's layout: each field's and dense feature's column, the label's, the header. */
+export interface RawLayout {
+  delimiter: string;
+  hasHeader: boolean;
+  quoted: boolean;
+  labelColumn: number;
+  numColumns: number;
+  header: string[] | null;
+  /** Field name -> its column. */
+  fieldColumns: Record<string, number>;
+  /** The dense features' columns, in the order of `CtrDataset.dense`. */
+  denseColumns: number[];
+  denseNames: string[];
 }
 
 export function fieldOffsetsOf(fieldDims: ArrayLike<number>): Int32Array {

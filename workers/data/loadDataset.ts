@@ -4,7 +4,7 @@
  * Runs in the worker: no DOM, no tfjs; every file is streamed once, never held as one string.
  */
 import type { DatasetSplitInfo } from '../datasetProtocol';
-import { type CtrDataset, type CtrSplit, fieldOffsetsOf } from './dataset';
+import { type CtrDataset, type CtrSplit, fieldOffsetsOf, type RawLayout } from './dataset';
 import { createDelimitedCtrParser, type DelimitedCtrParser } from './formats/delimitedCtr';
 import {
   baseName,
@@ -47,7 +47,7 @@ import {
   type ProgressCallback,
   type RejectReason,
 } from './formats/types';
-import type { ColumnMapping } from './formats/columnPlan';
+import type { ColumnMapping, ColumnPlan } from './formats/columnPlan';
 import { CtrRowStore, type CtrRows } from './preprocess/ctrRowStore';
 import { GrowableInt32 } from './preprocess/growable';
 import { applyRowIndexSplit } from './preprocess/indexSplit';
@@ -612,6 +612,7 @@ async function loadDelimitedCtr(
     times: rows.times,
     timeName: first.plan.timeColumnName,
     fields: parser.fieldSources(),
+    rawLayout: rawLayoutOf(first.plan),
     defaultMinCount: 10,
     filteredOut: 0,
     filterRule: null,
@@ -736,6 +737,24 @@ interface CollectedCtr {
   filterRule: string | null;
   /** A split the input gave (row-number JSON) instead of the split options. */
   fixedSplit?: { split: CtrSplit; report: SplitReport } | null;
+  /** The raw layout of a delimited file (for exported models to read raw rows). */
+  rawLayout?: RawLayout | null;
+}
+
+/** Where a delimited file's fields, dense features and label are (kept with the dataset). */
+function rawLayoutOf(plan: ColumnPlan): RawLayout {
+  const numeric = plan.fields.filter((f) => f.kind === 'numeric');
+  return {
+    delimiter: plan.delimiter,
+    hasHeader: plan.hasHeader,
+    quoted: plan.quoted,
+    labelColumn: plan.labelColumn,
+    numColumns: plan.numColumns,
+    header: plan.header ?? null,
+    fieldColumns: Object.fromEntries(plan.fields.map((f) => [f.name, f.column])),
+    denseColumns: numeric.map((f) => f.column),
+    denseNames: numeric.map((f) => f.name),
+  };
 }
 
 /** Vocabulary, remap, split and report: the steps every CTR format shares. */
@@ -794,6 +813,7 @@ interface AssembledCtr {
   filterRule: string | null;
   split: CtrSplit;
   splitReport: SplitReport;
+  rawLayout?: RawLayout | null;
 }
 
 /** The dataset and its report from final ids and a split. */
@@ -820,6 +840,7 @@ function assembleCtr(ctx: LoadContext, c: AssembledCtr): LoadResult {
     dense: c.dense,
     vocabularies: encoded.vocabularies,
     times: c.times,
+    rawLayout: c.rawLayout ?? null,
   };
   const report = baseReport(ctx, c.format, c.numRows, c.rowsValid, c.stoppedEarly);
   report.labelMean = labelSum / c.numRows;

@@ -7,6 +7,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelPart } from '../protocol';
+import type { EmbeddingEncoding } from '../export/modelFormat';
+import type { TensorCollector } from '../export/tensorCollector';
 import type { Rng } from '../rng';
 import { HostEmbeddingTable, type SparseOptimizerConfig } from './hostEmbeddingTable';
 import type { RowStore } from './rowStore';
@@ -68,7 +70,44 @@ export interface FeatureEmbedding {
   parts(): ModelPart[];
   /** Non-trainable device state to save with checkpoints. */
   readonly stateVariables: tf.Variable[];
+  /** The embedding as a model file stores it (its tensors go to `tensors`). */
+  exportEncoding(tensors: TensorCollector): EmbeddingEncoding;
   dispose(): void;
+}
+
+/**
+ * An [rows, dim] table as a model file stores it: as it is, or, when `pruned`, only its non-zero
+ * entries with a bitmask per row (bit k of a row, LSB first, marks entry k as stored).
+ */
+export function tableEncoding(
+  tensors: TensorCollector,
+  name: string,
+  weights: Float32Array,
+  rows: number,
+  dim: number,
+  pruned: boolean,
+): EmbeddingEncoding {
+  if (!pruned) return { kind: 'dense', dim, table: tensors.put(name, weights, [rows, dim]) };
+  const bytes = Math.ceil(dim / 8);
+  const masks = new Uint8Array(rows * bytes);
+  let nnz = 0;
+  for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) nnz++;
+  const values = new Float32Array(nnz);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < dim; k++) {
+      const v = weights[r * dim + k];
+      if (v === 0) continue;
+      masks[r * bytes + (k >> 3)] |= 1 << (k & 7);
+      values[at++] = v;
+    }
+  }
+  return {
+    kind: 'pruned',
+    dim,
+    masks: tensors.put(`${name}.masks`, masks, [rows, bytes], 'uint8'),
+    values: tensors.put(`${name}.values`, values, [nnz]),
+  };
 }
 
 export type EmbeddingFactory = (request: EmbeddingRequest) => FeatureEmbedding;
@@ -140,6 +179,7 @@ export class StoreEmbedding implements FeatureEmbedding {
   constructor(
     readonly store: RowStore,
     private readonly describe: () => ModelPart[],
+    private readonly encode: (tensors: TensorCollector) => EmbeddingEncoding,
   ) {
     this.stores = [store];
   }
@@ -156,25 +196,37 @@ export class StoreEmbedding implements FeatureEmbedding {
     return this.describe();
   }
 
+  exportEncoding(tensors: TensorCollector): EmbeddingEncoding {
+    return this.encode(tensors);
+  }
+
   dispose(): void {}
 }
 
 /** The uncompressed embedding: one host table of N rows (possibly masked by a pruning). */
 export class PlainEmbedding extends StoreEmbedding {
   constructor(readonly table: HostEmbeddingTable) {
-    super(table, () => {
-      const mask = table.currentMask;
-      const size = table.numRows * table.dim;
-      if (!mask) return [{ part: 'embedding', params: size, bytes: 4 * size }];
-      const kept = table.keptEntries;
-      return [
-        {
-          part: 'embedding',
-          params: kept,
-          bytes: prunedTableBytes(table.numRows, table.dim, kept),
-        },
-      ];
-    });
+    super(
+      table,
+      () => {
+        const mask = table.currentMask;
+        const size = table.numRows * table.dim;
+        if (!mask) return [{ part: 'embedding', params: size, bytes: 4 * size }];
+        const kept = table.keptEntries;
+        const bytes = prunedTableBytes(table.numRows, table.dim, kept);
+        return [{ part: 'embedding', params: kept, bytes }];
+      },
+      // A masked (pruned) table stores its kept entries only.
+      (tensors) =>
+        tableEncoding(
+          tensors,
+          'embedding',
+          table.weights,
+          table.numRows,
+          table.dim,
+          table.currentMask !== null,
+        ),
+    );
   }
 }
 

@@ -14,13 +14,12 @@ import {
 } from '../../../workers/embedding/hostEmbeddingTable';
 import { runExperiment } from '../../../workers/engine/trainer';
 import { RunControl } from '../../../workers/engine/runControl';
+import { fieldHashes, HashedTable } from '../../../workers/methods/hashing/hashedTable';
 import {
-  fieldHashes,
   HASH_PRIME,
   hashBucket,
-  HashedTable,
   type FieldHash,
-} from '../../../workers/methods/hashing/hashedTable';
+} from '../../../workers/methods/hashing/hashFunction';
 import {
   keptShareByField,
   kthSmallest,

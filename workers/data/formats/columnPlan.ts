@@ -31,6 +31,8 @@ export interface ColumnPlan {
   /** Column parsed as a number for time-ordered splits (it may also be a field). */
   timeColumn: number | null;
   timeColumnName: string | null;
+  /** The header's column names, when the file has one. */
+  header?: string[];
 }
 
 export const CRITEO_INT_NAMES = Array.from({ length: 13 }, (_, i) => `I${i + 1}`);
@@ -81,6 +83,7 @@ export function criteoPlanFromHeader(delimiter: string, header: string[]): Colum
     fields,
     timeColumn: null,
     timeColumnName: null,
+    header,
   };
 }
 
@@ -167,6 +170,7 @@ export function avazuPlan(hasHeader: boolean): ColumnPlan {
     })),
     timeColumn: 2,
     timeColumnName: 'hour',
+    ...(hasHeader ? { header: [...AVAZU_COLUMNS] } : {}),
   };
 }
 
@@ -207,6 +211,7 @@ export function genericPlan(
     fields,
     timeColumn: mapping.time !== undefined ? need(at, mapping.time) : null,
     timeColumnName: mapping.time ?? null,
+    header,
   };
 }
 

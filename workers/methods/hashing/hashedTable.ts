@@ -8,25 +8,7 @@ import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
 import { InnerRows } from '../../embedding/innerRows';
 import type { RowStore } from '../../embedding/rowStore';
 import type { Rng } from '../../rng';
-
-export const HASH_PRIME = 2147483647;
-
-/** (a * x) mod p for a, x < 2^31 without leaving exact double arithmetic. */
-function mulMod(a: number, x: number): number {
-  const high = Math.floor(a / 65536);
-  const low = a % 65536;
-  return (((high * x) % HASH_PRIME) * 65536 + low * x) % HASH_PRIME;
-}
-
-export interface FieldHash {
-  a: number;
-  b: number;
-  buckets: number;
-}
-
-export function hashBucket(h: FieldHash, id: number): number {
-  return ((mulMod(h.a, id) + h.b) % HASH_PRIME) % h.buckets;
-}
+import { HASH_PRIME, hashBucket, type FieldHash } from './hashFunction';
 
 /** One hash per field, k_f = max(1, ceil(fraction * n_f)) rows each. */
 export function fieldHashes(fieldDims: Int32Array, fraction: number, rng: Rng): FieldHash[] {

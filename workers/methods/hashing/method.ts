@@ -45,9 +45,24 @@ export const hashingMethod: CompressionMethod = {
           req.allocate,
         );
         store = new HashedTable(table, hashes, req.fieldDims);
-        return new StoreEmbedding(store, () => [
-          { part: 'embedding', params: rows * req.dim, bytes: 4 * rows * req.dim },
-        ]);
+        const hashed = store;
+        return new StoreEmbedding(
+          store,
+          () => [{ part: 'embedding', params: rows * req.dim, bytes: 4 * rows * req.dim }],
+          (tensors) => {
+            let offset = 0;
+            return {
+              kind: 'hashed',
+              dim: req.dim,
+              fields: hashes.map((h) => {
+                const field = { a: h.a, b: h.b, buckets: h.buckets, offset };
+                offset += h.buckets;
+                return field;
+              }),
+              table: tensors.put('embedding', hashed.table.weights, [rows, req.dim]),
+            };
+          },
+        );
       },
       phases: [
         {

@@ -20,6 +20,8 @@ import { lookupRows } from '../../embedding/rowLookup';
 import { uniqueVariableName } from '../../models/layers';
 import { buildVariables } from '../../models/blocks';
 import type { ModelPart } from '../../protocol';
+import type { EmbeddingEncoding } from '../../export/modelFormat';
+import type { TensorCollector } from '../../export/tensorCollector';
 
 /** The field of a global id (offsets ascending): binary search over the M field offsets. */
 function fieldOf(offsets: Int32Array, id: number): number {
@@ -187,6 +189,30 @@ export class MixedDimEmbedding implements FeatureEmbedding {
       { part: 'embedding', params: rows, bytes: 4 * rows },
       { part: 'projection', params: projection, bytes: 4 * projection },
     ];
+  }
+
+  exportEncoding(tensors: TensorCollector): EmbeddingEncoding {
+    const d = this.dim;
+    // Field f's projection: the first d_f rows of its slot in the [M, dMax, d] variable.
+    const all = this.projection;
+    return {
+      kind: 'mixed-dim',
+      dim: d,
+      fields: this.tables.tables.map((t, f) => {
+        const df = this.dims[f];
+        const table = tensors.put(`embedding.${f}`, t.weights, [t.numRows, df]);
+        if (df >= d || !all) return { table, projection: null };
+        const slice = tf.tidy(() => all.slice([f, 0, 0], [1, df, d]).reshape([df, d]));
+        const projection = tensors.put(
+          `embedding.${f}.projection`,
+          slice,
+          [df, d],
+          'float32',
+          true,
+        );
+        return { table, projection };
+      }),
+    };
   }
 
   dispose(): void {

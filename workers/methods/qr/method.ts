@@ -62,9 +62,26 @@ export const qrMethod: CompressionMethod = {
         store = new QrTables(quotient, remainder, layout, req.fieldDims, multiply);
         const qParams = layout.qRows * req.dim;
         const rParams = layout.rRows * req.dim;
-        return new StoreEmbedding(store, () => [
-          { part: 'embedding', params: qParams + rParams, bytes: 4 * (qParams + rParams) },
-        ]);
+        return new StoreEmbedding(
+          store,
+          () => [{ part: 'embedding', params: qParams + rParams, bytes: 4 * (qParams + rParams) }],
+          (tensors) => ({
+            kind: 'qr',
+            dim: req.dim,
+            operation: multiply ? 'mult' : 'add',
+            collisions: layout.collisions,
+            fields: layout.compressed.map((compressed, f) => ({
+              compressed,
+              qOffset: layout.qOffset[f],
+              rOffset: Math.max(0, layout.rOffset[f]),
+            })),
+            quotient: tensors.put('embedding.quotient', quotient.weights, [layout.qRows, req.dim]),
+            remainder: tensors.put('embedding.remainder', remainder.weights, [
+              layout.rRows,
+              req.dim,
+            ]),
+          }),
+        );
       },
       phases: [
         {

@@ -1,0 +1,34 @@
+/** The flags of `npm run lab -- score`. */
+import type { FlagSpec } from './args';
+
+export const SCORE_FLAGS: FlagSpec[] = [
+  {
+    name: 'model',
+    value: 'FILE',
+    help: 'the model file (JSON, as the lab exports it)',
+    required: true,
+  },
+  {
+    name: 'data',
+    value: 'FILE',
+    help: "rows to score, as the model's training data was laid out",
+    required: true,
+  },
+  {
+    name: 'format',
+    value: 'F',
+    help: "auto (the model's own raw layout, default) or ids (label,id_1,...,id_M)",
+  },
+  {
+    name: 'out',
+    value: 'FILE',
+    help: 'write the probabilities, one per row (CSV: row,probability[,label])',
+  },
+  { name: 'rows', value: 'N', help: 'score only the first N rows' },
+  { name: 'help', value: null, help: 'this text' },
+];
+
+export const SCORE_SUMMARY =
+  'Scores raw rows with a model file, without tfjs: prints AUC, logloss and rows/s when the rows\n' +
+  'carry labels. Rows that cannot be read are counted by reason and skipped.\n' +
+  'Exit codes: 0 done, 2 bad input (flags, model file, data file), 1 anything else.';
