@@ -3,6 +3,7 @@ import { EngineHeader } from './components/EngineHeader';
 import { ErrorBanner } from './components/ErrorBanner';
 import { RunFormPanel } from './components/RunFormPanel';
 import { DatasetLoader } from './components/DatasetLoader';
+import { ModelFilePanel } from './components/ModelFilePanel';
 import { Dashboard } from './components/Dashboard';
 import { ChartWarmup } from './charts/ChartWarmup';
 import { runController } from './state/runController';
@@ -72,6 +73,7 @@ export function App() {
         <aside>
           <DatasetLoader />
           <RunFormPanel />
+          <ModelFilePanel />
         </aside>
         <Dashboard />
         <ChartWarmup />

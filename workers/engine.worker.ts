@@ -8,6 +8,7 @@ import type {
   DatasetSummary,
   EngineEvent,
   EngineInfo,
+  ImportedModelCard,
   KeptRunInfo,
   LabEngineApi,
   MemoryInfo,
@@ -17,6 +18,7 @@ import type {
   StepBenchmarkConfig,
   StepBenchmarkResult,
   SyntheticDataConfig,
+  TestMetrics,
 } from './protocol';
 import { checkTuning, DATA_OPTIONS, validateRunConfig } from './protocol';
 import { validateOptions, type OptionValue } from './options';
@@ -29,6 +31,10 @@ import type { MethodSpec } from './methods/methodSpec';
 import { runStepBenchmark } from './engine/stepBenchmark';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 import { summarizeCtr } from './engine/datasetSummary';
+import { datasetForModel } from './engine/modelDataset';
+import { exportRun } from './export/exportRun';
+import { cardOf, evaluateImported } from './export/importedModel';
+import { ModelFileError, readModelFile, type DecodedModel } from './export/readModel';
 import type { CtrDataset } from './data/dataset';
 import {
   activeCtrDataset,
@@ -51,6 +57,15 @@ let control: RunControl | null = null;
 /** The method of the run in progress (live setting changes are checked against it). */
 let activeMethod: MethodSpec | null = null;
 let cachedData: { key: string; dataset: SyntheticDataset } | null = null;
+/** The model file opened last (kept until another one opens successfully). */
+let openedModel: DecodedModel | null = null;
+
+/** An Error whose name survives comlink (it copies name, message and stack). */
+function namedError(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
 const keptRuns = new KeptRunRegistry();
 
 /** Throws one error naming every problem of `config` (the UI shows them in its form first). */
@@ -208,6 +223,32 @@ const api: LabEngineApi = {
 
   async discardRun(runId: number): Promise<void> {
     keptRuns.discard(runId);
+  },
+
+  async exportRun(runId: number): Promise<string> {
+    return JSON.stringify(await exportRun(keptRuns.get(runId)));
+  },
+
+  async openModelFile(file: File): Promise<ImportedModelCard> {
+    const text = await file.text();
+    let decoded: DecodedModel;
+    try {
+      decoded = readModelFile(text);
+    } catch (err) {
+      if (err instanceof ModelFileError)
+        throw namedError('ModelFileError', `${file.name}: ${err.message}`);
+      throw err;
+    }
+    openedModel = decoded;
+    return cardOf(decoded, file.name, file.size);
+  },
+
+  async evaluateModelFile(config: Pick<RunConfig, 'source' | 'data'>): Promise<TestMetrics> {
+    if (!openedModel) throw new Error('Open a model file first');
+    const dataset = config.source === 'loaded' ? activeCtrDataset() : syntheticFor(config.data);
+    const view = datasetForModel(dataset, openedModel.file.architecture.model);
+    if (view.split.test.length === 0) throw new Error('The data has no test split to score');
+    return evaluateImported(openedModel, view, view.split.test);
   },
 
   async simulateDeviceLoss(): Promise<boolean> {

@@ -580,6 +580,36 @@ export interface RunResult {
   msPerStep: number;
 }
 
+/** What the lab shows of a model file it opened (see workers/export/modelFormat.ts). */
+export interface ImportedModelCard {
+  fileName: string;
+  fileBytes: number;
+  createdAt: string;
+  labVersion: string;
+  model: ModelKind;
+  embeddingDim: number;
+  numFields: number;
+  method: string;
+  methodLabel: string;
+  embeddingKind: string;
+  datasetName: string;
+  fieldNames: string[];
+  /** 'delimited': it scores raw rows of its data's layout; 'ids': rows of field ids. */
+  rawInput: 'delimited' | 'ids';
+  /** Stored parameters and bytes per part of the model. */
+  parts: { part: string; params: number; bytes: number }[];
+  metrics: {
+    validationAuc: number | null;
+    testAuc: number | null;
+    testLogloss: number | null;
+    sparsity: number;
+    parameters: number;
+    weightBytes: number;
+    denseWeightBytes: number;
+  };
+  plan: Record<string, number | string | number[]>;
+}
+
 /** A finished run whose model the worker still holds (for evaluation, retraining or export). */
 export interface KeptRunInfo {
   runId: number;
@@ -658,6 +688,18 @@ export interface LabEngineApi {
   keptRuns(): Promise<KeptRunInfo[]>;
   /** Frees the model (and snapshots) of a finished run. */
   discardRun(runId: number): Promise<void>;
+  /** The model file (JSON text) of a finished run the worker still holds. */
+  exportRun(runId: number): Promise<string>;
+  /**
+   * Opens a model file: checks it (a bad file is refused with an Error named 'ModelFileError'
+   * saying why; the model opened before, if any, is kept) and describes it.
+   */
+  openModelFile(file: File): Promise<ImportedModelCard>;
+  /**
+   * Scores the test split of the data a run with `config` would use (the synthetic slice, or the
+   * loaded file) with the opened model file.
+   */
+  evaluateModelFile(config: Pick<RunConfig, 'source' | 'data'>): Promise<TestMetrics>;
   /** Testing hook: destroys the WebGPU device so that device-loss handling can be exercised. */
   simulateDeviceLoss(): Promise<boolean>;
   /** Testing hook: throws an uncaught error inside the worker to exercise crash recovery. */

@@ -8,6 +8,7 @@ import { MountWhenIdle } from './MountWhenIdle';
 import { formatBytes, formatCount, formatMetric } from '../format';
 import { DatasetSummaryPanel } from './DatasetSummaryPanel';
 import { MethodCharts } from '../charts/MethodCharts';
+import { runController } from '../state/runController';
 
 const selectRun = (s: LabState) => s.run;
 const selectTest = (s: LabState) => s.run.test;
@@ -149,6 +150,14 @@ function TestPanel() {
           )}
           {result && (
             <tr>
+              <th>model file</th>
+              <td colSpan={2}>
+                <ExportButton runId={result.runId} label={result.method.id} />
+              </td>
+            </tr>
+          )}
+          {result && (
+            <tr>
               <th>stored size</th>
               <td data-testid="test-bytes">{formatBytes(result.model.totalBytes)}</td>
               <td className="muted">
@@ -176,6 +185,21 @@ function TestPanel() {
   );
 }
 
+/** Downloads a finished run's model file, while the engine still holds the model. */
+function ExportButton({ runId, label }: { runId: number; label: string }) {
+  const kept = useLabStore((s) => s.keptRuns.some((r) => r.runId === runId));
+  if (!kept) return <span className="muted">freed</span>;
+  return (
+    <button
+      type="button"
+      data-testid={`export-run-${runId}`}
+      onClick={() => void runController.exportRun(runId, `model-${label}-run${runId}.json`)}
+    >
+      Export
+    </button>
+  );
+}
+
 function RunHistory() {
   const history = useDeferredLabStore(selectHistory);
   if (history.length === 0) return null;
@@ -196,6 +220,7 @@ function RunHistory() {
             <th>best val AUC</th>
             <th>test AUC</th>
             <th>ms/step</th>
+            <th>model</th>
           </tr>
         </thead>
         <tbody>
@@ -217,6 +242,12 @@ function RunHistory() {
               </td>
               <td>{formatMetric(h.result.test?.auc)}</td>
               <td>{h.result.msPerStep.toFixed(1)}</td>
+              <td>
+                <ExportButton
+                  runId={h.result.runId}
+                  label={`${h.result.method.id}-${h.config.train.model}`}
+                />
+              </td>
             </tr>
           ))}
         </tbody>

@@ -3,13 +3,14 @@ import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatCount } from '../format';
 
 /** One colour per kind of parameter, so the stacked bar reads the same in every model. */
-const PART_COLOURS: Record<string, string> = {
+export const PART_COLOURS: Record<string, string> = {
   embedding: '#1f5fa8',
   linear: '#6aa5e0',
   mlp: '#c2571a',
   'bottom-mlp': '#e39a5c',
   'top-mlp': '#c2571a',
   attention: '#2e7d32',
+  projection: '#6a4fb3',
 };
 
 const selectPreview = (s: LabState) => s.modelPreview;

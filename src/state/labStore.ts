@@ -7,6 +7,7 @@ import type {
   DatasetSummary,
   EngineInfo,
   EvaluationMetrics,
+  ImportedModelCard,
   KeptRunInfo,
   MemoryInfo,
   MethodPoint,
@@ -107,6 +108,13 @@ export interface LabState {
   keptRuns: KeptRunInfo[];
   /** URL values that were not valid (the defaults were used instead). */
   urlNotices: string[];
+  /** The model file opened last, its evaluation, and the last problem opening one. */
+  modelFile: {
+    card: ImportedModelCard | null;
+    evaluation: TestMetrics | null;
+    error: string | null;
+    busy: boolean;
+  };
   banner: Banner | null;
   setForm(id: string, value: string): void;
   /** Replaces the whole form (a config file opened, a run duplicated). */
@@ -160,6 +168,7 @@ export const useLabStore = create<LabState>()((set) => ({
   history: [],
   keptRuns: [],
   urlNotices: initialUrl.notices,
+  modelFile: { card: null, evaluation: null, error: null, busy: false },
   banner: null,
   setForm: (id, value) => set((s) => ({ form: { ...s.form, [id]: value } })),
   replaceForm: (form) => set({ form }),

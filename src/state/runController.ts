@@ -13,7 +13,7 @@ import type {
 import type { OptionValue } from '../../workers/options';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
 import { StepSeries, ValueSeries, type ValuePoint } from './seriesBuffer';
-import { emptyRun, isRunActive, useLabStore, type RunView } from './labStore';
+import { emptyRun, isRunActive, useLabStore, type LabState, type RunView } from './labStore';
 import { forcedBackendFromUrl } from './runForm';
 
 const CHART_POINTS = 200;
@@ -228,6 +228,47 @@ class RunController {
       void this.pollMemory();
     } catch {
       // A dead engine is reported by onFatal (and holds nothing any more).
+    }
+  }
+
+  /** Downloads the model file of a finished run whose model the worker holds. */
+  async exportRun(runId: number, fileName: string): Promise<void> {
+    try {
+      const text = await this.bridge.call((api) => api.exportRun(runId));
+      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = fileName;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      useLabStore.getState().showBanner('error', `Export failed: ${messageOf(err)}`);
+    }
+  }
+
+  /** Opens a model file in the worker; a bad file keeps the one opened before. */
+  async openModelFile(file: File): Promise<void> {
+    const set = (patch: Partial<LabState['modelFile']>) =>
+      useLabStore.setState((s) => ({ modelFile: { ...s.modelFile, ...patch } }));
+    set({ busy: true, error: null });
+    try {
+      const card = await this.bridge.call((api) => api.openModelFile(file));
+      set({ card, evaluation: null, busy: false });
+    } catch (err) {
+      set({ busy: false, error: messageOf(err) });
+    }
+  }
+
+  /** Scores the test split of the form's data (synthetic or loaded) with the opened model file. */
+  async evaluateModelFile(config: Pick<RunConfig, 'source' | 'data'>): Promise<void> {
+    const set = (patch: Partial<LabState['modelFile']>) =>
+      useLabStore.setState((s) => ({ modelFile: { ...s.modelFile, ...patch } }));
+    set({ busy: true, error: null });
+    try {
+      const evaluation = await this.bridge.call((api) => api.evaluateModelFile(config));
+      set({ evaluation, busy: false });
+    } catch (err) {
+      set({ busy: false, error: messageOf(err) });
     }
   }
 
