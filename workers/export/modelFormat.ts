@@ -1,6 +1,6 @@
 /**
  * The lab's model file: a compressed model as one JSON document that carries everything needed
- * to score raw rows elsewhere (docs/model-format.md; JSON Schema in schema/model.schema.json).
+ * to score raw rows elsewhere (docs/model-format.md; JSON Schema in docs/model.schema.json).
  *
  * - envelope: format, version, createdAt, labVersion;
  * - dataset: the fields, their vocabularies (raw value -> id), the rare-value rule, the numeric
