@@ -162,8 +162,8 @@ class RefChecker {
         num(n.eps, `${path}.hidden[${i}].norm.eps`);
       }
     });
-    if (m.output !== null) width = this.dense(m.output, `${path}.output`, width);
-    return width;
+    if (m.output === null) fail(`${path}.output is missing: the MLP must end in its output layer`);
+    return this.dense(m.output, `${path}.output`, width);
   }
 }
 

@@ -69,7 +69,12 @@ export class RowEncoder {
    */
   useHeader(line: string): string | null {
     const input = this.dataset.input;
-    if (input.kind !== 'delimited' || !input.header) return null;
+    if (input.kind !== 'delimited') return null;
+    if (!input.header) {
+      // A header line without names to match: skipped, columns read by position.
+      this.headerSeen = true;
+      return null;
+    }
     const names = (splitQuotedLine(line, input.delimiter) ?? line.split(input.delimiter)).map((s) =>
       s.trim(),
     );
