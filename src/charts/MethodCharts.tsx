@@ -93,11 +93,14 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
       0,
     );
   } else if (chart.type === 'bars') {
-    const vector = series.map((s) => run.methodVectors[s.id]).find(Boolean);
-    points = vector?.values.length ?? 0;
-    body = vector ? (
-      <VectorChart chart={chart} series={series[0]} vector={vector} dataset={run.dataset} />
-    ) : null;
+    // Several vector series in one chart are stacked (e.g. kept and dropped, which add up).
+    const present = series.filter((s) => run.methodVectors[s.id]);
+    const vectors = present.map((s) => run.methodVectors[s.id]!);
+    points = vectors[0]?.values.length ?? 0;
+    body =
+      vectors.length > 0 ? (
+        <VectorChart chart={chart} series={present} vectors={vectors} dataset={run.dataset} />
+      ) : null;
   } else if (chart.type === 'scatter') {
     points = series.reduce((a, s) => a + (run.methodPoints[s.id]?.length ?? 0), 0);
     body = <PointsChart chart={chart} series={series} points={run.methodPoints} />;
@@ -259,22 +262,28 @@ function fieldRole(
 const VectorChart = memo(function VectorChart({
   chart,
   series,
-  vector,
+  vectors,
   dataset,
 }: {
   chart: ChartSpec;
-  series: SeriesSpec;
-  vector: MethodVector;
+  /** One or more series, stacked; the first one takes the field-role colours. */
+  series: SeriesSpec[];
+  vectors: MethodVector[];
   dataset: DatasetSummary | null;
 }) {
+  const vector = vectors[0];
   const data = useMemo(
     () =>
-      vector.values.map((value, i) => ({
-        label: vector.labels[i] ?? String(i),
-        value,
-        role: fieldRole(dataset, vector.labels[i], i, vector.values.length),
-      })),
-    [vector, dataset],
+      vector.values.map((value, i) => {
+        const row: Record<string, number | string | null> = {
+          label: vector.labels[i] ?? String(i),
+          role: fieldRole(dataset, vector.labels[i], i, vector.values.length),
+        };
+        vectors.forEach((v, k) => (row[`v${k}`] = v.values[i] ?? 0));
+        row.value = value;
+        return row as { label: string; role: ReturnType<typeof fieldRole>; value: number };
+      }),
+    [vector, vectors, dataset],
   );
   const hasRoles = data.some((d) => d.role !== null);
   return (
@@ -285,11 +294,21 @@ const VectorChart = memo(function VectorChart({
           <XAxis {...PLAIN_AXIS} dataKey="label" interval={labelInterval(data.length)} />
           <YAxis {...PLAIN_AXIS} width={56} tickFormatter={formatTick} />
           <Tooltip formatter={formatTooltipValue} />
-          <Bar dataKey="value" name={`${series.label} (${chart.yLabel})`} isAnimationActive={false}>
-            {data.map((d) => (
-              <Cell key={d.label} fill={d.role ? ROLE_COLORS[d.role] : series.color} />
-            ))}
-          </Bar>
+          {series.map((s, k) => (
+            <Bar
+              key={s.id}
+              dataKey={`v${k}`}
+              stackId="stack"
+              name={`${s.label} (${chart.yLabel})`}
+              isAnimationActive={false}
+              fill={s.color}
+            >
+              {k === 0 &&
+                data.map((d) => (
+                  <Cell key={d.label} fill={d.role ? ROLE_COLORS[d.role] : s.color} />
+                ))}
+            </Bar>
+          ))}
         </BarChart>
       </ResponsiveContainer>
       {hasRoles && (

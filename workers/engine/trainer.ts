@@ -22,12 +22,8 @@ import type {
 import { NO_METHOD, TRAIN_OPTIONS } from '../protocol';
 import { derivedSeed, Rng } from '../rng';
 import { BatchPlanner } from '../embedding/batchPlan';
-import { FmFamilyModel } from '../models/fmFamily';
-import { WideDeepModel } from '../models/wideDeep';
-import { AutoIntModel, DEFAULT_AUTOINT_CONFIG } from '../models/autoint';
-import { DlrmModel, DEFAULT_DLRM_CONFIG } from '../models/dlrm';
-import type { SparseOptimizerConfig } from '../embedding/hostEmbeddingTable';
-import type { ModelBuildOptions, RankingModel } from '../models/rankingModel';
+import type { RankingModel } from '../models/rankingModel';
+import { buildModel } from '../models/buildModel';
 import {
   accuracy,
   calibrationRatio,
@@ -40,7 +36,7 @@ import { learningRateAt, type LearningRateSchedule } from '../optim/lrSchedules'
 import type { CompressionMethod, MethodPhase, MethodPlan, PhaseContext } from '../methods/method';
 import { methodById } from '../methods/registry';
 import type { OptionValue } from '../options';
-import { ModelCheckpoint } from './checkpoint';
+import { copyModelWeights, ModelCheckpoint } from './checkpoint';
 import { KeptRun } from './keptRuns';
 import { datasetForModel } from './modelDataset';
 import { ProgressStream } from './progressStream';
@@ -53,6 +49,11 @@ export interface TrainOptions {
   bayesTestAuc: number | null;
   /** Bytes held by finished runs, for the memory figures the progress events carry. */
   keptRunBytes?: () => number;
+  /**
+   * A finished model of the same architecture to start from (its weights are copied before the
+   * first step), e.g. UMEC's solver starting from a dense run kept in the worker.
+   */
+  startFrom?: RankingModel;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -70,67 +71,6 @@ export function memoryInfo(hostEmbeddingBytes: number, keptRunBytes: number): Me
     hostEmbeddingBytes,
     keptRunBytes,
   };
-}
-
-export function buildModel(
-  ds: CtrDataset,
-  cfg: TrainConfig,
-  rng: Rng,
-  options: ModelBuildOptions = {},
-): RankingModel {
-  const embeddingOptimizer: SparseOptimizerConfig = {
-    kind: cfg.embeddingOptimizer,
-    mode: cfg.embeddingUpdate,
-    learningRate: cfg.learningRate,
-    weightDecay: cfg.weightDecay,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-  };
-  const shape = { numFields: ds.numFields, vocabulary: ds.totalVocabulary };
-  const deep = {
-    embeddingDim: cfg.embeddingDim,
-    mlpLayers: cfg.mlpLayers,
-    dropout: cfg.dropout,
-    batchNorm: cfg.batchNorm,
-  };
-  const build = { fieldDims: ds.fieldDims, ...options };
-  switch (cfg.model) {
-    case 'fm':
-    case 'deepfm':
-      return new FmFamilyModel(
-        { kind: cfg.model, ...shape, ...deep },
-        embeddingOptimizer,
-        rng,
-        build,
-      );
-    case 'widedeep':
-      return new WideDeepModel({ ...shape, ...deep }, embeddingOptimizer, rng, build);
-    case 'autoint':
-      return new AutoIntModel(
-        { ...DEFAULT_AUTOINT_CONFIG, ...shape, ...deep },
-        embeddingOptimizer,
-        rng,
-        build,
-      );
-    case 'dlrm': {
-      // UMEC's DLRM: the bottom MLP ends at the embedding width; the form's MLP is the top MLP.
-      const bottom = [...DEFAULT_DLRM_CONFIG.bottomLayers.slice(0, -1), cfg.embeddingDim];
-      return new DlrmModel(
-        {
-          ...shape,
-          fieldDims: ds.fieldDims,
-          embeddingDim: cfg.embeddingDim,
-          numDense: ds.numDense ?? 0,
-          bottomLayers: bottom,
-          topLayers: [...cfg.mlpLayers, 1],
-        },
-        embeddingOptimizer,
-        rng,
-        build,
-      );
-    }
-  }
 }
 
 /** A run's method, its plan for this dataset, and the training settings its model is built with. */
@@ -304,12 +244,26 @@ export async function runExperiment(
   emit: (event: EngineEvent) => void,
   options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
 ): Promise<ExperimentOutcome> {
-  const { dataset: ds, method, plan, modelConfig: cfg } = planRun(fullDataset, train, methodChoice);
+  const planned = planRun(fullDataset, train, methodChoice);
+  const { method, plan, modelConfig: cfg } = planned;
+  // A phase may replace both (UMEC's hard prune: fewer fields, smaller layers); see replaceModel.
+  let ds = planned.dataset;
   const rng = new Rng(train.seed);
-  const model = buildModel(ds, cfg, rng.fork(1), { embedding: plan.embedding });
+  let model = buildModel(ds, cfg, rng.fork(1), { embedding: plan.embedding });
+  if (options.startFrom) {
+    try {
+      copyModelWeights(options.startFrom, model);
+    } catch (err) {
+      model.dispose();
+      plan.dispose?.();
+      throw err;
+    }
+  }
+  /** The uncompressed embedding the model card compares with (the dataset as first planned). */
+  const denseEmbeddingParams = ds.totalVocabulary * train.embeddingDim;
   const shuffleRng = rng.fork(2);
-  const planner = new BatchPlanner(ds.totalVocabulary);
-  const buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
+  let planner = new BatchPlanner(ds.totalVocabulary);
+  let buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
   const trainRows = Int32Array.from(ds.split.train);
   const hostBytes = () =>
     model.tables.reduce((a, t) => a + t.bytes, planner.bytes) + (best?.bytes ?? 0);
@@ -333,6 +287,13 @@ export async function runExperiment(
   let stoppedByPatience = false;
   let best = null as ModelCheckpoint | null;
   let optimizers = new DenseOptimizers(model, cfg);
+  /** The learning rate the dense optimizers and the tables step with now. */
+  let learningRate = cfg.learningRate;
+  const setLearningRate = (lr: number) => {
+    learningRate = lr;
+    optimizers.setLearningRate(lr);
+    for (const t of model.tables) t.setLearningRate(lr);
+  };
   const started = performance.now();
 
   const marker = (label: string) => {
@@ -363,9 +324,16 @@ export async function runExperiment(
     // Until the phase's first evaluation, its starting weights are the last good ones.
     let start: ModelCheckpoint | null = null;
 
+    /** Set while the phase's `begin` runs: the only time the model may be replaced. */
+    let inBegin = false;
+    let replaced = false;
     const ctx: PhaseContext = {
-      model,
-      dataset: ds,
+      get model() {
+        return model;
+      },
+      get dataset() {
+        return ds;
+      },
       train: cfg,
       options: methodOptions,
       get step() {
@@ -373,6 +341,9 @@ export async function runExperiment(
       },
       get phaseStep() {
         return step - phaseStart;
+      },
+      get learningRate() {
+        return learningRate;
       },
       record: (series, value) => stream.record(series, value),
       vector: (series, values, labels) => stream.vector(series, step, values, labels),
@@ -384,12 +355,27 @@ export async function runExperiment(
       keep: (name, data) => artifacts.set(name, data),
       refreshLearningRates: () => {
         const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
-        optimizers.setLearningRate(lr);
-        for (const t of model.tables) t.setLearningRate(lr);
+        setLearningRate(lr);
       },
       marker,
       scoreValidation: () => evaluateSplit(model, planner, ds, ds.split.validation),
       result: methodResult,
+      replaceModel: (next, nextDataset) => {
+        if (!inBegin) throw new Error('A method may replace the model only in a phase’s begin');
+        if (nextDataset.numRows !== ds.numRows) {
+          throw new Error(
+            `The replacing model's dataset has ${nextDataset.numRows} rows, the run's ${ds.numRows}`,
+          );
+        }
+        model.dispose();
+        model = next;
+        if (nextDataset !== ds) {
+          ds = nextDataset;
+          planner = new BatchPlanner(ds.totalVocabulary);
+          buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
+        }
+        replaced = true;
+      },
     };
 
     const skipped = phase.skip?.(ctx) ?? null;
@@ -419,14 +405,20 @@ export async function runExperiment(
         plannedSteps: planned,
       },
     });
-    if (index > 0) {
-      marker(phase.label);
-      // A new phase trains with fresh optimizer state, as a retrain script builds a new optimizer.
+    if (index > 0) marker(phase.label);
+    inBegin = true;
+    try {
+      await phase.begin?.(ctx);
+    } finally {
+      inBegin = false;
+    }
+    if (index > 0 || replaced) {
+      // A new phase trains with fresh optimizer state, as a retrain script builds a new optimizer
+      // (and a replaced model has new variables to optimize).
       optimizers.dispose();
       optimizers = new DenseOptimizers(model, cfg);
       for (const t of model.tables) t.resetOptimizerState();
     }
-    await phase.begin?.(ctx);
     start = ModelCheckpoint.take(model);
 
     /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
@@ -485,8 +477,7 @@ export async function runExperiment(
           marker(`${TRAIN_OPTIONS.learningRate.label} ${baseLearningRate} → ${String(value)}`);
           baseLearningRate = value as number;
           const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
-          optimizers.setLearningRate(lr);
-          for (const t of model.tables) t.setLearningRate(lr);
+          setLearningRate(lr);
         } else if (section === 'method') {
           const label = method.spec.options[name]?.label ?? name;
           marker(`${label} ${String(methodOptions[name])} → ${String(value)}`);
@@ -503,8 +494,7 @@ export async function runExperiment(
       stream.epoch = epoch;
       // Schedules step per epoch, as torch's schedulers do in the reference training loops.
       const lr = learningRateAt(schedule, baseLearningRate, epoch - 1);
-      optimizers.setLearningRate(lr);
-      for (const t of model.tables) t.setLearningRate(lr);
+      setLearningRate(lr);
       shuffleRng.shuffle(trainRows);
       let epochBatches = 0;
       for (let start = 0; start < trainRows.length; start += cfg.batchSize) {
@@ -638,7 +628,7 @@ export async function runExperiment(
       test = await evaluateSplit(model, planner, ds, ds.split.test);
       emit({ type: 'test', metrics: test });
     }
-    const summary = summarizeModel(model, ds.totalVocabulary * train.embeddingDim);
+    const summary = summarizeModel(model, denseEmbeddingParams);
     const result: RunResult = {
       runId: 0,
       method: { id: method.spec.id, label: method.spec.label },

@@ -58,6 +58,8 @@ export interface PhaseContext {
   readonly step: number;
   /** Training steps of this phase so far. */
   readonly phaseStep: number;
+  /** The run's learning rate now (after the schedule and any live change). */
+  readonly learningRate: number;
   /** A value of a 'step' series for the step just taken. */
   record(series: string, value: number): void;
   /** The latest value of a 'vector' series (one number per label). */
@@ -78,6 +80,13 @@ export interface PhaseContext {
   keep(name: string, data: ArrayBufferView): void;
   /** Applies the current learning rates again (after a method changed a group's scale). */
   refreshLearningRates(): void;
+  /**
+   * Only in a phase's `begin`: trains `model` on `dataset` from now on (a hard prune that makes
+   * layers physically smaller and drops fields). The old model is disposed; `dataset` must be a
+   * view of the run's rows (same count and split), e.g. with fields removed. The run keeps the
+   * last model and dataset, and exports them.
+   */
+  replaceModel(model: RankingModel, dataset: CtrDataset): void;
 }
 
 export interface MethodPhase {

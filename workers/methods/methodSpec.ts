@@ -51,6 +51,11 @@ export interface SeriesSpec {
    * reference, drawn as a horizontal line at its first point's y.
    */
   dashed?: boolean;
+  /**
+   * Set when a run may not produce this series, saying when it does (e.g. "with the ADMM
+   * solver", "for a model with 3 or more hidden layers"); every other series arrives in every run.
+   */
+  onlyWhen?: string;
 }
 
 export interface ChartSpec {

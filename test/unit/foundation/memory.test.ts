@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticCtr } from '../../../workers/data/synthetic';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
-import { buildModel, trainCtr } from '../../../workers/engine/trainer';
+import { trainCtr } from '../../../workers/engine/trainer';
+import { buildModel } from '../../../workers/models/buildModel';
 import {
   makeBatchBuffers,
   predictProbabilities,

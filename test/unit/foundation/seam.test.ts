@@ -11,12 +11,8 @@ import { generateSyntheticCtr } from '../../../workers/data/synthetic';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
 import { plainTableOf } from '../../../workers/embedding/featureEmbedding';
 import { HostEmbeddingTable } from '../../../workers/embedding/hostEmbeddingTable';
-import {
-  buildModel,
-  describeRun,
-  runExperiment,
-  type TrainOptions,
-} from '../../../workers/engine/trainer';
+import { describeRun, runExperiment, type TrainOptions } from '../../../workers/engine/trainer';
+import { buildModel } from '../../../workers/models/buildModel';
 import { makeBatchBuffers, trainStep, type StepUpdate } from '../../../workers/engine/trainStep';
 import { RunControl } from '../../../workers/engine/runControl';
 import type { MethodSpec } from '../../../workers/methods/methodSpec';

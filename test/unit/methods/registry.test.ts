@@ -43,6 +43,11 @@ const train: TrainConfig = {
 const QUICK_OPTIONS: Record<string, Record<string, OptionValue>> = {
   magnitude: { fineTuneEpochs: 1 },
   pep: { thresholdInit: 0, targets: [1], retrain: 'all' },
+  umec: { denseEpochs: 1, solveEpochs: 2, fineTuneEpochs: 1, sLearningRate: 0.05 },
+};
+/** Further runs of a method whose options switch series on (the union must cover the spec). */
+const VARIANTS: Record<string, Record<string, OptionValue>[]> = {
+  umec: [{ solver: 'admm', roundSteps: 5 }],
 };
 
 /** Which series arrived, by id. */
@@ -94,7 +99,7 @@ describe('the method registry', () => {
       const config: RunConfig = {
         source: 'synthetic',
         data,
-        train: DEFAULT_TRAIN_CONFIG,
+        train: { ...DEFAULT_TRAIN_CONFIG, model: spec.models[0] },
         method: { id: spec.id, options },
       };
       expect(validateRunConfig(config, METHOD_SPECS)).toEqual({});
@@ -105,7 +110,7 @@ describe('the method registry', () => {
         const config: RunConfig = {
           source: preset.source ?? 'synthetic',
           data: { ...data, ...preset.data },
-          train: { ...DEFAULT_TRAIN_CONFIG, ...preset.train },
+          train: { ...DEFAULT_TRAIN_CONFIG, model: spec.models[0], ...preset.train },
           method: { id: spec.id, options: { ...defaultsOf(spec.options), ...preset.options } },
         };
         expect(validateRunConfig(config, METHOD_SPECS)).toEqual({});
@@ -120,20 +125,26 @@ describe('the method registry', () => {
           ...defaultsOf(spec.options),
           ...QUICK_OPTIONS[spec.id],
         };
-        const { result, kept } = await runExperiment(
-          ds,
-          { ...train, model },
-          { id: spec.id, options },
-          new RunControl(),
-          (e) => events.push(e),
-        );
-        expect(result.steps).toBeGreaterThanOrEqual(20);
-        expect(result.test).not.toBeNull();
-        expect(Number.isFinite(result.test!.auc)).toBe(true);
-        expect(result.model.totalParams).toBeGreaterThan(0);
-        const seen = seriesSeen(events);
-        for (const s of spec.series) expect(seen.has(s.id), `series ${s.id}`).toBe(true);
-        kept.dispose();
+        const seen = new Set<string>();
+        for (const variant of [{}, ...(VARIANTS[spec.id] ?? [])]) {
+          const { result, kept } = await runExperiment(
+            ds,
+            { ...train, model },
+            { id: spec.id, options: { ...options, ...variant } },
+            new RunControl(),
+            (e) => events.push(e),
+          );
+          expect(result.steps).toBeGreaterThanOrEqual(20);
+          expect(result.test).not.toBeNull();
+          expect(Number.isFinite(result.test!.auc)).toBe(true);
+          expect(result.model.totalParams).toBeGreaterThan(0);
+          kept.dispose();
+          for (const id of seriesSeen(events)) seen.add(id);
+        }
+        // A series that some runs cannot produce says so (onlyWhen); every other one must arrive.
+        for (const s of spec.series) {
+          if (!s.onlyWhen) expect(seen.has(s.id), `series ${s.id}`).toBe(true);
+        }
         expect(tf.memory().numTensors).toBe(before);
       });
     }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../../workers/data/loadDataset';
 import { generateSyntheticCtr } from '../../../workers/data/synthetic';
-import { buildModel } from '../../../workers/engine/trainer';
+import { buildModel } from '../../../workers/models/buildModel';
 import type { DlrmModel } from '../../../workers/models/dlrm';
 import { datasetForModel, selectFields } from '../../../workers/engine/modelDataset';
 import { DEFAULT_TRAIN_CONFIG } from '../../../workers/protocol';
