@@ -10,3 +10,4 @@ export { hashingMethod } from './hashing/method';
 export { qrMethod } from './qr/method';
 export { mixedDimMethod } from './mixed-dim/method';
 export { pepMethod } from './pep/method';
+export { umecMethod } from './umec/method';
