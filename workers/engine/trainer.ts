@@ -244,7 +244,9 @@ export async function runExperiment(
   emit: (event: EngineEvent) => void,
   options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
 ): Promise<ExperimentOutcome> {
-  const planned = planRun(fullDataset, train, methodChoice);
+  // One options object for the plan and the phases: a live change reaches both.
+  const methodOptions: Record<string, OptionValue> = { ...methodChoice.options };
+  const planned = planRun(fullDataset, train, { ...methodChoice, options: methodOptions });
   const { method, plan, modelConfig: cfg } = planned;
   // A phase may replace both (UMEC's hard prune: fewer fields, smaller layers); see replaceModel.
   let ds = planned.dataset;
@@ -273,7 +275,6 @@ export async function runExperiment(
     options.progressEverySteps,
     options.progressEveryMs,
   );
-  const methodOptions: Record<string, OptionValue> = { ...methodChoice.options };
   const methodResult: Record<string, number | string | number[]> = {};
   const artifacts = new Map<string, ArrayBufferView>();
   const evaluations: EvaluationMetrics[] = [];

@@ -130,6 +130,9 @@ export interface MethodPhase {
 
 export interface CompressionMethod {
   spec: MethodSpec;
-  /** Sets up one run with validated options. */
+  /**
+   * Sets up one run with validated options. `options` is the run's live object: a live option
+   * the user changes shows in it (as in PhaseContext.options) from the next step.
+   */
   plan(options: MethodOptions, setup: MethodSetup): MethodPlan;
 }
