@@ -25,7 +25,7 @@ import { validateOptions, type OptionValue } from './options';
 import { activeWebGpuDevice, selectBackend } from './engine/backend';
 import { RunControl } from './engine/runControl';
 import { describeRun, memoryInfo, runExperiment } from './engine/trainer';
-import { KeptRunRegistry } from './engine/keptRuns';
+import { KeptRunRegistry, type KeptRun } from './engine/keptRuns';
 import { METHOD_SPECS } from './methods/registry';
 import type { MethodSpec } from './methods/methodSpec';
 import { runStepBenchmark } from './engine/stepBenchmark';
@@ -76,6 +76,28 @@ function checkConfig(config: RunConfig): void {
 
 function datasetOf(config: RunConfig): CtrDataset {
   return config.source === 'loaded' ? activeCtrDataset() : syntheticFor(config.data);
+}
+
+/** The kept run a new run starts from, checked to have the same model and data. */
+function startRunFor(runId: number, config: RunConfig, dataset: CtrDataset): KeptRun {
+  const start = keptRuns.get(runId);
+  if (start.train.model !== config.train.model) {
+    throw new Error(
+      `Run #${runId} trained ${start.train.model}; this run trains ${config.train.model}: a run can only start from the same model`,
+    );
+  }
+  const view = datasetForModel(dataset, config.train.model);
+  const same =
+    start.dataset.name === view.name &&
+    start.dataset.numRows === view.numRows &&
+    start.dataset.numFields === view.numFields &&
+    start.dataset.fieldDims.every((n, f) => n === view.fieldDims[f]);
+  if (!same) {
+    throw new Error(
+      `Run #${runId} was trained on other data (${start.dataset.name}); load that data again or start from scratch`,
+    );
+  }
+  return start;
 }
 
 function syntheticFor(config: SyntheticDataConfig): SyntheticDataset {
@@ -133,6 +155,7 @@ const api: LabEngineApi = {
   async train(
     config: RunConfig,
     onEvent: (event: EngineEvent) => void | Promise<void>,
+    startFromRunId: number | null = null,
   ): Promise<RunResult> {
     if (!engineInfo) throw new Error('Engine not initialised: call init() first');
     if (control) throw new Error('A run is already in progress');
@@ -157,6 +180,7 @@ const api: LabEngineApi = {
           `Batch size ${config.train.batchSize} is larger than the ${dataset.split.train.length} training rows`,
         );
       }
+      const start = startFromRunId === null ? null : startRunFor(startFromRunId, config, dataset);
       const { result, kept } = await runExperiment(
         dataset,
         config.train,
@@ -168,6 +192,7 @@ const api: LabEngineApi = {
           progressEveryMs: 100,
           bayesTestAuc,
           keptRunBytes: () => keptRuns.totalBytes,
+          startFrom: start?.model,
         },
       );
       keptRuns.add(kept);

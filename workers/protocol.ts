@@ -614,6 +614,9 @@ export interface ImportedModelCard {
 export interface KeptRunInfo {
   runId: number;
   label: string;
+  /** The model it trained and the method that compressed it (a run may start from it). */
+  model: ModelKind;
+  methodId: string;
   /** Host bytes (tables, optimizer state, snapshots) plus device bytes of its weights. */
   bytes: number;
 }
@@ -664,6 +667,11 @@ export interface LabEngineApi {
   train(
     config: RunConfig,
     onEvent: (event: EngineEvent) => void | Promise<void>,
+    /**
+     * A kept run of the same model on the same data to start from: its weights are copied into
+     * the new model before the first step (e.g. UMEC's solver starting from a trained dense run).
+     */
+    startFromRunId?: number | null,
   ): Promise<RunResult>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
   previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary>;

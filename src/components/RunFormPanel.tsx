@@ -1,4 +1,4 @@
-import { useMemo, useRef } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { isRunActive, isRunBusy, useLabStore } from '../state/labStore';
 import {
   configFromForm,
@@ -185,6 +185,13 @@ export function RunFormPanel() {
     ? pendingLiveChanges([...FORM_FIELDS, ...methodOptionFields], form, runningConfig, errors)
     : {};
   const liveCount = Object.keys(liveChanges).length;
+  // A run can start from the weights of a kept run of the same model (e.g. a trained dense one).
+  const keptRuns = useLabStore((s) => s.keptRuns);
+  const [startChoice, setStartChoice] = useState('');
+  const startable = keptRuns.filter((r) => r.model === model);
+  const startRun = startable.some((r) => String(r.runId) === startChoice)
+    ? Number(startChoice)
+    : null;
 
   const sections: { title: string; fields: FormField[] }[] = [
     { title: 'Data', fields: FORM_FIELDS.filter((f) => f.section === 'source') },
@@ -202,7 +209,7 @@ export function RunFormPanel() {
       className="run-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (errorCount === 0 && !busy) void runController.train(config);
+        if (errorCount === 0 && !busy) void runController.train(config, startRun);
       }}
     >
       {sections.map((section) => (
@@ -254,6 +261,28 @@ export function RunFormPanel() {
         {methodOptionFields.map((f) => (
           <Field key={f.id} field={f} errors={errors} />
         ))}
+        <div className="field">
+          <label htmlFor="start-from">Start from</label>
+          <select
+            id="start-from"
+            data-testid="start-from"
+            value={startRun === null ? '' : String(startRun)}
+            disabled={busy}
+            onChange={(e) => setStartChoice(e.target.value)}
+          >
+            <option value="">a fresh init (the seed above)</option>
+            {startable.map((r) => (
+              <option key={r.runId} value={String(r.runId)}>
+                the weights of kept run #{r.runId} ({r.label})
+              </option>
+            ))}
+          </select>
+          <div className="field-help">
+            {startable.length === 0
+              ? `No kept run of this model yet: train one (e.g. without compression) to start from it`
+              : 'A kept run of this model on this data: its trained weights are the starting point'}
+          </div>
+        </div>
       </fieldset>
       {errorCount > 0 && (
         <p className="form-summary" data-testid="form-invalid">

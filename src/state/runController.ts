@@ -113,7 +113,8 @@ class RunController {
     }
   }
 
-  async train(config: RunConfig): Promise<void> {
+  /** Trains `config`, starting from the weights of kept run `startFromRunId` when given. */
+  async train(config: RunConfig, startFromRunId: number | null = null): Promise<void> {
     // The form's Train button may lag a frame behind the run state: never start two runs.
     if (this.abort) return;
     const id = ++this.runId;
@@ -127,7 +128,10 @@ class RunController {
     useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
     const onEvent = Comlink.proxy((event: EngineEvent) => this.onEvent(id, event));
     try {
-      const result = await this.bridge.call((api) => api.train(config, onEvent), this.abort.signal);
+      const result = await this.bridge.call(
+        (api) => api.train(config, onEvent, startFromRunId),
+        this.abort.signal,
+      );
       if (id !== this.runId) return;
       this.publishNow({ result, state: 'done', msPerStep: result.msPerStep }, true);
       useLabStore.setState((s) => ({ history: [...s.history, { id, config, result }] }));

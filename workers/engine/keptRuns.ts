@@ -63,7 +63,13 @@ export class KeptRunRegistry {
   }
 
   list(): KeptRunInfo[] {
-    return [...this.runs.values()].map((r) => ({ runId: r.runId, label: r.label, bytes: r.bytes }));
+    return [...this.runs.values()].map((r) => ({
+      runId: r.runId,
+      label: r.label,
+      model: r.train.model,
+      methodId: r.method.id,
+      bytes: r.bytes,
+    }));
   }
 
   get totalBytes(): number {
