@@ -9,9 +9,11 @@
  *    to [0, units - 1 - 1e-8];
  * 3. dual ascent: y_l += lr_y × the ceil(s_l) smallest groups' squared norm, z += lr_z (R - B),
  *    both projected to >= 0.
- * Group "norms" are squared L2 norms, as weight_list_to_scores computes them. The lab's one change
- * (an option, off in the official preset): the s step of each layer scaled by its width, so that a
- * 512-wide layer moves as fast as a 27-field input layer.
+ * Group "norms" are squared L2 norms, as weight_list_to_scores computes them. The lab's change to
+ * the step (an option, off in the official preset), 'width': the step is taken on each layer's
+ * pruned share s_l / units_l instead of on s_l (gradient and step both scaled by the width), so
+ * that a 512-wide layer, whose single neuron costs 1/12 of a field's FLOPs, moves as fast in share
+ * as the 27 input fields.
  */
 import { officialResourceRatio, type PrunableLayout, type ResourceKind } from './resources';
 import type { UnitScores } from './projection';
@@ -147,6 +149,8 @@ export class PrimalDualSolver {
     layerScores.forEach((sc, l) => {
       const next = leastSum(sc, ceiled[l], l === 0 ? fixed : null).gradient;
       grad[l] = this.y[l] * next + this.z * before.gradient[l];
+      // Per layer width: the gradient with respect to the pruned SHARE s_l / units_l.
+      if (settings.sStep === 'width') grad[l] *= this.units[l];
     });
     for (let l = 0; l < grad.length; l++) {
       if (this.s[l] >= this.sMax[l]) grad[l] = Math.max(grad[l], 0);

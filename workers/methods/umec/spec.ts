@@ -317,7 +317,7 @@ const UMEC_OPTIONS = {
   }),
   sStep: choiceOption({
     label: 'Step of s (primal-dual)',
-    help: 'official: every prune count s moves by at most lr of s per step; per layer width: by lr of s × the layer’s units (the lab’s change, so wide layers move as fast as narrow ones)',
+    help: 'official: every prune count s moves by at most lr of s per step; per layer width: the step is taken on each layer’s pruned share (the lab’s change, so wide layers move as fast as narrow ones)',
     param: 'sstep',
     default: 'width',
     choices: [

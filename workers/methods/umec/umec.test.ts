@@ -288,6 +288,38 @@ describe('UMEC runs on the synthetic slice', () => {
     kept.dispose();
   });
 
+  it('a budget changed while the solver runs takes effect at the next step', async () => {
+    const control = new RunControl();
+    const markers: string[] = [];
+    const { result, kept } = await runExperiment(
+      ds,
+      { ...TRAIN, embeddingDim: 8, mlpLayers: [32, 16], earlyStoppingPatience: 2 },
+      {
+        id: 'umec',
+        options: {
+          ...defaultsOf(UMEC_SPEC.options),
+          budget: 0.5,
+          denseEpochs: 1,
+          solveEpochs: 15,
+          fineTuneEpochs: 1,
+          sLearningRate: 0.01,
+        },
+      },
+      control,
+      (e) => {
+        if (e.type !== 'marker') return;
+        markers.push(e.label);
+        // As the solver starts, the user lowers the budget.
+        if (e.label.startsWith('budget 0.5:')) control.requestTuning({ 'method.budget': 0.3 });
+      },
+    );
+    expect(markers).toContain('Budget 0.5 → 0.3');
+    const ratio = (result.methodResult.flopsRatios as number[])[0];
+    expect(ratio).toBeLessThanOrEqual(0.3);
+    expect(ratio).toBeGreaterThan(0.28);
+    kept.dispose();
+  });
+
   it('stops a run whose dual grows without bound and keeps the solver’s starting weights', async () => {
     const { result, kept, markers } = await umecRun(ds, {
       solver: 'primal-dual',
