@@ -36,6 +36,32 @@ export const DEFAULT_SPARSE_OPTIMIZER: SparseOptimizerConfig = {
 /** Steps a lazy catch-up replays one by one before it switches to blocks (see catchUpDecay). */
 export const EXACT_CATCH_UP = 16;
 
+/** Numbers per block of a catch-up's block plan (HostEmbeddingTable.blockPlan). */
+const BLOCK_FIELDS = 15;
+
+/** a and b are the same number, bit for bit (0 and -0 differ; NaN matches nothing). */
+function sameNumber(a: number, b: number): boolean {
+  return a === b && (a !== 0 || 1 / a === 1 / b);
+}
+
+/** Whether the `d` entries of a row from `base` hold the same value, m and v. */
+function uniformRow(
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  base: number,
+  d: number,
+): boolean {
+  const w0 = w[base];
+  const m0 = m[base];
+  const v0 = v[base];
+  for (let k = 1; k < d; k++) {
+    const i = base + k;
+    if (!sameNumber(w[i], w0) || !sameNumber(m[i], m0) || !sameNumber(v[i], v0)) return false;
+  }
+  return true;
+}
+
 /** Every step's learning rate and Adam coefficients, for replaying skipped steps. */
 class StepHistory {
   private rates = new Float64Array(64);
@@ -115,6 +141,24 @@ export class HostEmbeddingTable implements RowStore {
   /** This table's learning rate relative to the run's (a method may train some rows faster). */
   learningRateScale = 1;
   private history: StepHistory | null = null;
+  /** This step's catch-up block plans, by first step (all rows catch up to the same step). */
+  private readonly catchUpPlans = new Map<
+    number,
+    { to: number; optimizer: SparseOptimizerConfig; plan: Float64Array }
+  >();
+  /** The last catch-up of a uniform row: its step range, one entry's inputs and results. */
+  private readonly catchUpMemo = {
+    valid: false,
+    from: 0,
+    to: 0,
+    optimizer: null as SparseOptimizerConfig | null,
+    inW: 0,
+    inM: 0,
+    inV: 0,
+    outW: 0,
+    outM: 0,
+    outV: 0,
+  };
 
   constructor(
     readonly name: string,
@@ -191,6 +235,8 @@ export class HostEmbeddingTable implements RowStore {
     this.rowAccumulator?.fill(0);
     this.step = 0;
     this.history?.reset();
+    this.catchUpPlans.clear();
+    this.catchUpMemo.valid = false;
   }
 
   saveState(): Float32Array[] {
@@ -206,10 +252,13 @@ export class HostEmbeddingTable implements RowStore {
     if (!this.allocated) throw new Error(`${this.name}: a shape-only table cannot be trained`);
     const { uniqueRows } = plan;
     const d = this.dim;
+    const w = this.weights;
     const out = new Float32Array(uniqueRows.length * d);
+    // Copied entry by entry: a subarray per row would allocate a view per row.
     for (let u = 0; u < uniqueRows.length; u++) {
       const src = uniqueRows[u] * d;
-      out.set(this.weights.subarray(src, src + d), u * d);
+      const dst = u * d;
+      for (let k = 0; k < d; k++) out[dst + k] = w[src + k];
     }
     return out;
   }
@@ -232,17 +281,82 @@ export class HostEmbeddingTable implements RowStore {
       }
     } else {
       // Dense semantics in one pass: a row outside the batch has gradient weight_decay * value.
-      const { planner, generation } = plan;
-      if (planner.currentGeneration !== generation) {
+      if (plan.planner.currentGeneration !== plan.generation) {
         throw new Error(`${this.name}: a newer batch plan replaced this one before its update`);
       }
-      for (let row = 0; row < this.numRows; row++) {
-        if (planner.isTouched(row, generation)) {
-          this.updateRow(row, grad, planner.slotOf[row] * d);
-        } else {
-          this.updateRow(row, null, 0);
+      this.updateRowRange(0, this.numRows, plan, grad);
+    }
+  }
+
+  /**
+   * The 'exact' pass over rows `start`..`end - 1`: the plan's rows with their gradient (`grad`,
+   * [U, dim], by slot), every other row with its decay gradient only. Runs of rows outside the
+   * batch go through one flat loop (decayRows). Call beginStep first.
+   */
+  updateRowRange(start: number, end: number, plan: BatchPlan, grad: Float32Array | null): void {
+    const { stamp, slotOf } = plan.planner;
+    const gen = plan.generation;
+    const d = this.dim;
+    let run = start;
+    for (let row = start; row < end; row++) {
+      if (stamp[row] !== gen) continue;
+      if (run < row) this.decayRows(run, row);
+      this.updateRow(row, grad, slotOf[row] * d);
+      run = row + 1;
+    }
+    if (run < end) this.decayRows(run, end);
+  }
+
+  /**
+   * updateRow(row, null, 0) for every row in `start`..`end - 1`, as one loop over their entries
+   * (no call per row, no test of a gradient or, without a mask, of the mask per entry).
+   */
+  private decayRows(start: number, end: number): void {
+    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const d = this.dim;
+    const w = this.weights;
+    const mask = this.mask;
+    const from = start * d;
+    const to = end * d;
+    if (this.m && this.v) {
+      const m = this.m;
+      const v = this.v;
+      const stepSize = this.adamStepSize;
+      const bc2Sqrt = this.adamBc2Sqrt;
+      // As updateRow with no gradient: the same operations in the same order (the moments
+      // rounded to float32 as the arrays store them), with 1 - beta taken out of the loop.
+      const c1 = 1 - beta1;
+      const c2 = 1 - beta2;
+      if (mask !== null) {
+        for (let i = from; i < to; i++) {
+          if (mask[i] === 0) continue;
+          const wi = w[i];
+          const g = 0 + wd * wi;
+          const mi = Math.fround(beta1 * m[i] + c1 * g);
+          const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+          m[i] = mi;
+          v[i] = vi;
+          w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
         }
+        return;
       }
+      for (let i = from; i < to; i++) {
+        const wi = w[i];
+        const g = 0 + wd * wi;
+        const mi = Math.fround(beta1 * m[i] + c1 * g);
+        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+      }
+    } else if (this.optimizer.kind === 'sgd') {
+      const lr = this.stepLearningRate;
+      for (let i = from; i < to; i++) {
+        if (mask !== null && mask[i] === 0) continue;
+        w[i] -= lr * (0 + wd * w[i]);
+      }
+    } else {
+      for (let row = start; row < end; row++) this.updateRow(row, null, 0);
     }
   }
 
@@ -251,6 +365,8 @@ export class HostEmbeddingTable implements RowStore {
    * that updates rows itself (PEP's fused pass) calls this, then updateRow for each row.
    */
   beginStep(): void {
+    this.catchUpPlans.clear();
+    this.catchUpMemo.valid = false;
     this.step++;
     this.useStepCoefficients(this.step, this.optimizer.learningRate);
     if (this.history) this.history.record(this.step, this.optimizer.learningRate, this.optimizer);
@@ -275,7 +391,7 @@ export class HostEmbeddingTable implements RowStore {
     if (from > to) return;
     const h = this.history;
     if (!h) throw new Error(`${this.name}: catchUpDecay needs keepStepHistory()`);
-    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const wd = this.optimizer.weightDecay;
     const d = this.dim;
     const w = this.weights;
     const base = row * d;
@@ -294,64 +410,157 @@ export class HostEmbeddingTable implements RowStore {
       this.useStepCoefficients(this.step, this.optimizer.learningRate);
       return;
     }
-    const m = this.m;
-    const v = this.v;
+    if (mask === null && uniformRow(w, this.m, this.v, base, d)) {
+      // Every entry of the row starts from the same values (an S row no batch has touched):
+      // one entry is caught up, the others copy it, and rows in the same state at the same
+      // step reuse its results.
+      const memo = this.catchUpMemo;
+      if (
+        !memo.valid ||
+        memo.from !== from ||
+        memo.to !== to ||
+        memo.optimizer !== this.optimizer ||
+        !sameNumber(memo.inW, w[base]) ||
+        !sameNumber(memo.inM, this.m[base]) ||
+        !sameNumber(memo.inV, this.v[base])
+      ) {
+        memo.inW = w[base];
+        memo.inM = this.m[base];
+        memo.inV = this.v[base];
+        this.replayAdam(base, base + 1, from, to, null);
+        memo.outW = w[base];
+        memo.outM = this.m[base];
+        memo.outV = this.v[base];
+        memo.from = from;
+        memo.to = to;
+        memo.optimizer = this.optimizer;
+        memo.valid = true;
+      }
+      w.fill(memo.outW, base, base + d);
+      this.m.fill(memo.outM, base, base + d);
+      this.v.fill(memo.outV, base, base + d);
+      return;
+    }
+    this.replayAdam(base, base + d, from, to, mask);
+  }
+
+  /**
+   * Adam's decay-only steps `from`..`to` for entries `start`..`end - 1` (catchUpDecay): step by
+   * step outside, entry by entry inside, so that the entries' independent chains of square roots
+   * and divisions overlap (one entry's steps depend on each other and cannot).
+   */
+  private replayAdam(
+    start: number,
+    end: number,
+    from: number,
+    to: number,
+    mask: Uint8Array | null,
+  ): void {
+    const h = this.history as StepHistory;
+    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const w = this.weights;
+    const m = this.m as Float32Array;
+    const v = this.v as Float32Array;
     const exactEnd = Math.min(to, from + EXACT_CATCH_UP - 1);
     const stepSizes = h.stepSizes;
     const bc2Sqrts = h.bc2Sqrts;
-    // Entry by entry (its values stay in registers across the steps), step by step inside.
-    for (let k = 0; k < d; k++) {
-      const i = base + k;
-      if (mask !== null && mask[i] === 0) continue;
-      let wi = w[i];
-      let mi = m[i];
-      let vi = v[i];
-      for (let t = from; t <= exactEnd; t++) {
+    const c1 = 1 - beta1;
+    const c2 = 1 - beta2;
+    for (let t = from; t <= exactEnd; t++) {
+      const stepSize = stepSizes[t];
+      const bc2Sqrt = bc2Sqrts[t];
+      for (let i = start; i < end; i++) {
+        if (mask !== null && mask[i] === 0) continue;
+        const wi = w[i];
         const g = wd * wi;
-        // Rounded to float32 at each step, as the arrays store them in the exact pass.
-        mi = Math.fround(beta1 * mi + (1 - beta1) * g);
-        vi = Math.fround(beta2 * vi + (1 - beta2) * g * g);
-        wi = Math.fround(wi - (stepSizes[t] * mi) / (Math.sqrt(vi) / bc2Sqrts[t] + eps));
+        // Stored in float32 at each step, as in the exact pass.
+        const mi = Math.fround(beta1 * m[i] + c1 * g);
+        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
       }
-      w[i] = wi;
-      m[i] = mi;
-      v[i] = vi;
     }
-    let t = exactEnd + 1;
+    if (exactEnd >= to) return;
+    // Within a block g = wd * w is taken as constant: after j steps the moments are
+    // b^j * (moment) + (1 - b^j) * g (or g^2), and the block's steps sum f(j) = stepSize_j *
+    // m_j / (sqrt(v_j) / bc2_j + eps), integrated by Simpson's rule on its first, middle and
+    // last step. The blocks' coefficients depend on from and to only (blockPlan).
+    const p = this.blockPlan(exactEnd + 1, to);
+    for (let o = 0; o < p.length; o += BLOCK_FIELDS) {
+      const n = p[o];
+      const b10 = p[o + 1];
+      const b11 = p[o + 2];
+      const b12 = p[o + 3];
+      const b20 = p[o + 4];
+      const b21 = p[o + 5];
+      const b22 = p[o + 6];
+      const size0 = p[o + 7];
+      const size1 = p[o + 8];
+      const size2 = p[o + 9];
+      const bc20 = p[o + 10];
+      const bc21 = p[o + 11];
+      const bc22 = p[o + 12];
+      const b1n = p[o + 13];
+      const b2n = p[o + 14];
+      for (let i = start; i < end; i++) {
+        if (mask !== null && mask[i] === 0) continue;
+        const wi = w[i];
+        const mi = m[i];
+        const vi = v[i];
+        const g = wd * wi;
+        let sum = 0;
+        const m0 = b10 * mi + (1 - b10) * g;
+        const v0 = b20 * vi + (1 - b20) * g * g;
+        sum += 1 * ((size0 * m0) / (Math.sqrt(v0) / bc20 + eps));
+        const m1 = b11 * mi + (1 - b11) * g;
+        const v1 = b21 * vi + (1 - b21) * g * g;
+        sum += 4 * ((size1 * m1) / (Math.sqrt(v1) / bc21 + eps));
+        const m2 = b12 * mi + (1 - b12) * g;
+        const v2 = b22 * vi + (1 - b22) * g * g;
+        sum += 1 * ((size2 * m2) / (Math.sqrt(v2) / bc22 + eps));
+        const delta = (n * sum) / 6;
+        // Decay pulls towards zero and Adam's steps stop there (they only hover around it).
+        w[i] = Math.abs(delta) >= Math.abs(wi) ? 0 : wi - delta;
+        m[i] = b1n * mi + (1 - b1n) * g;
+        v[i] = b2n * vi + (1 - b2n) * g * g;
+      }
+    }
+  }
+
+  /**
+   * The blocks that catch up steps `from`..`to` (lengths EXACT_CATCH_UP, then doubling), each
+   * BLOCK_FIELDS numbers: its length n; beta1^j and beta2^j at its first, middle and last step
+   * j; those steps' Adam step sizes and sqrt(1 - beta2^t); beta1^n and beta2^n. Kept for the
+   * step (rows last updated at the same step share them).
+   */
+  private blockPlan(from: number, to: number): Float64Array {
+    const cached = this.catchUpPlans.get(from);
+    if (cached && cached.to === to && cached.optimizer === this.optimizer) return cached.plan;
+    const h = this.history as StepHistory;
+    const { beta1, beta2 } = this.optimizer;
+    const fields: number[] = [];
+    let t = from;
     let block = EXACT_CATCH_UP;
     while (t <= to) {
       const n = Math.min(block, to - t + 1);
-      // Within the block g = wd * w is taken as constant: after j steps the moments are
-      // b^j * (moment) + (1 - b^j) * g (or g^2), and the block's steps sum f(j) = stepSize_j *
-      // m_j / (sqrt(v_j) / bc2_j + eps), integrated by Simpson's rule on its first, middle and
-      // last step.
       const js = [1, (n + 1) / 2, n];
       const ts = [t, t + ((n - 1) >> 1), t + n - 1];
-      const b1 = js.map((j) => beta1 ** j);
-      const b2 = js.map((j) => beta2 ** j);
-      const sizes = ts.map((u) => h.stepSize(u));
-      const bc2s = ts.map((u) => h.bc2Sqrt(u));
-      const b1n = beta1 ** n;
-      const b2n = beta2 ** n;
-      for (let k = 0; k < d; k++) {
-        const i = base + k;
-        if (mask !== null && mask[i] === 0) continue;
-        const g = wd * w[i];
-        let sum = 0;
-        for (let q = 0; q < 3; q++) {
-          const mj = b1[q] * m[i] + (1 - b1[q]) * g;
-          const vj = b2[q] * v[i] + (1 - b2[q]) * g * g;
-          sum += (q === 1 ? 4 : 1) * ((sizes[q] * mj) / (Math.sqrt(vj) / bc2s[q] + eps));
-        }
-        const delta = (n * sum) / 6;
-        // Decay pulls towards zero and Adam's steps stop there (they only hover around it).
-        w[i] = Math.abs(delta) >= Math.abs(w[i]) ? 0 : w[i] - delta;
-        m[i] = b1n * m[i] + (1 - b1n) * g;
-        v[i] = b2n * v[i] + (1 - b2n) * g * g;
-      }
+      fields.push(
+        n,
+        ...js.map((j) => beta1 ** j),
+        ...js.map((j) => beta2 ** j),
+        ...ts.map((u) => h.stepSize(u)),
+        ...ts.map((u) => h.bc2Sqrt(u)),
+        beta1 ** n,
+        beta2 ** n,
+      );
       t += n;
       block *= 2;
     }
+    const plan = Float64Array.from(fields);
+    this.catchUpPlans.set(from, { to, optimizer: this.optimizer, plan });
+    return plan;
   }
 
   /**
@@ -384,14 +593,35 @@ export class HostEmbeddingTable implements RowStore {
       const v = this.v;
       const stepSize = this.adamStepSize;
       const bc2Sqrt = this.adamBc2Sqrt;
+      const c1 = 1 - beta1;
+      const c2 = 1 - beta2;
+      if (mask === null && grad !== null) {
+        // The common case (a batch row, no mask) without the per-entry tests; the same
+        // arithmetic as the general loop below.
+        for (let k = 0; k < d; k++) {
+          const i = base + k;
+          const wi = w[i];
+          const g = grad[gradOffset + k] + wd * wi;
+          const mi = Math.fround(beta1 * m[i] + c1 * g);
+          const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+          m[i] = mi;
+          v[i] = vi;
+          w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+        }
+        return;
+      }
       for (let k = 0; k < d; k++) {
         const i = base + k;
         if (mask !== null && mask[i] === 0) continue;
         // torch.optim.Adam: weight decay is added to the gradient (L2), not decoupled.
-        const g = (grad ? grad[gradOffset + k] : 0) + wd * w[i];
-        m[i] = beta1 * m[i] + (1 - beta1) * g;
-        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-        w[i] = w[i] - (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
+        const wi = w[i];
+        const g = (grad ? grad[gradOffset + k] : 0) + wd * wi;
+        // Rounded to float32 as the arrays store them, before the weight's update reads them.
+        const mi = Math.fround(beta1 * m[i] + c1 * g);
+        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
       }
     } else if (this.optimizer.kind === 'sgd') {
       // torch.optim.SGD without momentum: w -= lr * (g + weight_decay * w).

@@ -72,19 +72,20 @@ export class PepEmbedding implements FeatureEmbedding {
   lookup(rows: tf.Tensor2D[], localIndex: tf.Tensor1D, batchSize: number): tf.Tensor2D {
     const table = this.table;
     const hostS = table.thresholdStore !== null;
-    const v = lookupRows(rows[hostS ? 1 : 0], localIndex); // [B*M, d]
-    if (!table.thresholdsOn) return v;
-    let s: tf.Tensor2D;
+    if (!table.thresholdsOn) return lookupRows(rows[hostS ? 1 : 0], localIndex);
     if (hostS) {
-      s = lookupRows(rows[0], localIndex);
-    } else {
-      const threshold = this.deviceThreshold as tf.Variable;
-      const perField = this.granularity === 'field' || this.granularity === 'field_dim';
-      // Positions are example-major: (b, f) is row b * M + f, so the field rows tile.
-      s = (perField ? tf.tile(threshold, [batchSize, 1]) : threshold) as tf.Tensor2D;
+      // S rows come beside the V rows: V̂ of the batch's unique rows ([U, d]), then one gather.
+      // The same values as thresholding every position; V's gradient is the same sum of the
+      // positions' gradients (times exactly 0 or 1), S's the same up to rounding (the positions'
+      // gradients summed before the chain rule's factors instead of after).
+      return lookupRows(softThreshold(rows[1], rows[0], table.gk), localIndex);
     }
-    const t = tf.sigmoid(s).mul(table.gk);
-    return tf.sign(v).mul(tf.relu(tf.abs(v).sub(t))) as tf.Tensor2D;
+    const v = lookupRows(rows[0], localIndex); // [B*M, d]
+    const threshold = this.deviceThreshold as tf.Variable;
+    const perField = this.granularity === 'field' || this.granularity === 'field_dim';
+    // Positions are example-major: (b, f) is row b * M + f, so the field rows tile.
+    const s = (perField ? tf.tile(threshold, [batchSize, 1]) : threshold) as tf.Tensor2D;
+    return softThreshold(v, s, table.gk);
   }
 
   parts(): ModelPart[] {
@@ -107,6 +108,12 @@ export class PepEmbedding implements FeatureEmbedding {
   dispose(): void {
     this.deviceThreshold?.dispose();
   }
+}
+
+/** V̂ = sign(V) · ReLU(|V| − gk · σ(S)), S broadcast against V. */
+function softThreshold(v: tf.Tensor2D, s: tf.Tensor2D, gk: number): tf.Tensor2D {
+  const t = tf.sigmoid(s).mul(gk);
+  return tf.sign(v).mul(tf.relu(tf.abs(v).sub(t))) as tf.Tensor2D;
 }
 
 /** Builds V as the model initialises its table, and S where the granularity puts it. */

@@ -8,7 +8,8 @@
  * when asked, as the official code's Adam does) and recounts the row's non-zeros of V̂ on the
  * spot, so the table's non-zero count is known after every step without a second pass:
  * - 'exact' (the official dense semantics): every row, every step; a row outside the batch sees
- *   its decay gradient only;
+ *   its decay gradient only (in chunks of rows: V's, S's update, then the count of the chunk,
+ *   while it is in cache; runs of rows outside the batch as flat loops);
  * - 'lazy': the batch's rows only, each first catching up the decay-only steps it skipped since
  *   it was last updated (HostEmbeddingTable.catchUpDecay: the first 16 exactly, the rest of a
  *   long gap in O(log gap) blocks), so a touched row's V and S are the exact mode's (equal for gaps up to 16
@@ -34,6 +35,9 @@ export function sigmoid32(s: number): number {
 export function threshold32(gk: number, s: number): number {
   return Math.fround(Math.fround(gk) * sigmoid32(s));
 }
+
+/** Rows per chunk of the 'exact' pass (V, S and the count of a chunk while it is in cache). */
+const EXACT_CHUNK_ROWS = 256;
 
 /** Where the threshold of entry (row, k) comes from when S is not on the host. */
 export interface DeviceThreshold {
@@ -80,7 +84,7 @@ export class PepTable implements RowStore {
     }
     // A shape-only table (the model card's) counts as dense: nothing is pruned before training.
     this.nonZeros = v.allocated ? 0 : v.numRows * v.dim;
-    for (let row = 0; row < rows; row++) this.recount(row);
+    this.recountRange(0, rows);
     if (s) this.thresholdStore = this.makeThresholdStore(s);
   }
 
@@ -137,26 +141,88 @@ export class PepTable implements RowStore {
   }
 
   /**
-   * Recounts the non-zeros of V̂ in `row`: entries above their threshold, or, while retraining,
-   * the entries the mask keeps (a kept entry that happens to be zero still trains).
+   * The thresholds of a device S now, one per entry of S ([rows of S, width]): computed once
+   * per pass instead of once per table entry.
    */
-  private recount(row: number): void {
+  private deviceThresholds(device: DeviceThreshold): Float64Array {
+    const values = device.values;
+    if (this.deviceThresholdBuffer.length !== values.length) {
+      this.deviceThresholdBuffer = new Float64Array(values.length);
+    }
+    const out = this.deviceThresholdBuffer;
+    for (let i = 0; i < values.length; i++) out[i] = threshold32(this.gk, values[i]);
+    return out;
+  }
+
+  private deviceThresholdBuffer = new Float64Array(0);
+
+  /**
+   * Recounts the non-zeros of V̂ in rows `start`..`end - 1`: entries above their threshold
+   * (thresholdOf), or, while retraining, the entries the mask keeps (a kept entry that happens
+   * to be zero still trains). `deviceT`: deviceThresholds(), when the caller already has them.
+   */
+  private recountRange(start: number, end: number, deviceT: Float64Array | null = null): void {
     const d = this.d;
     const w = this.v.weights;
     const mask = this.v.currentMask;
-    let count = 0;
+    const counts = this.rowNonZeros;
+    let change = 0;
     if (!this.thresholdsOn && mask) {
-      for (let k = 0; k < d; k++) count += mask[row * d + k];
+      for (let row = start; row < end; row++) {
+        let count = 0;
+        for (let i = row * d; i < row * d + d; i++) count += mask[i];
+        change += count - counts[row];
+        counts[row] = count;
+      }
+    } else if (this.thresholdsOn && this.s) {
+      // S values repeat (rows no batch has touched share theirs): the last threshold computed
+      // is reused for the same S value, saving the exponential.
+      const sValues = this.s.weights;
+      const width = this.s.dim;
+      const perDim = width !== 1 ? 1 : 0;
+      const gk = this.gk;
+      let lastS = Number.NaN;
+      let lastT = Number.NaN;
+      for (let row = start; row < end; row++) {
+        const sRow = row * width;
+        let count = 0;
+        for (let k = 0; k < d; k++) {
+          const s = sValues[sRow + perDim * k];
+          if (s !== lastS) {
+            lastS = s;
+            lastT = threshold32(gk, s);
+          }
+          if (Math.abs(w[row * d + k]) > lastT) count++;
+        }
+        change += count - counts[row];
+        counts[row] = count;
+      }
+    } else if (this.thresholdsOn && this.device) {
+      const device = this.device;
+      const t = deviceT ?? this.deviceThresholds(device);
+      const width = device.width;
+      const perDim = width !== 1 ? 1 : 0;
+      for (let row = start; row < end; row++) {
+        const sRow = device.rowOf(row) * width;
+        let count = 0;
+        for (let k = 0; k < d; k++) if (Math.abs(w[row * d + k]) > t[sRow + perDim * k]) count++;
+        change += count - counts[row];
+        counts[row] = count;
+      }
     } else {
-      for (let k = 0; k < d; k++) if (Math.abs(w[row * d + k]) > this.thresholdOf(row, k)) count++;
+      for (let row = start; row < end; row++) {
+        let count = 0;
+        for (let i = row * d; i < row * d + d; i++) if (Math.abs(w[i]) > 0) count++;
+        change += count - counts[row];
+        counts[row] = count;
+      }
     }
-    this.nonZeros += count - this.rowNonZeros[row];
-    this.rowNonZeros[row] = count;
+    this.nonZeros += change;
   }
 
   /** Recounts every row (after the device thresholds moved, in 'lazy' mode, or a reset). */
   recountAll(): void {
-    for (let row = 0; row < this.rowNonZeros.length; row++) this.recount(row);
+    this.recountRange(0, this.rowNonZeros.length);
   }
 
   gatherRows(plan: BatchPlan): Float32Array {
@@ -194,29 +260,31 @@ export class PepTable implements RowStore {
     this.v.beginStep();
     if (this.thresholdsOn) this.s?.beginStep();
     this.steps = this.v.step;
+    // A device threshold moves every row's size at once: all rows are recounted after.
+    const recountAll = this.thresholdsOn && this.device !== null;
     if (this.mode === 'lazy') {
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         const row = plan.uniqueRows[u];
         this.catchUp(row);
         this.updateRow(row, grad, u);
         this.lastUpdate[row] = this.steps;
-        this.recount(row);
+        if (!recountAll) this.recountRange(row, row + 1);
       }
-      // A device threshold moves every row's size at once: recount them all.
-      if (this.thresholdsOn && this.device) this.recountAll();
+      if (recountAll) this.recountAll();
       return;
     }
     const { planner, generation } = plan;
     if (planner.currentGeneration !== generation) {
       throw new Error('pep: a newer batch plan replaced this one before its update');
     }
-    for (let row = 0; row < this.numRows; row++) {
-      if (planner.isTouched(row, generation)) {
-        this.updateRow(row, grad, planner.slotOf[row]);
-      } else {
-        this.updateRow(row, null, 0);
-      }
-      this.recount(row);
+    // In chunks of rows: V's, then S's update, then the count, while the chunk is in cache.
+    const sTrains = this.thresholdsOn && this.s !== null;
+    const deviceT = recountAll ? this.deviceThresholds(this.device as DeviceThreshold) : null;
+    for (let start = 0; start < this.numRows; start += EXACT_CHUNK_ROWS) {
+      const end = Math.min(this.numRows, start + EXACT_CHUNK_ROWS);
+      this.v.updateRowRange(start, end, plan, grad);
+      if (sTrains) this.s?.updateRowRange(start, end, plan, this.thresholdGrad);
+      this.recountRange(start, end, deviceT);
     }
   }
 
@@ -225,10 +293,26 @@ export class PepTable implements RowStore {
     const d = this.d;
     const w = this.v.weights;
     const out = new Float32Array(w.length);
+    const deviceT =
+      this.thresholdsOn && !this.s && this.device ? this.deviceThresholds(this.device) : null;
+    // The threshold of the entry before, and the S value it came from (host S).
+    let lastS = Number.NaN;
+    let lastT = Number.NaN;
     for (let row = 0; row < this.rowNonZeros.length; row++) {
       for (let k = 0; k < d; k++) {
         const i = row * d + k;
-        const t = this.thresholdOf(row, k);
+        let t = 0;
+        if (this.thresholdsOn && this.s) {
+          const s = this.s.weights[row * this.s.dim + (this.s.dim === 1 ? 0 : k)];
+          if (s !== lastS) {
+            lastS = s;
+            lastT = threshold32(this.gk, s);
+          }
+          t = lastT;
+        } else if (this.device && deviceT) {
+          const { width, rowOf } = this.device;
+          t = deviceT[rowOf(row) * width + (width === 1 ? 0 : k)];
+        }
         const a = Math.abs(w[i]);
         if (a > t) out[i] = Math.sign(w[i]) * Math.fround(a - t);
       }
