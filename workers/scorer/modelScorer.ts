@@ -9,26 +9,62 @@ import type { Architecture, DenseRef, EmbeddingEncoding, MlpRef } from '../expor
 import { hashBucket } from '../methods/hashing/hashFunction';
 
 interface Dense {
-  weight: Float32Array;
+  /** W transposed, [out, in] row-major, as float64: each output's weights lie together. */
+  weightT: Float64Array;
   bias: Float32Array;
   inputs: number;
   outputs: number;
 }
 
 interface Mlp {
-  hidden: { linear: Dense; norm: { scale: Float64Array; shift: Float64Array } | null }[];
+  hidden: {
+    linear: Dense;
+    norm: { scale: Float64Array; shift: Float64Array } | null;
+    /** The layer's output, reused row after row. */
+    out: Float64Array;
+  }[];
   output: Dense | null;
 }
 
-/** y = x W + b, W [in, out] row-major. */
+/** The non-zero inputs of the layer applyDense computes: their positions and values. */
+let nonZeroAt = new Int32Array(1024);
+let nonZeroValue = new Float64Array(1024);
+
+/**
+ * y = x W + b. Each output is its bias plus x_i W_ij over the non-zero inputs in order (a zero
+ * input, after a ReLU or in a pruned embedding, adds nothing and is skipped), summed in float64:
+ * the same operations in the same order as accumulating x W input by input, so the same bits.
+ */
 function applyDense(d: Dense, x: Float64Array, out: Float64Array): void {
-  const { weight: w, bias: b, inputs, outputs } = d;
-  for (let j = 0; j < outputs; j++) out[j] = b[j];
+  const { weightT: w, bias: b, inputs, outputs } = d;
+  if (nonZeroAt.length < inputs) {
+    nonZeroAt = new Int32Array(inputs);
+    nonZeroValue = new Float64Array(inputs);
+  }
+  const at = nonZeroAt;
+  const value = nonZeroValue;
+  let n = 0;
   for (let i = 0; i < inputs; i++) {
     const xi = x[i];
-    if (xi === 0) continue;
-    const row = i * outputs;
-    for (let j = 0; j < outputs; j++) out[j] += xi * w[row + j];
+    if (xi !== 0) {
+      at[n] = i;
+      value[n++] = xi;
+    }
+  }
+  if (n === inputs) {
+    for (let j = 0; j < outputs; j++) {
+      const row = j * inputs;
+      let s = b[j];
+      for (let i = 0; i < inputs; i++) s += x[i] * w[row + i];
+      out[j] = s;
+    }
+    return;
+  }
+  for (let j = 0; j < outputs; j++) {
+    const row = j * inputs;
+    let s = b[j];
+    for (let k = 0; k < n; k++) s += value[k] * w[row + at[k]];
+    out[j] = s;
   }
 }
 
@@ -57,14 +93,21 @@ export class ModelScorer {
   private dense(ref: DenseRef): Dense {
     const weight = this.f32(ref.weight);
     const bias = this.f32(ref.bias);
-    return { weight, bias, inputs: weight.length / bias.length, outputs: bias.length };
+    const inputs = weight.length / bias.length;
+    const outputs = bias.length;
+    const weightT = new Float64Array(weight.length);
+    for (let i = 0; i < inputs; i++) {
+      for (let j = 0; j < outputs; j++) weightT[j * inputs + i] = weight[i * outputs + j];
+    }
+    return { weightT, bias, inputs, outputs };
   }
 
   private mlp(ref: MlpRef): Mlp {
     return {
       hidden: ref.hidden.map((h) => {
         const linear = this.dense(h.linear);
-        if (!h.norm) return { linear, norm: null };
+        const out = new Float64Array(linear.outputs);
+        if (!h.norm) return { linear, norm: null, out };
         // Inference BatchNorm folded into y * scale + shift.
         const gamma = this.f32(h.norm.gamma);
         const beta = this.f32(h.norm.beta);
@@ -76,7 +119,7 @@ export class ModelScorer {
           scale[j] = gamma[j] / Math.sqrt(variance[j] + h.norm.eps);
           shift[j] = beta[j] - mean[j] * scale[j];
         }
-        return { linear, norm: { scale, shift } };
+        return { linear, norm: { scale, shift }, out };
       }),
       output: ref.output ? this.dense(ref.output) : null,
     };
@@ -166,21 +209,27 @@ export class ModelScorer {
     }
   }
 
+  private readonly logitOut = new Float64Array(1);
+
   private runMlp(mlp: Mlp, input: Float64Array): number {
     let x = input;
     for (const h of mlp.hidden) {
-      const y = new Float64Array(h.linear.outputs);
+      const y = h.out;
       applyDense(h.linear, x, y);
-      for (let j = 0; j < y.length; j++) {
-        const v = h.norm ? y[j] * h.norm.scale[j] + h.norm.shift[j] : y[j];
-        y[j] = v > 0 ? v : 0;
+      if (h.norm) {
+        const { scale, shift } = h.norm;
+        for (let j = 0; j < y.length; j++) {
+          const v = y[j] * scale[j] + shift[j];
+          y[j] = v > 0 ? v : 0;
+        }
+      } else {
+        for (let j = 0; j < y.length; j++) if (!(y[j] > 0)) y[j] = 0;
       }
       x = y;
     }
     if (!mlp.output) throw new Error('the MLP has no output layer');
-    const out = new Float64Array(1);
-    applyDense(mlp.output, x, out);
-    return out[0];
+    applyDense(mlp.output, x, this.logitOut);
+    return this.logitOut[0];
   }
 
   private modelForward(a: Architecture): (emb: Float64Array, dense: Float32Array | null) => number {
