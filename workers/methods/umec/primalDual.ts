@@ -146,11 +146,15 @@ export class PrimalDualSolver {
     // 2. The s-step.
     const before = this.resource(settings.kind, ceiled, orders[0]);
     const grad = new Float64Array(this.s.length);
+    const perShare = settings.sStep === 'width';
     layerScores.forEach((sc, l) => {
       const next = leastSum(sc, ceiled[l], l === 0 ? fixed : null).gradient;
-      grad[l] = this.y[l] * next + this.z * before.gradient[l];
-      // Per layer width: the gradient with respect to the pruned SHARE s_l / units_l.
-      if (settings.sStep === 'width') grad[l] *= this.units[l];
+      // Per layer width: the gradient with respect to the pruned SHARE σ_l = s_l / units_l, of a
+      // penalty taken per unit (y_l · ‖W_l‖²_s / units_l), so that a wide layer's many units do
+      // not make its penalty larger: d/dσ = y_l · next + z · units_l · dR/ds_l.
+      grad[l] = perShare
+        ? this.y[l] * next + this.z * this.units[l] * before.gradient[l]
+        : this.y[l] * next + this.z * before.gradient[l];
     });
     for (let l = 0; l < grad.length; l++) {
       if (this.s[l] >= this.sMax[l]) grad[l] = Math.max(grad[l], 0);
@@ -176,7 +180,8 @@ export class PrimalDualSolver {
     ceiled = this.ceiled();
     layerScores.forEach((sc, l) => {
       const least = leastSum(sc, ceiled[l], l === 0 ? fixed : null).sum;
-      this.y[l] = Math.max(0, this.y[l] + settings.yLearningRate * least);
+      const penalty = perShare ? least / this.units[l] : least;
+      this.y[l] = Math.max(0, this.y[l] + settings.yLearningRate * penalty);
     });
     const after = this.resource(settings.kind, ceiled, orders[0]);
     this.z = Math.max(0, this.z + settings.zLearningRate * (after.ratio - settings.budget));

@@ -317,11 +317,11 @@ const UMEC_OPTIONS = {
   }),
   sStep: choiceOption({
     label: 'Step of s (primal-dual)',
-    help: 'official: every prune count s moves by at most lr of s per step; per layer width: the step is taken on each layer’s pruned share (the lab’s change, so wide layers move as fast as narrow ones)',
+    help: 'official: every prune count s moves by at most lr of s per step; per layer width: the step is taken on each layer’s pruned share, with the layer’s penalty counted per unit (the lab’s change, so wide layers move as fast as narrow ones)',
     param: 'sstep',
     default: 'width',
     choices: [
-      { value: 'width', label: 'scaled to the layer width (lab)' },
+      { value: 'width', label: 'on the pruned share (lab)' },
       { value: 'official', label: 'official (units per step)' },
     ],
   }),
@@ -506,7 +506,7 @@ export const UMEC_SPEC: MethodSpec = {
       id: 'umec-criteo',
       label: 'UMEC on the Criteo slice: the lab’s settings, budget 0.5',
       summary:
-        'DLRM as UMEC trains it (SGD 0.1, batch 128), 10 dense epochs, then the primal-dual solver with s steps scaled to the layer width: the budget is met within a few epochs',
+        'DLRM as UMEC trains it (SGD 0.1, batch 128), 10 dense epochs, then the primal-dual solver with s steps on each layer’s pruned share: the budget is met within a few epochs',
       source: 'loaded',
       requires: CRITEO_REQUIRES,
       train: UMEC_DLRM_TRAIN,

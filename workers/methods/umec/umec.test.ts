@@ -11,6 +11,7 @@ import { BatchPlanner } from '../../embedding/batchPlan';
 import { RunControl } from '../../engine/runControl';
 import { runExperiment } from '../../engine/trainer';
 import { predictProbabilities } from '../../engine/trainStep';
+import { exportRun } from '../../export/exportRun';
 import { buildModel } from '../../models/buildModel';
 import type { DlrmModel } from '../../models/dlrm';
 import { defaultsOf, type OptionValue } from '../../options';
@@ -285,6 +286,22 @@ describe('UMEC runs on the synthetic slice', () => {
     // The kept model is the last budget's: physically smaller than the dense one.
     const top = (kept.model as DlrmModel).topLinears;
     expect(top[0].outFeatures).toBeLessThan(32);
+    // Its model file: dropped fields carry no table, removed neurons no weights.
+    const file = await exportRun(kept);
+    const keptNames = String(m.keptFields).split(',');
+    expect(file.dataset.fields.map((f) => f.name)).toEqual(keptNames);
+    expect(keptNames.length).toBeLessThan(ds.numFields);
+    const a = file.architecture;
+    if (a.model !== 'dlrm' || file.embedding.kind !== 'dense') throw new Error('a dense DLRM file');
+    const shapeOf = (ref: string) => file.tensors[ref].shape;
+    expect(shapeOf(file.embedding.table)).toEqual([
+      keptNames.reduce((n, name) => n + ds.fieldDims[ds.fieldNames.indexOf(name)], 0),
+      8,
+    ]);
+    expect(a.top.map((l) => shapeOf(l.weight))).toEqual(
+      top.map((l) => [l.inFeatures, l.outFeatures]),
+    );
+    expect(shapeOf(a.top[0].weight)[0]).toBe(keptNames.length * 8);
     kept.dispose();
   });
 
