@@ -23,3 +23,27 @@ export function niceTicks(min: number, max: number, count: number): number[] {
     ticks.push(Number((first + ticks.length * step).toFixed(decimals)));
   return ticks;
 }
+
+/**
+ * Ticks for a log axis covering [min, max] (both > 0): 1, 2 and 5 times each power of ten when
+ * the range spans at most two decades, powers of ten only when it spans more. The first tick is
+ * at or below min and the last at or above max, so [first, last] is the axis' domain.
+ */
+export function logTicks(min: number, max: number): number[] {
+  if (!(min > 0) || !Number.isFinite(min) || !Number.isFinite(max)) return [];
+  if (max < min) [min, max] = [max, min];
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(max)));
+  const mantissas = hi - lo <= 2 ? [1, 2, 5] : [1];
+  const candidates: number[] = [];
+  for (let e = lo; e <= hi; e++) {
+    for (const m of mantissas) candidates.push(Number((m * 10 ** e).toPrecision(12)));
+  }
+  let first = 0;
+  while (first + 1 < candidates.length && candidates[first + 1] <= min) first++;
+  let last = candidates.findIndex((v) => v >= max);
+  if (last < 0) last = candidates.length - 1;
+  // A single value still gets an axis: one tick above it.
+  if (last === first) last = Math.min(candidates.length - 1, last + 1);
+  return candidates.slice(first, last + 1);
+}

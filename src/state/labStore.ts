@@ -104,6 +104,10 @@ export interface LabState {
   modelPreview: ModelPreview | null;
   run: RunView;
   history: FinishedRun[];
+  /** The finished run opened in the Compare panel (its FinishedRun id), if any. */
+  selectedRunId: number | null;
+  /** Finished runs ticked in the runs table: the Compare panel overlays their curves. */
+  comparedRunIds: number[];
   /** Finished runs whose models the worker still holds. */
   keptRuns: KeptRunInfo[];
   /** URL values that were not valid (the defaults were used instead). */
@@ -122,6 +126,10 @@ export interface LabState {
   resetForm(): void;
   showBanner(kind: Banner['kind'], message: string): void;
   dismissBanner(): void;
+  /** Opens a finished run (its card in the Compare panel), or closes it with null. */
+  openRun(id: number | null): void;
+  /** Ticks or unticks a finished run for the overlaid curves. */
+  toggleCompared(id: number): void;
 }
 
 export function emptyRun(id: number): RunView {
@@ -166,6 +174,8 @@ export const useLabStore = create<LabState>()((set) => ({
   modelPreview: null,
   run: emptyRun(0),
   history: [],
+  selectedRunId: null,
+  comparedRunIds: [],
   keptRuns: [],
   urlNotices: initialUrl.notices,
   modelFile: { card: null, evaluation: null, error: null, busy: false },
@@ -175,4 +185,11 @@ export const useLabStore = create<LabState>()((set) => ({
   resetForm: () => set({ form: formFromConfig(DEFAULT_RUN_CONFIG) }),
   showBanner: (kind, message) => set({ banner: { id: ++bannerId, kind, message } }),
   dismissBanner: () => set({ banner: null }),
+  openRun: (id) => set({ selectedRunId: id }),
+  toggleCompared: (id) =>
+    set((s) => ({
+      comparedRunIds: s.comparedRunIds.includes(id)
+        ? s.comparedRunIds.filter((r) => r !== id)
+        : [...s.comparedRunIds, id],
+    })),
 }));

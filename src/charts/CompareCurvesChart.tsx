@@ -1,0 +1,120 @@
+/**
+ * Validation AUC over training steps of several finished runs, overlaid: one line per run,
+ * coloured by its method (dashed for the second run of a method, dotted for the third...).
+ */
+import { memo, useMemo } from 'react';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { FinishedRun } from '../state/labStore';
+import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import { niceTicks } from './niceTicks';
+import { methodColor } from './methodColors';
+
+const DASHES = [undefined, '6 3', '2 3', '8 3 2 3'];
+
+const X_LABEL = { value: 'training step', position: 'bottom' as const, offset: 4, fontSize: 12 };
+const Y_LABEL = {
+  value: 'validation AUC',
+  angle: -90,
+  position: 'insideLeft' as const,
+  offset: 0,
+  fontSize: 12,
+};
+const formatAucTick = (v: number) => v.toFixed(3);
+
+export const CompareCurvesChart = memo(function CompareCurvesChart({
+  runs,
+}: {
+  runs: FinishedRun[];
+}) {
+  const { lines, xTicks, yTicks } = useMemo(() => {
+    const seen = new Map<string, number>();
+    const lines = runs.map((r) => {
+      const n = seen.get(r.result.method.id) ?? 0;
+      seen.set(r.result.method.id, n + 1);
+      return {
+        id: r.id,
+        name: `#${r.id} ${r.result.method.label}`,
+        color: methodColor(r.result.method.id),
+        dash: DASHES[n % DASHES.length],
+        data: r.result.evaluations.map((e) => ({ step: e.step, auc: e.validationAuc })),
+      };
+    });
+    const all = lines.flatMap((l) => l.data);
+    const finite = all.filter((p) => Number.isFinite(p.auc));
+    return {
+      lines,
+      xTicks: niceTicks(0, Math.max(1, ...all.map((p) => p.step)), 6),
+      yTicks: niceTicks(
+        Math.min(...finite.map((p) => p.auc)) - 0.005,
+        Math.max(...finite.map((p) => p.auc)) + 0.005,
+        5,
+      ),
+    };
+  }, [runs]);
+  const points = lines.reduce((a, l) => a + l.data.length, 0);
+  return (
+    <div data-testid="compare-curves" data-runs={lines.length} data-points={points}>
+      <p className="chart-legend">
+        {lines.map((l) => (
+          <span key={l.id}>
+            <span
+              className="line-swatch"
+              style={{ borderTop: `2px ${l.dash ? 'dashed' : 'solid'} ${l.color}` }}
+            />
+            {l.name}
+          </span>
+        ))}
+      </p>
+      {points === 0 ? (
+        <div className="chart-empty">These runs have no validation evaluations.</div>
+      ) : (
+        <ResponsiveContainer width="100%" height={260}>
+          <LineChart margin={{ ...LINE_CHART_MARGIN, left: 8, bottom: 20 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+            <XAxis
+              {...PLAIN_AXIS}
+              dataKey="step"
+              type="number"
+              domain={[xTicks[0] ?? 0, xTicks.at(-1) ?? 'dataMax']}
+              ticks={xTicks}
+              label={X_LABEL}
+            />
+            <YAxis
+              {...PLAIN_AXIS}
+              dataKey="auc"
+              type="number"
+              domain={[yTicks[0] ?? 'auto', yTicks.at(-1) ?? 'auto']}
+              ticks={yTicks}
+              allowDataOverflow
+              width={72}
+              tickFormatter={formatAucTick}
+              label={Y_LABEL}
+            />
+            <Tooltip formatter={formatTooltipValue} />
+            {lines.map((l) => (
+              <Line
+                key={l.id}
+                data={l.data}
+                dataKey="auc"
+                name={l.name}
+                stroke={l.color}
+                strokeDasharray={l.dash}
+                strokeWidth={2}
+                dot={l.data.length <= 30}
+                isAnimationActive={false}
+              />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </div>
+  );
+});

@@ -1,0 +1,19 @@
+/** One colour per compression method, in the form's order, shared by the compare charts. */
+import { METHOD_CATALOG } from '../methods/catalog';
+
+const METHOD_COLORS = [
+  '#1f5fa8',
+  '#c2571a',
+  '#2e7d32',
+  '#8e44ad',
+  '#b3261e',
+  '#00838f',
+  '#8a5a00',
+  '#5b6675',
+  '#d81b60',
+];
+
+export function methodColor(methodId: string): string {
+  const i = METHOD_CATALOG.findIndex((m) => m.id === methodId);
+  return METHOD_COLORS[(i < 0 ? METHOD_COLORS.length - 1 : i) % METHOD_COLORS.length];
+}
