@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { loadFiles, startBackend } from '../cli/nodeEngine';
 import { RunControl } from '../workers/engine/runControl';
+import { datasetForModel } from '../workers/engine/modelDataset';
 import { runExperiment } from '../workers/engine/trainer';
 import { UMEC_SPEC } from '../workers/methods/umec/spec';
 import { defaultsOf, type OptionValue } from '../workers/options';
@@ -55,6 +56,8 @@ const loaded = await loadFiles(
 );
 if (loaded.kind !== 'ctr') throw new Error('expected CTR data');
 const ds = loaded.dataset;
+/** The fields DLRM embeds (its categorical ones): UMEC's prunable input groups besides the dense block. */
+const embedded = datasetForModel(ds, 'dlrm').fieldNames;
 const quiet = { progressEverySteps: 1000, progressEveryMs: 1e9, bayesTestAuc: null };
 const t0 = Date.now();
 const dense = await runExperiment(
@@ -111,6 +114,7 @@ for (const solver of solvers) {
       testAuc: result.test?.auc,
       testAccuracy: result.test?.accuracy,
       keptFields: String(m.keptFields).split(',').length,
+      droppedFields: embedded.filter((f) => !String(m.keptFields).split(',').includes(f)),
       seconds: (Date.now() - started) / 1000,
       markers: markers.filter((x) => /hard prune|met|settled|not reached|diverged/.test(x)),
     };
