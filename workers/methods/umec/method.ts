@@ -9,7 +9,6 @@
 import type { CtrDataset } from '../../data/dataset';
 import { ModelCheckpoint } from '../../engine/checkpoint';
 import { buildModel } from '../../models/buildModel';
-import { DlrmModel } from '../../models/dlrm';
 import type { RankingModel } from '../../models/rankingModel';
 import type { MethodPoint } from '../../protocol';
 import { Rng } from '../../rng';
@@ -25,7 +24,7 @@ import {
   type ResourceKind,
 } from './resources';
 import { UMEC_CHARTED_LAYERS, UMEC_SPEC } from './spec';
-import { dlrmTarget, unitCounts, type ScoreKind, type UmecTarget } from './target';
+import { mlpLayout, umecTarget, unitCounts, type ScoreKind, type UmecTarget } from './target';
 
 /** A dual above this is taken as growing without bound. */
 const DUAL_LIMIT = 1e8;
@@ -99,12 +98,10 @@ export const umecMethod: CompressionMethod = {
     const mode = options.prune as 'joint' | 'inputs';
     const kind = options.resource as ResourceKind;
     const fixDense = options.fixDense as boolean;
-    const layout = dlrmLayout(
-      setup.dataset,
-      setup.train.mlpLayers,
-      setup.train.embeddingDim,
-      fixDense,
-    );
+    const layout =
+      setup.train.model === 'dlrm'
+        ? dlrmLayout(setup.dataset, setup.train.mlpLayers, setup.train.embeddingDim, fixDense)
+        : mlpLayout(setup.dataset, setup.train.mlpLayers, setup.train.embeddingDim);
     const budgets = [options.budget as number, ...(options.sweep as number[])];
     const minimum = minimumRatio(layout, kind, mode);
     for (const b of budgets) {
@@ -271,10 +268,7 @@ class UmecRun {
   }
 
   private targetOf(ctx: PhaseContext): UmecTarget {
-    if (!(ctx.model instanceof DlrmModel)) {
-      throw new Error(`UMEC prunes DLRM's top MLP; ${ctx.model.name} is not supported`);
-    }
-    return dlrmTarget(
+    return umecTarget(
       ctx.model,
       ctx.dataset,
       ctx.train,

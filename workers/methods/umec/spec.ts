@@ -23,10 +23,10 @@ const perLayer = (
     kind: 'step' as const,
     chart,
     color: LAYER_COLORS[l],
-    // Unit layers 0 and 1 (the fields, the first hidden layer) exist in every top MLP.
+    // Unit layers 0 and 1 (the fields, the first hidden layer) exist in every pruned MLP.
     ...(l >= 2 || onlyWhen
       ? {
-          onlyWhen: [onlyWhen, l >= 2 ? `the top MLP has ${l} or more hidden layers` : null]
+          onlyWhen: [onlyWhen, l >= 2 ? `the MLP has ${l} or more hidden layers` : null]
             .filter(Boolean)
             .join(', when '),
         }
@@ -234,7 +234,7 @@ const UMEC_OPTIONS = {
   }),
   resource: choiceOption({
     label: 'Budget on',
-    help: 'FLOPs of the top MLP (the paper’s R), or its parameters plus the kept fields’ tables',
+    help: 'FLOPs of the pruned MLP (the paper’s R; DLRM’s top MLP, DeepFM’s or Wide&Deep’s MLP), or its parameters plus the kept fields’ tables',
     param: 'res',
     default: 'flops',
     choices: [
@@ -456,7 +456,8 @@ const CRITEO_REQUIRES =
 
 /**
  * UMEC: Unified Model and Embedding Compression (Shen et al., ICLR 2021). Input-feature selection
- * and neuron pruning of the top MLP together, as one problem under a resource budget.
+ * and neuron pruning of an MLP together (DLRM's top MLP, as the paper; DeepFM's and Wide&Deep's
+ * MLP over the fields), as one problem under a resource budget.
  */
 export const UMEC_SPEC: MethodSpec = {
   id: 'umec',
@@ -466,7 +467,7 @@ export const UMEC_SPEC: MethodSpec = {
   reference:
     'Shen et al., UMEC: Unified Model and Embedding Compression for Efficient Recommendation Systems (ICLR 2021)',
   order: 110,
-  models: ['dlrm'],
+  models: ['dlrm', 'deepfm', 'widedeep'],
   options: UMEC_OPTIONS,
   charts: CHARTS,
   series: SERIES,

@@ -1,6 +1,7 @@
 /**
  * The part of a model UMEC prunes, as the solvers see it: the Linear layers of an MLP whose first
- * layer's input is a row of blocks (DLRM's dense block, then one block of d columns per field).
+ * layer's input is a row of blocks (DLRM's top MLP: its dense block, then one block of d columns
+ * per field; DeepFM's and Wide&Deep's MLP: one block of d columns per field).
  *
  * Weights are stored [in, out] here, so torch's column j of W_l (input unit j, UMEC's group) is
  * ROW j of `weight`. Unit layer 0 = the first layer's input groups; unit layer l >= 1 = the inputs
@@ -11,9 +12,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../../data/dataset';
 import { plainTableOf } from '../../embedding/featureEmbedding';
 import { selectFields } from '../../engine/modelDataset';
-import { sparseOptimizerOf } from '../../models/buildModel';
+import { buildModel, sparseOptimizerOf } from '../../models/buildModel';
 import { DlrmModel, type TopInputGroup } from '../../models/dlrm';
-import type { Linear } from '../../models/layers';
+import { FmFamilyModel } from '../../models/fmFamily';
+import type { Linear, Mlp } from '../../models/layers';
+import { WideDeepModel } from '../../models/wideDeep';
 import type { RankingModel } from '../../models/rankingModel';
 import type { TrainConfig } from '../../protocol';
 import type { Rng } from '../../rng';
@@ -69,11 +72,26 @@ export function keptIndices(mask: Uint8Array): number[] {
   return out;
 }
 
-/** Why a model cannot be pruned by UMEC, or null. */
-export function umecSupport(model: RankingModel): string | null {
-  return model instanceof DlrmModel
-    ? null
-    : `UMEC prunes DLRM's top MLP; ${model.name} is not supported yet`;
+/** A model whose MLP reads the concatenated field embeddings: DeepFM or Wide&Deep. */
+export type MlpOverFields = (FmFamilyModel & { mlp: Mlp }) | WideDeepModel;
+
+function isMlpOverFields(model: RankingModel): model is MlpOverFields {
+  return model instanceof WideDeepModel || (model instanceof FmFamilyModel && model.mlp !== null);
+}
+
+/** UMEC's target in `model`: DLRM's top MLP, or DeepFM's / Wide&Deep's MLP. */
+export function umecTarget(
+  model: RankingModel,
+  dataset: CtrDataset,
+  train: TrainConfig,
+  fixDense: boolean,
+  scoreKind: ScoreKind,
+): UmecTarget {
+  if (model instanceof DlrmModel) return dlrmTarget(model, dataset, train, fixDense, scoreKind);
+  if (isMlpOverFields(model)) return mlpTarget(model, dataset, train, scoreKind);
+  throw new Error(
+    `UMEC prunes the MLP of DLRM, DeepFM or Wide&Deep; ${model.name} has no MLP over its fields`,
+  );
 }
 
 /** DLRM's top MLP: the dense block (unprunable when `fixDense`) and one group per field. */
@@ -102,32 +120,94 @@ export function dlrmTarget(
     async scores() {
       return comparableScores(await this.rawScores(), scoreKind);
     },
-    async rawScores() {
-      const rows = await Promise.all(linears.map((l) => rowSquares(l.weight)));
-      const rows0 = rows[0];
-      const grouped = new Float64Array(groups.length);
-      groups.forEach((g, i) => {
-        let s = 0;
-        for (let r = g.start; r < g.start + g.size; r++) s += rows0[r];
-        grouped[i] = s;
-      });
-      return { groups: grouped, neurons: rows.slice(1) };
-    },
-    scaleUnits(layer, unitScale) {
-      const linear = linears[layer];
-      let rowScale = unitScale;
-      if (layer === 0) {
-        rowScale = new Float32Array(linear.inFeatures);
-        groups.forEach((g, i) => rowScale.fill(unitScale[i], g.start, g.start + g.size));
-      }
-      tf.tidy(() => {
-        linear.weight.assign(tf.mul(linear.weight, tf.tensor2d(rowScale, [rowScale.length, 1])));
-      });
-    },
+    rawScores: () => groupedRowScores(linears, groups),
+    scaleUnits: (layer, unitScale) => scaleRows(linears, groups, layer, unitScale),
     prune(keep, rng) {
       return pruneDlrm(model, dataset, train, keep, rng);
     },
   };
+}
+
+/**
+ * The MLP of DeepFM or Wide&Deep over its fields' embeddings: one group of d columns per field.
+ * Dropping a field drops it from the whole model (its table, its first-order weights, the FM
+ * term's share), since that is what frees its table; the resource counts the MLP.
+ */
+export function mlpTarget(
+  model: MlpOverFields,
+  dataset: CtrDataset,
+  train: TrainConfig,
+  scoreKind: ScoreKind,
+): UmecTarget {
+  const d = model.config.embeddingDim;
+  const layout = mlpLayout(dataset, model.config.mlpLayers, d);
+  const groups: TopInputGroup[] = Array.from({ length: dataset.numFields }, (_, f) => ({
+    source: f,
+    start: f * d,
+    size: d,
+  }));
+  const linears = [...model.mlp.linears, model.mlp.output as Linear];
+  return {
+    layout,
+    linears,
+    groups,
+    groupLabels: [...dataset.fieldNames],
+    scoreKind,
+    async scores() {
+      return comparableScores(await this.rawScores(), scoreKind);
+    },
+    rawScores: () => groupedRowScores(linears, groups),
+    scaleUnits: (layer, unitScale) => scaleRows(linears, groups, layer, unitScale),
+    prune: (keep, rng) => pruneMlpOverFields(model, dataset, train, keep, rng),
+  };
+}
+
+/**
+ * The prunable layout of DeepFM's or Wide&Deep's MLP over `dataset` (before any model exists): a
+ * field's parameters are its table and its first-order weights.
+ */
+export function mlpLayout(
+  dataset: CtrDataset,
+  hidden: number[],
+  embeddingDim: number,
+): PrunableLayout {
+  return {
+    groupSizes: Array.from(dataset.fieldDims, () => embeddingDim),
+    groupParams: Array.from(dataset.fieldDims, (n) => n * (embeddingDim + 1)),
+    fixedGroups: Array.from(dataset.fieldDims, () => false),
+    layerSizes: [...hidden, 1],
+  };
+}
+
+/** Squared norms of every unit: layer 0's grouped by input block, later layers' per row. */
+async function groupedRowScores(linears: Linear[], groups: TopInputGroup[]): Promise<UnitScores> {
+  const rows = await Promise.all(linears.map((l) => rowSquares(l.weight)));
+  const rows0 = rows[0];
+  const grouped = new Float64Array(groups.length);
+  groups.forEach((g, i) => {
+    let s = 0;
+    for (let r = g.start; r < g.start + g.size; r++) s += rows0[r];
+    grouped[i] = s;
+  });
+  return { groups: grouped, neurons: rows.slice(1) };
+}
+
+/** Multiplies the rows of unit layer `layer` by one factor per unit. */
+function scaleRows(
+  linears: Linear[],
+  groups: TopInputGroup[],
+  layer: number,
+  unitScale: Float32Array,
+): void {
+  const linear = linears[layer];
+  let rowScale = unitScale;
+  if (layer === 0) {
+    rowScale = new Float32Array(linear.inFeatures);
+    groups.forEach((g, i) => rowScale.fill(unitScale[i], g.start, g.start + g.size));
+  }
+  tf.tidy(() => {
+    linear.weight.assign(tf.mul(linear.weight, tf.tensor2d(rowScale, [rowScale.length, 1])));
+  });
 }
 
 /** Copies `src`'s rows `rows` and columns `cols` (all when null) into `dst`. */
@@ -196,6 +276,55 @@ export function pruneDlrm(
     const cols = l < neurons.length ? neurons[l] : null;
     assignSlice(linear.weight, old[l].weight, rows, cols);
     assignSlice(linear.bias, old[l].bias, null, cols);
+  });
+  return { model: pruned, dataset: view };
+}
+
+/**
+ * DeepFM or Wide&Deep with only the kept fields (their tables, first-order weights and MLP input
+ * rows) and the kept neurons (their columns of W_l, bias and BatchNorm entries, and rows of
+ * W_l+1), and the view of the dataset it reads.
+ */
+export function pruneMlpOverFields(
+  model: MlpOverFields,
+  dataset: CtrDataset,
+  train: TrainConfig,
+  keep: KeptStructure,
+  rng: Rng,
+): { model: MlpOverFields; dataset: CtrDataset } {
+  const fields = keptIndices(keep.keepGroups);
+  if (fields.length === 0) throw new Error('UMEC: the hard prune would keep no input field');
+  const view = fields.length === dataset.numFields ? dataset : selectFields(dataset, fields);
+  const neurons = keep.keepNeurons.map(keptIndices);
+  const d = model.config.embeddingDim;
+  const pruned = buildModel(view, { ...train, mlpLayers: neurons.map((n) => n.length) }, rng);
+  if (!isMlpOverFields(pruned)) throw new Error(`UMEC: ${pruned.name} was rebuilt without an MLP`);
+  // The kept fields' rows of the embedding table and of the first-order table.
+  const tables: [Float32Array, Float32Array, number][] = [
+    [plainTableOf(model.embedding).weights, plainTableOf(pruned.embedding).weights, d],
+    [model.linear.weights, pruned.linear.weights, 1],
+  ];
+  for (const [from, to, width] of tables) {
+    fields.forEach((f, j) => {
+      const src = dataset.fieldOffsets[f] * width;
+      to.set(from.subarray(src, src + dataset.fieldDims[f] * width), view.fieldOffsets[j] * width);
+    });
+  }
+  pruned.bias.assign(model.bias);
+  const inputRows = fields.flatMap((f) => Array.from({ length: d }, (_, k) => f * d + k));
+  const oldLinears = [...model.mlp.linears, model.mlp.output as Linear];
+  const newLinears = [...pruned.mlp.linears, pruned.mlp.output as Linear];
+  newLinears.forEach((linear, l) => {
+    const rows = l === 0 ? inputRows : neurons[l - 1];
+    const cols = l < neurons.length ? neurons[l] : null;
+    assignSlice(linear.weight, oldLinears[l].weight, rows, cols);
+    assignSlice(linear.bias, oldLinears[l].bias, null, cols);
+  });
+  pruned.mlp.norms.forEach((norm, l) => {
+    const old = model.mlp.norms[l];
+    for (const key of ['gamma', 'beta', 'runningMean', 'runningVar'] as const) {
+      assignSlice(norm[key], old[key], null, neurons[l]);
+    }
   });
   return { model: pruned, dataset: view };
 }

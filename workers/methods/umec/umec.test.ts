@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CtrDataset } from '../../data/dataset';
 import { generateSyntheticCtr } from '../../data/synthetic';
 import { BatchPlanner } from '../../embedding/batchPlan';
+import { plainTableOf } from '../../embedding/featureEmbedding';
 import { RunControl } from '../../engine/runControl';
 import { runExperiment } from '../../engine/trainer';
 import { predictProbabilities } from '../../engine/trainStep';
@@ -21,7 +22,7 @@ import { dlrmLayout } from './method';
 import { leastSum, PrimalDualSolver } from './primalDual';
 import { structureRatio } from './resources';
 import { UMEC_SPEC } from './spec';
-import { dlrmTarget, keptIndices } from './target';
+import { dlrmTarget, keptIndices, mlpTarget, type MlpOverFields } from './target';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -191,6 +192,86 @@ describe('the hard prune', () => {
   });
 });
 
+describe('the hard prune of DeepFM and Wide&Deep', () => {
+  for (const kind of ['deepfm', 'widedeep'] as const) {
+    it(`${kind}: the masked model's predictions (1e-5), the dropped fields gone from the whole model, BatchNorm sliced`, async () => {
+      const ds = generateSyntheticCtr({ seed: 8, numRows: 500, numFields: 4, maxCardinality: 30 });
+      const cfg: TrainConfig = { ...TRAIN, model: kind, mlpLayers: [5, 3], batchNorm: true };
+      const model = buildModel(ds, cfg, new Rng(3)) as MlpOverFields;
+      // Every weight away from its init: biases, BatchNorm's affine and running statistics.
+      const rng = new Rng(11);
+      const randomise = (v: tf.Variable, positive = false) =>
+        v.assign(
+          tf.tensor(
+            Float32Array.from({ length: v.size }, () =>
+              positive ? rng.uniform(0.5, 2) : rng.uniform(-0.5, 0.5),
+            ),
+            v.shape,
+          ),
+        );
+      for (const l of [...model.mlp.linears, model.mlp.output!]) randomise(l.bias);
+      for (const n of model.mlp.norms) {
+        randomise(n.gamma);
+        randomise(n.beta);
+        randomise(n.runningMean);
+        randomise(n.runningVar, true);
+      }
+      randomise(model.bias);
+      const target = mlpTarget(model, ds, cfg, 'raw');
+      expect(target.layout.groupSizes).toEqual([4, 4, 4, 4]);
+      expect(target.layout.layerSizes).toEqual([5, 3, 1]);
+      expect(target.layout.groupParams).toEqual(Array.from(ds.fieldDims, (n) => n * 5));
+      const keep = {
+        keepGroups: Uint8Array.from([1, 0, 1, 1]), // field 1 dropped
+        keepNeurons: [Uint8Array.from([1, 1, 0, 1, 0]), Uint8Array.from([0, 1, 1])],
+      };
+      const rows = Int32Array.from({ length: 200 }, (_, i) => i);
+      // The masked model: the dropped units' rows zeroed, and the dropped field's embedding and
+      // first-order weights zeroed (a field of zeros adds nothing to the FM and wide terms).
+      for (let l = 0; l < 3; l++) {
+        const units = l === 0 ? keep.keepGroups : keep.keepNeurons[l - 1];
+        target.scaleUnits(l, Float32Array.from(units));
+      }
+      const f = 1;
+      const table = plainTableOf(model.embedding).weights;
+      const d = cfg.embeddingDim;
+      const start = ds.fieldOffsets[f];
+      table.fill(0, start * d, (start + ds.fieldDims[f]) * d);
+      model.linear.weights.fill(0, start, start + ds.fieldDims[f]);
+      const masked = await predictProbabilities(
+        model,
+        new BatchPlanner(ds.totalVocabulary),
+        ds,
+        rows,
+      );
+      const pruned = target.prune(keep, new Rng(4));
+      const view = pruned.dataset;
+      expect(view.fieldNames).toEqual([ds.fieldNames[0], ds.fieldNames[2], ds.fieldNames[3]]);
+      const small = pruned.model as MlpOverFields;
+      expect(
+        [...small.mlp.linears, small.mlp.output!].map((l) => [l.inFeatures, l.outFeatures]),
+      ).toEqual([
+        [12, 3],
+        [3, 2],
+        [2, 1],
+      ]);
+      expect(small.mlp.norms.map((n) => n.features)).toEqual([3, 2]);
+      expect(small.linear.numRows).toBe(view.totalVocabulary);
+      const probs = await predictProbabilities(
+        small,
+        new BatchPlanner(view.totalVocabulary),
+        view,
+        rows,
+      );
+      let worst = 0;
+      probs.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - masked[i]))));
+      expect(worst).toBeLessThan(1e-5);
+      small.dispose();
+      model.dispose();
+    });
+  }
+});
+
 const SYNTHETIC = { seed: 1, numRows: 10_000, numFields: 8, maxCardinality: 100 };
 
 async function umecRun(
@@ -304,6 +385,39 @@ describe('UMEC runs on the synthetic slice', () => {
     expect(shapeOf(a.top[0].weight)[0]).toBe(keptNames.length * 8);
     kept.dispose();
   });
+
+  for (const [model, solver] of [
+    ['deepfm', 'admm'],
+    ['widedeep', 'primal-dual'],
+  ] as const) {
+    it(`${solver} meets a joint budget on ${model} (BatchNorm) and exports the smaller model`, async () => {
+      const { result, kept, markers } = await umecRun(
+        ds,
+        {
+          solver,
+          budget: 0.4,
+          denseEpochs: 1,
+          solveEpochs: 15,
+          fineTuneEpochs: 1,
+          sLearningRate: 0.01,
+        },
+        { model, batchNorm: true, denseOptimizer: 'adam', learningRate: 0.01 },
+      );
+      const m = result.methodResult;
+      expect(m.budgetsMet).toEqual([1]);
+      const ratio = (m.flopsRatios as number[])[0];
+      expect(ratio).toBeLessThanOrEqual(0.4);
+      expect(ratio).toBeGreaterThan(0.35);
+      expect(markers.some((x) => x.startsWith('hard prune'))).toBe(true);
+      const small = kept.model as MlpOverFields;
+      const widths = small.mlp.linears.map((l) => l.outFeatures);
+      expect(widths[0] * widths[1]).toBeLessThan(32 * 16);
+      const file = await exportRun(kept);
+      expect(file.dataset.fields.map((f) => f.name)).toEqual(String(m.keptFields).split(','));
+      expect(file.architecture.model).toBe(model);
+      kept.dispose();
+    });
+  }
 
   it('a budget changed while the solver runs takes effect at the next step', async () => {
     const control = new RunControl();
