@@ -83,8 +83,20 @@ for (const seed of seeds) {
       },
     },
     new RunControl(),
-    () => {},
-    { progressEverySteps: 1000, progressEveryMs: 1e9, bayesTestAuc: null },
+    (e) => {
+      // Progress on stderr: phases, snapshots, and the sparsity every 100 steps.
+      if (e.type === 'phase') console.error(`seed ${seed}: ${e.phase.label}`);
+      else if (e.type === 'marker') console.error(`seed ${seed} step ${e.step}: ${e.label}`);
+      else if (e.type === 'progress') {
+        const sparsity = e.batch.series.sparsity;
+        e.batch.steps.forEach((step, i) => {
+          if (step % 100 === 0 && sparsity && !Number.isNaN(sparsity[i])) {
+            console.error(`seed ${seed} step ${step}: sparsity ${(100 * sparsity[i]).toFixed(1)}%`);
+          }
+        });
+      }
+    },
+    { progressEverySteps: 20, progressEveryMs: 1e9, bayesTestAuc: null },
   );
   kept.dispose();
   const m = result.methodResult;

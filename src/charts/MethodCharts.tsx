@@ -29,6 +29,7 @@ import { methodSpecOf } from '../methods/catalog';
 import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
 import { ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
+import { niceTicks } from './niceTicks';
 
 const selectRun = (s: LabState) => s.run;
 const selectFormMethod = (s: LabState) => s.form['method.id'];
@@ -36,13 +37,23 @@ const selectFormMethod = (s: LabState) => s.form['method.id'];
 /** At most this many markers are drawn (the latest): more would bury the lines. */
 const MAX_MARKERS = 12;
 
-/** Every k-th category label, so that about 14 show (counted, never measured in the DOM). */
-const labelInterval = (n: number) => Math.max(0, Math.ceil(n / 10) - 1);
+/**
+ * Every k-th category label: about 10 show, fewer when the labels are long (about 6.5 px a
+ * character on a plot about 380 px wide; counted, never measured in the DOM).
+ */
+const labelInterval = (labels: string[]) => {
+  const longest = labels.reduce((a, l) => Math.max(a, l.length), 1);
+  const fit = Math.max(1, Math.floor(380 / (6.5 * longest + 8)));
+  return Math.max(0, Math.ceil(labels.length / Math.min(10, fit)) - 1);
+};
 
+/** Whole thousands with separators (4,000), small and huge values in exponent form. */
 const formatTick = (v: number) =>
-  Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
+  Math.abs(v) >= 1e6 || (Math.abs(v) < 0.01 && v !== 0)
     ? v.toExponential(1)
-    : String(+v.toFixed(3));
+    : Math.abs(v) >= 1000
+      ? Math.round(v).toLocaleString('en-US')
+      : String(+v.toFixed(3));
 
 export function MethodCharts() {
   const run = useDeferredLabStore(selectRun);
@@ -68,6 +79,15 @@ export function MethodCharts() {
       </div>
     </section>
   );
+}
+
+/** What an empty chart says: the run is still to draw it, or it is not part of this run. */
+function emptyText(run: RunView, series: SeriesSpec[]): string {
+  if (run.state !== 'done' && run.state !== 'failed') {
+    return 'No data yet: it arrives as the run trains.';
+  }
+  const when = series.find((s) => s.onlyWhen)?.onlyWhen;
+  return when ? `Not drawn in this run: only when ${when}.` : 'Not drawn in this run.';
 }
 
 function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec; run: RunView }) {
@@ -117,11 +137,7 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
         {chart.title} <small>{chart.help}</small>
       </h3>
       <MountWhenIdle height={220}>
-        {points > 0 ? (
-          body
-        ) : (
-          <div className="chart-empty">No data yet: it arrives as the run trains.</div>
-        )}
+        {points > 0 ? body : <div className="chart-empty">{emptyText(run, series)}</div>}
       </MountWhenIdle>
     </section>
   );
@@ -177,73 +193,97 @@ const LineSeriesChart = memo(function LineSeriesChart({
     for (let e = from; e <= to; e += every) ticks.push(10 ** e);
     return { domain: [10 ** from, 10 ** to] as [number, number], ticks };
   }, [chart.yScale, data, series]);
-  const shown = markers.slice(-MAX_MARKERS);
+  // The markers within the steps this chart covers (a phase's chart does not list later phases').
+  const shown = useMemo(() => {
+    if (data.length === 0) return [];
+    const first = data[0].step;
+    const last = data[data.length - 1].step;
+    return markers.filter((m) => m.step >= first && m.step <= last).slice(-MAX_MARKERS);
+  }, [markers, data]);
+  // Series without a point in this run (a layer the model does not have, the other solver's)
+  // stay out of the legend.
+  const drawn = series.filter((s) =>
+    s.kind === 'step' ? (lines[s.id]?.length ?? 0) > 0 : evaluations.some((e) => s.id in e.method),
+  );
   return (
-    <ResponsiveContainer width="100%" height={220}>
-      <LineChart data={data} margin={LINE_CHART_MARGIN}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-        <XAxis
-          {...PLAIN_AXIS}
-          dataKey="step"
-          type="number"
-          domain={['dataMin', 'dataMax']}
-          tickFormatter={formatTick}
-        />
-        <YAxis
-          {...PLAIN_AXIS}
-          yAxisId="left"
-          width={56}
-          scale={logAxis ? 'log' : 'auto'}
-          domain={logAxis ? logAxis.domain : [0, 'auto']}
-          ticks={logAxis?.ticks}
-          allowDataOverflow={logAxis !== null}
-          tickFormatter={formatTick}
-        />
-        {series.some((s) => s.axis === 'right') && (
-          <YAxis
+    <>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={data} margin={LINE_CHART_MARGIN}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+          <XAxis
             {...PLAIN_AXIS}
-            yAxisId="right"
-            orientation="right"
-            width={56}
-            domain={[0, 'auto']}
+            dataKey="step"
+            type="number"
+            domain={['dataMin', 'dataMax']}
             tickFormatter={formatTick}
           />
-        )}
-        <Tooltip formatter={formatTooltipValue} />
-        <Legend />
-        {shown.map((m, i) => (
-          <ReferenceLine
-            key={`${m.step}-${i}`}
+          <YAxis
+            {...PLAIN_AXIS}
             yAxisId="left"
-            x={m.step}
-            stroke="#9aa5b1"
-            strokeDasharray="4 3"
-            // Labels step down one line per marker, so that neighbours do not overwrite each other.
-            label={{
-              value: m.label,
-              position: 'insideTopLeft',
-              fontSize: 10,
-              fill: '#52606d',
-              dy: (i % 4) * 11,
-            }}
+            width={56}
+            scale={logAxis ? 'log' : 'auto'}
+            domain={logAxis ? logAxis.domain : [0, 'auto']}
+            ticks={logAxis?.ticks}
+            allowDataOverflow={logAxis !== null}
+            tickFormatter={formatTick}
           />
-        ))}
-        {series.map((s) => (
-          <Line
-            key={s.id}
-            yAxisId={s.axis ?? 'left'}
-            dataKey={s.id}
-            name={s.axis === 'right' && chart.rightLabel ? `${s.label} (right)` : s.label}
-            stroke={s.color}
-            strokeWidth={s.dashed ? 1.5 : 2}
-            strokeDasharray={s.dashed ? '5 3' : undefined}
-            dot={s.kind === 'evaluation'}
-            connectNulls
-            isAnimationActive={false}
-          />
-        ))}
-      </LineChart>
-    </ResponsiveContainer>
+          {series.some((s) => s.axis === 'right') && (
+            <YAxis
+              {...PLAIN_AXIS}
+              yAxisId="right"
+              orientation="right"
+              width={56}
+              domain={[0, 'auto']}
+              tickFormatter={formatTick}
+            />
+          )}
+          <Tooltip formatter={formatTooltipValue} />
+          <Legend />
+          {shown.map((m, i) => (
+            <ReferenceLine
+              key={`${m.step}-${i}`}
+              yAxisId="left"
+              x={m.step}
+              stroke="#9aa5b1"
+              strokeDasharray="4 3"
+              // A number on the line; the marker's text is listed under the chart (long labels on
+              // the plot overwrite each other and the lines).
+              label={{
+                value: String(i + 1),
+                position: 'insideTopLeft',
+                fontSize: 10,
+                fontWeight: 600,
+                fill: '#52606d',
+                dy: (i % 2) * 11,
+              }}
+            />
+          ))}
+          {drawn.map((s) => (
+            <Line
+              key={s.id}
+              yAxisId={s.axis ?? 'left'}
+              dataKey={s.id}
+              name={s.axis === 'right' && chart.rightLabel ? `${s.label} (right)` : s.label}
+              stroke={s.color}
+              strokeWidth={s.dashed ? 1.5 : 2}
+              strokeDasharray={s.dashed ? '5 3' : undefined}
+              dot={s.kind === 'evaluation'}
+              connectNulls
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+      {shown.length > 0 && (
+        <ol className="chart-markers">
+          {shown.map((m, i) => (
+            <li key={`${m.step}-${i}`}>
+              <b>{i + 1}</b> step {m.step.toLocaleString('en-US')}: {m.label}
+            </li>
+          ))}
+        </ol>
+      )}
+    </>
   );
 });
 
@@ -286,13 +326,34 @@ const VectorChart = memo(function VectorChart({
     [vector, vectors, dataset],
   );
   const hasRoles = data.some((d) => d.role !== null);
+  const yTicks = useMemo(() => {
+    let top = 0;
+    for (const row of data) {
+      let sum = 0;
+      vectors.forEach(
+        (_, k) => (sum += Math.max(0, Number(row[`v${k}` as keyof typeof row]) || 0)),
+      );
+      top = Math.max(top, sum);
+    }
+    return top > 0 ? niceTicks(0, top, 5) : undefined;
+  }, [data, vectors]);
   return (
     <>
       <ResponsiveContainer width="100%" height={hasRoles ? 200 : 220}>
         <BarChart data={data} margin={LINE_CHART_MARGIN}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
-          <XAxis {...PLAIN_AXIS} dataKey="label" interval={labelInterval(data.length)} />
-          <YAxis {...PLAIN_AXIS} width={56} tickFormatter={formatTick} />
+          <XAxis
+            {...PLAIN_AXIS}
+            dataKey="label"
+            interval={labelInterval(data.map((d) => d.label))}
+          />
+          <YAxis
+            {...PLAIN_AXIS}
+            width={56}
+            ticks={yTicks}
+            domain={yTicks ? [0, yTicks[yTicks.length - 1]] : [0, 'auto']}
+            tickFormatter={formatTick}
+          />
           <Tooltip formatter={formatTooltipValue} />
           {series.map((s, k) => (
             <Bar
@@ -346,7 +407,7 @@ const HistogramChart = memo(function HistogramChart({
     <ResponsiveContainer width="100%" height={220}>
       <BarChart data={data} margin={LINE_CHART_MARGIN} barCategoryGap={0}>
         <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
-        <XAxis {...PLAIN_AXIS} dataKey="bin" interval={labelInterval(data.length)} />
+        <XAxis {...PLAIN_AXIS} dataKey="bin" interval={labelInterval(data.map((d) => d.bin))} />
         <YAxis {...PLAIN_AXIS} width={56} tickFormatter={formatTick} />
         <Tooltip formatter={formatTooltipValue} />
         <Bar
