@@ -1,4 +1,3 @@
-import { useEffect, useRef } from 'react';
 import { ModelSummaryCard } from './ModelSummaryCard';
 import { useLabStore, type LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
@@ -9,15 +8,15 @@ import { MountWhenIdle } from './MountWhenIdle';
 import { formatBytes, formatCount, formatMetric } from '../format';
 import { DatasetSummaryPanel } from './DatasetSummaryPanel';
 import { MethodCharts } from '../charts/MethodCharts';
-import { runController } from '../state/runController';
-import { bestValidationAuc } from '../state/runSummary';
 import { ComparePanel } from './ComparePanel';
+import { ExportButton, RunHistoryPanel } from './RunHistoryPanel';
+import { OpenedRun } from './RunDetail';
 
 const selectRun = (s: LabState) => s.run;
 const selectTest = (s: LabState) => s.run.test;
 const selectResult = (s: LabState) => s.run.result;
+const selectRunId = (s: LabState) => s.run.id;
 const selectBayes = (s: LabState) => s.run.dataset?.bayesTestAuc ?? null;
-const selectHistory = (s: LabState) => s.history;
 
 function RunStatus() {
   const run = useDeferredLabStore(selectRun);
@@ -88,6 +87,7 @@ function TestPanel() {
   const test = useDeferredLabStore(selectTest);
   const result = useDeferredLabStore(selectResult);
   const bayes = useDeferredLabStore(selectBayes);
+  const runId = useDeferredLabStore(selectRunId);
   if (!test) return null;
   return (
     <section className="chart-card" data-testid="test-panel">
@@ -155,7 +155,7 @@ function TestPanel() {
             <tr>
               <th>model file</th>
               <td colSpan={2}>
-                <ExportButton runId={result.runId} label={result.method.id} />
+                <ExportButton runId={result.runId} label={result.method.id} historyId={runId} />
               </td>
             </tr>
           )}
@@ -188,134 +188,6 @@ function TestPanel() {
   );
 }
 
-/** Downloads a finished run's model file, while the engine still holds the model. */
-function ExportButton({ runId, label }: { runId: number; label: string }) {
-  const kept = useLabStore((s) => s.keptRuns.some((r) => r.runId === runId));
-  if (!kept) return <span className="muted">freed</span>;
-  return (
-    <button
-      type="button"
-      data-testid={`export-run-${runId}`}
-      onClick={() => void runController.exportRun(runId, `model-${label}-run${runId}.json`)}
-    >
-      Export
-    </button>
-  );
-}
-
-const selectSelectedRunId = (s: LabState) => s.selectedRunId;
-const selectComparedRunIds = (s: LabState) => s.comparedRunIds;
-
-function RunHistory() {
-  const history = useDeferredLabStore(selectHistory);
-  const selectedRunId = useLabStore(selectSelectedRunId);
-  const comparedIds = useLabStore(selectComparedRunIds);
-  const openRun = useLabStore((s) => s.openRun);
-  const toggleCompared = useLabStore((s) => s.toggleCompared);
-  const scrollRef = useRef<HTMLDivElement>(null);
-  // The opened run's row is scrolled into view within the table (the page scrolls to its card).
-  useEffect(() => {
-    const wrap = scrollRef.current;
-    const row = wrap?.querySelector<HTMLElement>(`tr[data-run-id="${selectedRunId}"]`);
-    if (!wrap || !row) return;
-    const box = wrap.getBoundingClientRect();
-    const head = wrap.querySelector('thead')?.getBoundingClientRect().height ?? 0;
-    const r = row.getBoundingClientRect();
-    if (r.top < box.top + head) wrap.scrollTop -= box.top + head - r.top;
-    else if (r.bottom > box.bottom) wrap.scrollTop += r.bottom - box.bottom;
-  }, [selectedRunId]);
-  if (history.length === 0) return null;
-  // Opening and comparing runs happens in the Compare panel, shown from two runs on.
-  const comparable = history.length >= 2;
-  return (
-    <section className="chart-card" data-testid="run-history">
-      <h3>
-        Finished runs
-        {comparable && <small>tick runs to overlay their curves; click # to open a run</small>}
-      </h3>
-      <div className="run-history-scroll" ref={scrollRef}>
-        <table className="metrics">
-          <thead>
-            <tr>
-              {comparable && <th>compare</th>}
-              <th>#</th>
-              <th>method</th>
-              <th>model</th>
-              <th>dim</th>
-              <th>lr</th>
-              <th>steps</th>
-              <th>params</th>
-              <th>bytes</th>
-              <th>best val AUC</th>
-              <th>test AUC</th>
-              <th>ms/step</th>
-              <th>model</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map((h) => (
-              <tr
-                key={h.id}
-                data-testid={`history-row-${h.id}`}
-                data-run-id={h.id}
-                data-selected={h.id === selectedRunId}
-                className={h.id === selectedRunId ? 'selected' : undefined}
-              >
-                {comparable && (
-                  <td>
-                    <input
-                      type="checkbox"
-                      data-testid={`compare-run-${h.id}`}
-                      aria-label={`Compare run #${h.id}`}
-                      checked={comparedIds.includes(h.id)}
-                      onChange={() => toggleCompared(h.id)}
-                    />
-                  </td>
-                )}
-                <td>
-                  {comparable ? (
-                    <button
-                      type="button"
-                      className="link-button"
-                      data-testid={`history-open-${h.id}`}
-                      aria-label={`Open run #${h.id}`}
-                      onClick={() => openRun(h.id)}
-                    >
-                      {h.id}
-                    </button>
-                  ) : (
-                    h.id
-                  )}
-                </td>
-                <td>{h.result.method.label}</td>
-                <td>{h.config.train.model}</td>
-                <td>{h.config.train.embeddingDim}</td>
-                <td>{h.config.train.learningRate}</td>
-                <td>{h.result.steps}</td>
-                <td data-testid={`history-params-${h.id}`}>
-                  {formatCount(h.result.model.totalParams)}
-                </td>
-                <td>{formatBytes(h.result.model.totalBytes)}</td>
-                <td title="validation AUC of the model the run kept (its last phase's best)">
-                  {formatMetric(bestValidationAuc(h.result))}
-                </td>
-                <td data-testid={`history-test-auc-${h.id}`}>{formatMetric(h.result.test?.auc)}</td>
-                <td>{h.result.msPerStep.toFixed(1)}</td>
-                <td>
-                  <ExportButton
-                    runId={h.result.runId}
-                    label={`${h.result.method.id}-${h.config.train.model}`}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
-  );
-}
-
 export function Dashboard() {
   return (
     <main className="dashboard">
@@ -329,8 +201,9 @@ export function Dashboard() {
       <MethodCharts />
       <TestPanel />
       <DatasetPanel />
-      <RunHistory />
+      <RunHistoryPanel />
       <ComparePanel />
+      <OpenedRun />
     </main>
   );
 }

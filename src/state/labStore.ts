@@ -19,6 +19,7 @@ import type {
   TestMetrics,
 } from '../../workers/protocol';
 import type { SeriesPoint, ValuePoint } from './seriesBuffer';
+import type { RunStatus } from './runRecords';
 import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
 
 /** A run holds the engine: it is being prepared, trains, or is paused. */
@@ -75,10 +76,49 @@ export interface MethodHistogram {
   counts: number[];
 }
 
-export interface FinishedRun {
+/** A run of the runs table: finished in this page, or restored from storage after a reload. */
+export interface HistoryRun {
   id: number;
+  /** The user's name for it (editable in the table). */
+  name: string;
+  status: RunStatus;
+  /** When it started (ms since the epoch). */
+  createdAt: number;
   config: RunConfig;
-  result: RunResult;
+  /** Present when the run finished (or was stopped after its result). */
+  result: RunResult | null;
+  error: string | null;
+  /** Its loss curve (decimated) and evaluations, to redraw its curves. */
+  lossPoints: SeriesPoint[];
+  evaluations: EvaluationMetrics[];
+  stepsDone: number;
+  /** Restored from storage: the engine holds no model of it (Export reads the stored file). */
+  restored: boolean;
+  /** Its record is in storage. */
+  saved: boolean;
+  /** Its model file is in storage (Export works without the engine). */
+  modelFileStored: boolean;
+}
+
+/** A run with a result: what the Compare panel and the Pareto chart show. */
+export type FinishedRun = HistoryRun & { result: RunResult };
+
+export function isFinishedRun(run: HistoryRun): run is FinishedRun {
+  return run.result !== null;
+}
+
+/** What the lab stores (the line above the runs table). */
+export interface StorageView {
+  /** 'loading' until the stored runs are read; 'unavailable' when storage cannot be used. */
+  status: 'loading' | 'ready' | 'unavailable';
+  /** Runs (records) stored and the sum of their sizes. */
+  runs: number;
+  bytes: number;
+  /** Why storage cannot be used, or why the last write was refused. */
+  problem: string | null;
+  /** Records skipped on load (not valid): the notice, and how many. */
+  skipped: number;
+  skippedNotice: string;
 }
 
 export interface Banner {
@@ -103,8 +143,10 @@ export interface LabState {
   dataPreview: DatasetSummary | null;
   modelPreview: ModelPreview | null;
   run: RunView;
-  history: FinishedRun[];
-  /** The finished run opened in the Compare panel (its FinishedRun id), if any. */
+  /** Every run of the runs table (finished, stopped, failed, interrupted), by id. */
+  history: HistoryRun[];
+  storage: StorageView;
+  /** The run of the runs table whose card is open (its HistoryRun id), if any. */
   selectedRunId: number | null;
   /** Finished runs ticked in the runs table: the Compare panel overlays their curves. */
   comparedRunIds: number[];
@@ -126,7 +168,7 @@ export interface LabState {
   resetForm(): void;
   showBanner(kind: Banner['kind'], message: string): void;
   dismissBanner(): void;
-  /** Opens a finished run (its card in the Compare panel), or closes it with null. */
+  /** Opens a run of the runs table (its card), or closes it with null. */
   openRun(id: number | null): void;
   /** Ticks or unticks a finished run for the overlaid curves. */
   toggleCompared(id: number): void;
@@ -174,6 +216,14 @@ export const useLabStore = create<LabState>()((set) => ({
   modelPreview: null,
   run: emptyRun(0),
   history: [],
+  storage: {
+    status: 'loading',
+    runs: 0,
+    bytes: 0,
+    problem: null,
+    skipped: 0,
+    skippedNotice: '',
+  },
   selectedRunId: null,
   comparedRunIds: [],
   keptRuns: [],

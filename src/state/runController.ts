@@ -13,14 +13,28 @@ import type {
 import type { OptionValue } from '../../workers/options';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
 import { StepSeries, ValueSeries, type ValuePoint } from './seriesBuffer';
-import { emptyRun, isRunActive, useLabStore, type LabState, type RunView } from './labStore';
-import { forcedBackendFromUrl } from './runForm';
+import {
+  emptyRun,
+  isRunActive,
+  useLabStore,
+  type HistoryRun,
+  type LabState,
+  type RunView,
+} from './labStore';
+import { forcedBackendFromUrl, MODEL_LABELS } from './runForm';
+import { defaultRunName, type StoredRunRecord } from './runRecords';
+import { recordOf, runHistory } from './runHistory';
+import { methodSpecOf } from '../methods/catalog';
 
 const CHART_POINTS = 200;
 const MEMORY_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
 const FIRST_CHART_DRAW_MS = 2500;
+/** A run in progress is written to storage at most this often (and once more when it ends). */
+const FLUSH_INTERVAL_MS = 2000;
+/** Loss points of a run's stored curve. */
+const STORED_LOSS_POINTS = 2000;
 
 /**
  * Runs the latest scheduled action PREVIEW_DEBOUNCE_MS after the last call, unless a run is
@@ -56,6 +70,9 @@ class RunController {
   private runId = 0;
   private abort: AbortController | null = null;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  /** The run in progress as storage names it. */
+  private live: { id: number; name: string; createdAt: number; config: RunConfig } | null = null;
 
   constructor() {
     this.bridge = new EngineBridge({
@@ -117,24 +134,28 @@ class RunController {
   async train(config: RunConfig, startFromRunId: number | null = null): Promise<void> {
     // The form's Train button may lag a frame behind the run state: never start two runs.
     if (this.abort) return;
-    const id = ++this.runId;
+    const abort = new AbortController();
+    this.abort = abort;
+    // Ids stay unique across reloads: above every stored run's id (from 1 when none is stored).
+    const id = await runHistory.nextId(this.runId);
+    this.runId = id;
     this.series = new StepSeries();
     this.methodSeries = new Map();
     this.methodSeriesChanged = false;
     this.publishedLossStep = this.series.lastStep;
     this.pending = {};
-    this.abort = new AbortController();
     this.runStartedAt = performance.now();
     useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
+    this.startFlushing(id, config);
     const onEvent = Comlink.proxy((event: EngineEvent) => this.onEvent(id, event));
     try {
       const result = await this.bridge.call(
         (api) => api.train(config, onEvent, startFromRunId),
-        this.abort.signal,
+        abort.signal,
       );
       if (id !== this.runId) return;
       this.publishNow({ result, state: 'done', msPerStep: result.msPerStep }, true);
-      useLabStore.setState((s) => ({ history: [...s.history, { id, config, result }] }));
+      this.endRun(id, result.stoppedEarly ? 'stopped' : 'finished', result, null);
       void this.refreshKeptRuns();
     } catch (err) {
       if (id !== this.runId) return;
@@ -146,13 +167,100 @@ class RunController {
         },
         true,
       );
+      this.endRun(id, cancelled ? 'stopped' : 'failed', null, cancelled ? null : messageOf(err));
       // A crash was already reported (with the restart) by onEngineFatal.
       if (!cancelled && !(err instanceof EngineCrashError)) {
         useLabStore.getState().showBanner('error', `Training failed: ${messageOf(err)}`);
       }
     } finally {
-      if (id === this.runId) this.abort = null;
+      if (this.abort === abort) this.abort = null;
     }
+  }
+
+  /** Writes the run in progress to storage every FLUSH_INTERVAL_MS (status 'running'). */
+  private startFlushing(id: number, config: RunConfig): void {
+    this.stopFlushing();
+    const spec = methodSpecOf(config.method.id);
+    this.live = {
+      id,
+      name: defaultRunName(id, MODEL_LABELS[config.train.model], spec?.label ?? config.method.id),
+      createdAt: Date.now(),
+      config,
+    };
+    let saved = '';
+    this.flushTimer = setInterval(() => {
+      if (this.live?.id !== id) return;
+      // Nothing new (e.g. paused): no write.
+      const progress = `${this.series.length}|${this.current('evaluations').length}`;
+      if (progress === saved) return;
+      saved = progress;
+      runHistory.saveRunning(this.liveRecord('running', null, null));
+    }, FLUSH_INTERVAL_MS);
+  }
+
+  private stopFlushing(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+  }
+
+  /** The record of the run in progress as it stands (its curve and evaluations so far). */
+  private liveRecord(
+    status: StoredRunRecord['status'],
+    result: HistoryRun['result'],
+    error: string | null,
+  ): StoredRunRecord {
+    const live = this.live!;
+    const run = useLabStore.getState().run;
+    return recordOf({
+      id: live.id,
+      name: live.name,
+      status,
+      createdAt: live.createdAt,
+      // Live settings changed while it ran are in the run's config.
+      config: run.id === live.id && run.config ? run.config : live.config,
+      result,
+      error,
+      lossPoints: this.series.decimate(STORED_LOSS_POINTS),
+      evaluations: result ? result.evaluations : this.current('evaluations'),
+      stepsDone: this.series.lastStep,
+      totalSteps: Math.max(this.current('totalSteps'), this.series.lastStep),
+    });
+  }
+
+  /**
+   * A run ended: it joins the runs table, and its final record (with the model file of a run
+   * with a result, exported from the engine right away) goes to storage.
+   */
+  private endRun(
+    id: number,
+    status: HistoryRun['status'],
+    result: HistoryRun['result'],
+    error: string | null,
+  ): void {
+    this.stopFlushing();
+    if (this.live?.id !== id) return;
+    const record = this.liveRecord(status, result, error);
+    this.live = null;
+    const entry: HistoryRun = {
+      id,
+      name: record.name,
+      status,
+      createdAt: record.createdAt,
+      config: record.config,
+      result,
+      error,
+      lossPoints: record.lossPoints,
+      evaluations: record.evaluations,
+      stepsDone: record.stepsDone,
+      restored: false,
+      saved: false,
+      modelFileStored: false,
+    };
+    useLabStore.setState((s) => ({ history: [...s.history, entry] }));
+    const modelFile = result
+      ? this.bridge.call((api) => api.exportRun(result.runId)).catch(() => null)
+      : undefined;
+    void runHistory.saveFinal(record, modelFile);
   }
 
   /**
@@ -235,19 +343,47 @@ class RunController {
     }
   }
 
-  /** Downloads the model file of a finished run whose model the worker holds. */
-  async exportRun(runId: number, fileName: string): Promise<void> {
+  /**
+   * Downloads the model file of a run in the table: the stored file when there is one (a
+   * restored run, whose model the engine does not hold), else the engine's kept model.
+   */
+  async exportRun(runId: number, fileName: string, historyId: number | null = null): Promise<void> {
     try {
-      const text = await this.bridge.call((api) => api.exportRun(runId));
-      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      const run =
+        historyId === null ? null : useLabStore.getState().history.find((r) => r.id === historyId);
+      let text: string | null = null;
+      if (run?.modelFileStored) text = await runHistory.modelFile(run.id);
+      if (text === null) {
+        if (run?.restored) throw new Error('its model file is not stored');
+        text = await this.bridge.call((api) => api.exportRun(runId));
+      }
+      downloadText(text, fileName);
     } catch (err) {
       useLabStore.getState().showBanner('error', `Export failed: ${messageOf(err)}`);
     }
+  }
+
+  /** Deletes a run from the table and storage, and frees the model the engine holds of it. */
+  async deleteRun(historyId: number): Promise<void> {
+    const run = useLabStore.getState().history.find((r) => r.id === historyId);
+    await runHistory.remove(historyId);
+    if (run?.result && !run.restored && this.isKept(run.result.runId)) {
+      await this.discardRun(run.result.runId);
+    }
+  }
+
+  /** Deletes every run of the table and everything stored; frees the engine's models of them. */
+  async deleteAllRuns(): Promise<void> {
+    const kept = useLabStore
+      .getState()
+      .history.filter((r) => r.result && !r.restored && this.isKept(r.result.runId))
+      .map((r) => r.result!.runId);
+    await runHistory.removeAll();
+    for (const runId of kept) await this.discardRun(runId);
+  }
+
+  private isKept(runId: number): boolean {
+    return useLabStore.getState().keptRuns.some((k) => k.runId === runId);
   }
 
   /** Opens a model file in the worker; a bad file keeps the one opened before. */
@@ -470,8 +606,19 @@ class RunController {
   }
 }
 
+function downloadText(text: string, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 export const runController = new RunController();
+// The stored runs fill the runs table as the page loads.
+void runHistory.load();
