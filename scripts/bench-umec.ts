@@ -8,6 +8,7 @@
  *   npm run bench:umec
  *   npm run bench:umec -- --budgets=0.5 --solvers=primal-dual --options='{"scores":"raw"}'
  *   npm run bench:umec -- --prune=inputs --budgets=0.9
+ *   npm run bench:umec -- --model=deepfm --budgets=0.5   (PEP's DeepFM on the anchors split)
  */
 import { join } from 'node:path';
 import { loadFiles, startBackend } from '../cli/nodeEngine';
@@ -26,6 +27,8 @@ const solvers = arg('solvers', 'primal-dual,admm').split(',');
 const overrides = JSON.parse(arg('options', '{}')) as Record<string, OptionValue>;
 const seed = Number(arg('seed', '1'));
 const prune = arg('prune', 'joint');
+const modelKind = arg('model', 'dlrm');
+if (modelKind !== 'dlrm' && modelKind !== 'deepfm') throw new Error('--model is dlrm or deepfm');
 
 const train: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
@@ -43,21 +46,45 @@ const train: TrainConfig = {
   embeddingUpdate: 'lazy',
   earlyStoppingPatience: 3,
   seed,
+  // PEP's DeepFM on Criteo (d=24, MLP 400-400-400 with BatchNorm and dropout, Adam 1e-3, decay
+  // 1e-5, batch 1024), as the baselines table trains it.
+  ...(modelKind === 'deepfm'
+    ? {
+        model: 'deepfm' as const,
+        embeddingDim: 24,
+        mlpLayers: [400, 400, 400],
+        dropout: 0.2,
+        batchNorm: true,
+        epochs: 30,
+        batchSize: 1024,
+        learningRate: 1e-3,
+        weightDecay: 1e-5,
+        denseOptimizer: 'adam' as const,
+        embeddingOptimizer: 'adam' as const,
+        embeddingUpdate: 'exact' as const,
+        gradClipNorm: 100,
+      }
+    : {}),
 };
 
 const { backend } = await startBackend(arg('backend', 'wasm') as 'wasm' | 'cpu');
 const loaded = await loadFiles(
-  [
-    join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt'),
-    join(DATA_DIR, 'anchors/criteo10k_dlrm_split_seed123.json'),
-  ],
-  { minCount: 1 },
+  modelKind === 'dlrm'
+    ? [
+        join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt'),
+        join(DATA_DIR, 'anchors/criteo10k_dlrm_split_seed123.json'),
+      ]
+    : [
+        join(DATA_DIR, 'anchors/criteo10k_encoded_seed42split.csv'),
+        join(DATA_DIR, 'anchors/criteo10k_split_seed42.json'),
+      ],
+  modelKind === 'dlrm' ? { minCount: 1 } : {},
   () => {},
 );
 if (loaded.kind !== 'ctr') throw new Error('expected CTR data');
 const ds = loaded.dataset;
 /** The fields DLRM embeds (its categorical ones): UMEC's prunable input groups besides the dense block. */
-const embedded = datasetForModel(ds, 'dlrm').fieldNames;
+const embedded = datasetForModel(ds, modelKind).fieldNames;
 const quiet = { progressEverySteps: 1000, progressEveryMs: 1e9, bayesTestAuc: null };
 const t0 = Date.now();
 const dense = await runExperiment(
