@@ -77,6 +77,7 @@ try {
     await train(page);
     await page.getByTestId('field-method.id').selectOption('magnitude');
     await train(page);
+    for (const id of [1, 2, 3]) await page.getByTestId(`compare-run-${id}`).check();
     await page.getByTestId('pareto-point-1').click();
     await page.waitForTimeout(800);
     await shoot(page, 'compare-panel', 'docs/screenshot-compare.png');
