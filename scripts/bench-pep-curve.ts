@@ -17,6 +17,7 @@ import { runExperiment } from '../workers/engine/trainer';
 import { PEP_SPEC } from '../workers/methods/pep/spec';
 import { defaultsOf } from '../workers/options';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../workers/protocol';
+import { PEP_CRITEO } from './paperConfigs.mjs';
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -40,17 +41,7 @@ const ds = loaded.dataset;
 const train: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
   model: 'deepfm',
-  embeddingDim: 24,
-  mlpLayers: [400, 400, 400],
-  dropout: 0.2,
-  batchNorm: true,
-  batchSize: 1024,
-  learningRate: 1e-3,
-  weightDecay: 1e-5,
-  denseOptimizer: 'adam',
-  gradClipNorm: 100,
-  embeddingOptimizer: 'adam',
-  embeddingUpdate: 'exact',
+  ...PEP_CRITEO,
   // The pruning phase's budget; each retrain trains up to 30 epochs, early stopping after 3.
   epochs: 1000,
   maxSteps: Number(arg('max-steps', '6000')),

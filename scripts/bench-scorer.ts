@@ -27,6 +27,7 @@ import { defaultsOf } from '../workers/options';
 import { DEFAULT_TRAIN_CONFIG, type MethodChoice, type TrainConfig } from '../workers/protocol';
 import { ModelScorer } from '../workers/scorer/modelScorer';
 import { RowEncoder, type EncodedRow } from '../workers/scorer/rowEncoder';
+import { PEP_CRITEO } from './paperConfigs.mjs';
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -39,20 +40,6 @@ const ONLY = arg('models', 'fm,deepfm,pep-deepfm,pep-deepfm-pruned').split(',');
 const TORCH = arg('torch', 'auto');
 const KEEP = arg('keep', '');
 
-/** PEP's DeepFM (scripts/paperConfigs.mjs PEP_CRITEO). */
-const PEP_CRITEO: Partial<TrainConfig> = {
-  embeddingDim: 24,
-  mlpLayers: [400, 400, 400],
-  dropout: 0.2,
-  batchNorm: true,
-  batchSize: 1024,
-  learningRate: 1e-3,
-  weightDecay: 1e-5,
-  denseOptimizer: 'adam',
-  gradClipNorm: 100,
-  embeddingOptimizer: 'adam',
-  embeddingUpdate: 'exact',
-};
 /**
  * A PEP model pruned to about 95%: the table is xavier-uniform on [-b, b], so a threshold of
  * 0.95 b (gk = 1, S₀ = logit(0.95 b)) prunes about 95% of it at the first step; the snapshot

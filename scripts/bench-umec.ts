@@ -18,6 +18,7 @@ import { runExperiment } from '../workers/engine/trainer';
 import { UMEC_SPEC } from '../workers/methods/umec/spec';
 import { defaultsOf, type OptionValue } from '../workers/options';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../workers/protocol';
+import { PEP_CRITEO, UMEC_DLRM } from './paperConfigs.mjs';
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -30,41 +31,14 @@ const prune = arg('prune', 'joint');
 const modelKind = arg('model', 'dlrm');
 if (modelKind !== 'dlrm' && modelKind !== 'deepfm') throw new Error('--model is dlrm or deepfm');
 
+// DLRM as UMEC's joint_train.py trains it, or PEP's DeepFM on Criteo as the baselines table does.
 const train: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
-  model: 'dlrm',
-  embeddingDim: 16,
-  mlpLayers: [512, 256],
-  dropout: 0,
-  batchNorm: false,
-  epochs: 10,
-  batchSize: 128,
-  learningRate: 0.1,
-  weightDecay: 0,
-  denseOptimizer: 'sgd',
-  embeddingOptimizer: 'sgd',
-  embeddingUpdate: 'lazy',
+  ...(modelKind === 'dlrm'
+    ? { model: 'dlrm' as const, ...UMEC_DLRM, epochs: 10 }
+    : { model: 'deepfm' as const, ...PEP_CRITEO, epochs: 30 }),
   earlyStoppingPatience: 3,
   seed,
-  // PEP's DeepFM on Criteo (d=24, MLP 400-400-400 with BatchNorm and dropout, Adam 1e-3, decay
-  // 1e-5, batch 1024), as the baselines table trains it.
-  ...(modelKind === 'deepfm'
-    ? {
-        model: 'deepfm' as const,
-        embeddingDim: 24,
-        mlpLayers: [400, 400, 400],
-        dropout: 0.2,
-        batchNorm: true,
-        epochs: 30,
-        batchSize: 1024,
-        learningRate: 1e-3,
-        weightDecay: 1e-5,
-        denseOptimizer: 'adam' as const,
-        embeddingOptimizer: 'adam' as const,
-        embeddingUpdate: 'exact' as const,
-        gradClipNorm: 100,
-      }
-    : {}),
 };
 
 const { backend } = await startBackend(arg('backend', 'wasm') as 'wasm' | 'cpu');

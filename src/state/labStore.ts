@@ -19,7 +19,7 @@ import type {
   TestMetrics,
 } from '../../workers/protocol';
 import type { SeriesPoint, ValuePoint } from './seriesBuffer';
-import type { RunStatus } from './runRecords';
+import type { RunStatus, StoredRunRecord } from './runRecords';
 import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
 
 /** A run holds the engine: it is being prepared, trains, or is paused. */
@@ -77,21 +77,19 @@ export interface MethodHistogram {
 }
 
 /** A run of the runs table: finished in this page, or restored from storage after a reload. */
-export interface HistoryRun {
-  id: number;
-  /** The user's name for it (editable in the table). */
-  name: string;
+export interface HistoryRun extends Pick<
+  StoredRunRecord,
+  | 'id'
+  | 'name'
+  | 'createdAt'
+  | 'config'
+  | 'result'
+  | 'error'
+  | 'lossPoints'
+  | 'evaluations'
+  | 'stepsDone'
+> {
   status: RunStatus;
-  /** When it started (ms since the epoch). */
-  createdAt: number;
-  config: RunConfig;
-  /** Present when the run finished (or was stopped after its result). */
-  result: RunResult | null;
-  error: string | null;
-  /** Its loss curve (decimated) and evaluations, to redraw its curves. */
-  lossPoints: SeriesPoint[];
-  evaluations: EvaluationMetrics[];
-  stepsDone: number;
   /** Restored from storage: the engine holds no model of it (Export reads the stored file). */
   restored: boolean;
   /** Its record is in storage. */
