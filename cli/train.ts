@@ -32,7 +32,8 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
-async function readConfig(path: string): Promise<RunConfig> {
+/** Reads the config JSON: a CTR run config, or a sequence one (`"task": "sequences"`). */
+async function readJsonConfig(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -50,14 +51,18 @@ async function readConfig(path: string): Promise<RunConfig> {
       `config ${path} must be a JSON object with source, data, train and method`,
     );
   }
-  const errors = validateRunConfig(config as RunConfig, METHOD_SPECS);
+  return config as Record<string, unknown>;
+}
+
+function checkCtrConfig(path: string, config: Record<string, unknown>): RunConfig {
+  const errors = validateRunConfig(config as unknown as RunConfig, METHOD_SPECS);
   const keys = Object.keys(errors);
   if (keys.length > 0) {
     throw new UsageError(
       `config ${path} is not valid:\n${keys.map((k) => `  ${k}: ${errors[k]}`).join('\n')}`,
     );
   }
-  return config as RunConfig;
+  return config as unknown as RunConfig;
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -70,7 +75,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     process.stdout.write(helpText('train', TRAIN_SUMMARY, TRAIN_FLAGS));
     return;
   }
-  const config = await readConfig(flags.get('config')!);
+  const json = await readJsonConfig(flags.get('config')!);
+  if (json.task === 'sequences') {
+    await (
+      await import('./trainSequences')
+    ).trainSequencesCommand(flags.get('config')!, json, flags);
+    return;
+  }
+  const config = checkCtrConfig(flags.get('config')!, json);
   const outPath = flags.get('out')!;
   const backendFlag = flags.get('backend') ?? 'wasm';
   if (backendFlag !== 'wasm' && backendFlag !== 'cpu') {

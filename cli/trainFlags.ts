@@ -49,4 +49,5 @@ export const TRAIN_FLAGS: FlagSpec[] = [
 export const TRAIN_SUMMARY =
   "Trains one run with the lab's engine: the model and compression method of the config, on the\n" +
   'synthetic slice (config "source": "synthetic") or on --data (config "source": "loaded").\n' +
+  'A config with "task": "sequences" trains NextItNet / CpRec on item sequences instead.\n' +
   'Exit codes: 0 done, 2 bad input (flags, config, data file), 1 anything else.';

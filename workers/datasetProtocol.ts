@@ -73,7 +73,7 @@ export interface DatasetLoadOptions {
   /** Values seen fewer times share one rare id per field; null = the format's default. */
   minCount: number | null;
   rows: DatasetRowChoice;
-  /** null = the format's default (80/10/10 random seed 42 for CTR, 80/0/20 for sequences). */
+  /** null = the format's default (80/10/10 random seed 42 for CTR, 70/10/20 for sequences: the last 20% tests, as CpRec's code, and 10% validates). */
   split: DatasetSplitChoice | null;
   /** MovieLens: add user id and item id as fields (the PEP reference uses side attributes only). */
   keepUserAndItemIds: boolean;
@@ -103,6 +103,8 @@ export type DatasetRejectReason =
   | 'bad-label'
   | 'bad-rating'
   | 'empty-sequence'
+  /** A sequence of one item: no next item to learn or rank. */
+  | 'single-item'
   /** Reference-encoded file: the split column is not train / valid / test. */
   | 'bad-split'
   /** Reference-encoded file: a feature id >= its field's size in field_dims. */

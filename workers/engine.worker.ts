@@ -21,7 +21,7 @@ import type {
   TestMetrics,
 } from './protocol';
 import { checkTuning, DATA_OPTIONS, validateRunConfig } from './protocol';
-import { validateOptions, type OptionValue } from './options';
+import { checkOption, validateOptions, type OptionValue } from './options';
 import { activeWebGpuDevice, selectBackend } from './engine/backend';
 import { RunControl } from './engine/runControl';
 import { describeRun, memoryInfo, runExperiment } from './engine/trainer';
@@ -37,6 +37,7 @@ import { cardOf, evaluateImported } from './export/importedModel';
 import { ModelFileError, readModelFile, type DecodedModel } from './export/readModel';
 import type { CtrDataset } from './data/dataset';
 import {
+  activeSequenceDataset,
   activeCtrDataset,
   cancelCurrentLoad,
   clearActiveDataset,
@@ -50,7 +51,35 @@ import type {
   LoadedDatasetInfo,
 } from './datasetProtocol';
 
+import {
+  SEQ_DATA_OPTIONS,
+  SEQ_TRAIN_OPTIONS,
+  type SeqDatasetSummary,
+  type SeqEngineEvent,
+  type SeqRunConfig,
+  type SeqRunResult,
+  type SeqSyntheticConfig,
+} from './sequence/seqProtocol';
+import { runSequenceExperiment, summarizeSequences } from './sequence/seqTrainer';
+import { generateSyntheticSequences } from './sequence/syntheticSequences';
+import type { SequenceDataset } from './data/preprocess/sequenceDataset';
+
 let engineInfo: EngineInfo | null = null;
+/** Whether the run in progress is a sequential one (its live settings are checked apart). */
+let sequenceRunActive = false;
+let cachedSequences: { key: string; dataset: SequenceDataset } | null = null;
+
+function sequencesFor(config: Pick<SeqRunConfig, 'source' | 'data'>): SequenceDataset {
+  if (config.source === 'loaded') return activeSequenceDataset();
+  const messages = Object.values(validateOptions(SEQ_DATA_OPTIONS, config.data, 'data.', 'data'));
+  if (messages.length > 0) throw new Error(`Invalid data settings: ${messages.join('; ')}`);
+  const key = JSON.stringify(config.data);
+  if (cachedSequences?.key !== key) {
+    cachedSequences = null;
+    cachedSequences = { key, dataset: generateSyntheticSequences(config.data as SeqSyntheticConfig) };
+  }
+  return cachedSequences.dataset;
+}
 let reportDeviceLoss: ((message: string) => void) | null = null;
 let watchedDevice: GPUDevice | null = null;
 let control: RunControl | null = null;
@@ -205,6 +234,32 @@ const api: LabEngineApi = {
     }
   },
 
+  async trainSequences(
+    config: SeqRunConfig,
+    onEvent: (event: SeqEngineEvent) => void | Promise<void>,
+  ): Promise<SeqRunResult> {
+    if (!engineInfo) throw new Error('Engine not initialised: call init() first');
+    if (control) throw new Error('A run is already in progress');
+    control = new RunControl();
+    sequenceRunActive = true;
+    try {
+      const dataset = sequencesFor(config);
+      const result = await runSequenceExperiment(config, dataset, config.source, {
+        onEvent,
+        control,
+        backend: engineInfo.backend,
+      });
+      return result;
+    } finally {
+      control = null;
+      sequenceRunActive = false;
+    }
+  },
+
+  async previewSequences(config: Pick<SeqRunConfig, 'source' | 'data'>): Promise<SeqDatasetSummary> {
+    return summarizeSequences(sequencesFor(config), config.source);
+  },
+
   async previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary> {
     const messages = Object.values(validateOptions(DATA_OPTIONS, config, 'data.', 'data'));
     if (messages.length > 0) throw new Error(`Invalid data settings: ${messages.join('; ')}`);
@@ -236,6 +291,20 @@ const api: LabEngineApi = {
   },
 
   async tune(changes: Record<string, OptionValue>): Promise<void> {
+    if (control && sequenceRunActive) {
+      const problems: string[] = [];
+      for (const [key, value] of Object.entries(changes)) {
+        const spec = key === 'train.learningRate' ? SEQ_TRAIN_OPTIONS.learningRate : null;
+        if (!spec) problems.push(`"${key}" cannot be changed while a sequence run trains`);
+        else {
+          const msg = checkOption(value, spec);
+          if (msg) problems.push(msg);
+        }
+      }
+      if (problems.length > 0) throw new Error(problems.join('; '));
+      control.requestTuning(changes);
+      return;
+    }
     if (!control || !activeMethod) throw new Error('No run is in progress');
     const problems = checkTuning(changes, activeMethod);
     if (problems.length > 0) throw new Error(problems.join('; '));

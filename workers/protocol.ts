@@ -28,6 +28,12 @@ import {
   type OptionValues,
 } from './options';
 import type { MethodSpec } from './methods/methodSpec';
+import type {
+  SeqDatasetSummary,
+  SeqEngineEvent,
+  SeqRunConfig,
+  SeqRunResult,
+} from './sequence/seqProtocol';
 
 /** The settings of the built-in synthetic slice, declared once (see workers/options.ts). */
 export const DATA_OPTIONS = {
@@ -673,6 +679,16 @@ export interface LabEngineApi {
      */
     startFromRunId?: number | null,
   ): Promise<RunResult>;
+  /**
+   * Trains one sequential run (NextItNet, or CpRec-compressed) on the synthetic sequences or the
+   * loaded item-sequence file. pause / resume / stop / tune('train.learningRate') act on it.
+   */
+  trainSequences(
+    config: SeqRunConfig,
+    onEvent: (event: SeqEngineEvent) => void | Promise<void>,
+  ): Promise<SeqRunResult>;
+  /** Describes the sequences a run with `config` would use (with the most-popular baseline). */
+  previewSequences(config: Pick<SeqRunConfig, 'source' | 'data'>): Promise<SeqDatasetSummary>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
   previewSyntheticData(config: SyntheticDataConfig): Promise<DatasetSummary>;
   /**

@@ -14,6 +14,7 @@ const REASON_TEXT: Record<string, string> = {
   'bad-label': 'label is not 0/1',
   'bad-rating': 'rating is not 1-5',
   'empty-sequence': 'sequence with no items',
+  'single-item': 'sequence of a single item (no next item)',
   'bad-split': 'split is not train / valid / test',
   'id-out-of-range': 'a feature id is not below its field size (field_dims)',
   'unterminated-quote': 'a quoted field is not closed on its line',

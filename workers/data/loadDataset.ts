@@ -93,7 +93,7 @@ export interface LoadOptions {
   rareSlot?: RareSlotPolicy;
   /** Rows (CTR) or sequences to keep. Default all. */
   rows?: RowSelection;
-  /** Default 80/10/10 random with seed 42 for CTR; 80/0/20 random for sequences (CpRec). */
+  /** Default 80/10/10 random with seed 42 for CTR; 70/10/20 random for sequences (CpRec tests on 20%). */
   split?: Partial<SplitOptions>;
   /** MovieLens: add user id and item id fields (the reference uses side attributes only). */
   keepUserAndItemIds?: boolean;
@@ -871,8 +871,8 @@ async function loadSequences(prepared: PreparedFile[], ctx: LoadContext): Promis
   const valid = parser.numSequences;
   if (valid === 0) throw new DatasetLoadError('no-valid-rows', noRowsMessage(ctx));
   const split = {
-    train: 0.8,
-    validation: 0,
+    train: 0.7,
+    validation: 0.1,
     test: 0.2,
     mode: 'random' as const,
     seed: 42,
@@ -884,6 +884,10 @@ async function loadSequences(prepared: PreparedFile[], ctx: LoadContext): Promis
     maxLength: ctx.options.maxSequenceLength,
     split,
   });
+  if (dataset.truncated > 0)
+    ctx.notes.push(
+      `${dataset.truncated} sequences were longer than ${dataset.maxLen} items: their most recent ${dataset.maxLen} were kept`,
+    );
   const report = baseReport(ctx, 'sequences', dataset.numSequences, valid, stoppedEarly);
   report.split = splitReportOf(split.mode, dataset.split, {
     orderedBy: split.mode === 'ordered' ? 'file order' : null,

@@ -43,6 +43,18 @@ export function activeCtrDataset(): CtrDataset {
   return active.dataset;
 }
 
+/** The loaded sequence dataset, or a clear error saying why there is none. */
+export function activeSequenceDataset(): SequenceDataset {
+  if (!active)
+    throw new Error('No dataset is loaded: load an item-sequence file first, or choose the synthetic sequences');
+  if (active.kind !== 'sequence') {
+    throw new Error(
+      'The loaded file holds click-through rows, which sequence models cannot train on: load an item-sequence file',
+    );
+  }
+  return active.dataset;
+}
+
 // The protocol restates the loader's format ids for the UI; these two lines fail to compile if
 // the two lists drift apart.
 const protocolFormatIsLoaderFormat = (f: DatasetFormatId): FormatId => f;

@@ -253,8 +253,8 @@ describe('generic CSV/TSV with a column mapping, sequences edge cases, progress,
     });
   });
 
-  it('sequences: string tokens, empty and -1 padding, a max length that keeps the latest items', async () => {
-    const text = 'a,b,c\n-1,-1,b,c\n,,c\n-1,-1\nb,a,b,a,c\n';
+  it('sequences: string tokens, empty and -1 padding, single items rejected, a max length that keeps the latest items', async () => {
+    const text = 'a,b,c\n-1,-1,b,c\n,,c,a\n-1,-1\nb,a,b,a,c\n-1,b\n';
     const r = await loadDataset([fileOf('s.txt', text)], { maxSequenceLength: 3 });
     expect(r.kind).toBe('sequence');
     if (r.kind !== 'sequence') return;
@@ -262,12 +262,17 @@ describe('generic CSV/TSV with a column mapping, sequences edge cases, progress,
     expect(ds.numSequences).toBe(4);
     expect(r.report.rejections).toEqual([
       { reason: 'empty-sequence', count: 1, sampleLines: [{ file: 's.txt', line: 4 }] },
+      { reason: 'single-item', count: 1, sampleLines: [{ file: 's.txt', line: 6 }] },
     ]);
-    expect(ds.itemTokens).toEqual(['b', 'c', 'a']); // b:4, c:4 (tie -> token order), a:3
-    expect(Array.from(ds.itemFrequencies)).toEqual([0, 4, 4, 3]);
-    // a,b,c | b,c left-padded | c left-padded | the last 3 of b,a,b,a,c
-    expect(Array.from(ds.items)).toEqual([3, 1, 2, 0, 1, 2, 0, 0, 2, 1, 3, 2]);
-    expect(Array.from(ds.lengths)).toEqual([3, 2, 1, 3]);
+    expect(ds.itemTokens).toEqual(['a', 'b', 'c']); // a:4, b:4, c:4 (ties -> token order)
+    expect(Array.from(ds.itemFrequencies)).toEqual([0, 4, 4, 4]);
+    // a,b,c | b,c left-padded | c,a left-padded | the last 3 of b,a,b,a,c
+    expect(Array.from(ds.items)).toEqual([1, 2, 3, 0, 2, 3, 0, 3, 1, 2, 1, 3]);
+    expect(Array.from(ds.lengths)).toEqual([3, 2, 2, 3]);
+    expect(ds.truncated).toBe(1);
+    expect(r.report.notes).toContain(
+      '1 sequences were longer than 3 items: their most recent 3 were kept',
+    );
   });
 
   it('reports progress and stops on abort', async () => {

@@ -1,6 +1,6 @@
 /**
  * Parser for item sequences: one sequence per line, comma-separated tokens (ids or strings);
- * '-1' and empty tokens are padding and dropped. Tokens are interned as they stream in.
+ * '-1' and empty tokens are padding and dropped; a line left with one item is rejected ('single-item'). Tokens are interned as they stream in.
  */
 import { GrowableInt32 } from '../preprocess/growable';
 import type { ParsedSequences } from '../preprocess/sequenceDataset';
@@ -39,6 +39,11 @@ export class SequenceParser {
       pos = comma + 1;
     }
     if (this.itemIds.length === before) return 'empty-sequence';
+    if (this.itemIds.length === before + 1) {
+      // One item has no next item to learn or to rank: nothing a sequence model can use.
+      this.itemIds.length = before;
+      return 'single-item';
+    }
     this.offsets.push(this.itemIds.length);
     return null;
   }

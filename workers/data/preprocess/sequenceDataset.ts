@@ -23,6 +23,8 @@ export interface SequenceDataset {
   itemTokens: string[];
   /** itemFrequencies[id] = occurrences of item id in the kept sequences ([0] = 0, padding). */
   itemFrequencies: Int32Array;
+  /** Sequences longer than maxLen (their most recent maxLen items were kept). */
+  truncated: number;
   /** Rows of `items`; CpRec shuffles (seeded) and tests on the last 20%. */
   split: CtrSplit;
 }
@@ -86,10 +88,12 @@ export function buildSequenceDataset(
   const maxLen = Math.max(1, options.maxLength ?? longest);
   const items = new Int32Array(n * maxLen);
   const lengths = new Int32Array(n);
+  let truncated = 0;
   chosen.forEach((s, row) => {
     // The most recent items (the end of the line) are kept when a sequence is too long.
     const from = Math.max(offsets[s], offsets[s + 1] - maxLen);
     const len = offsets[s + 1] - from;
+    if (from > offsets[s]) truncated++;
     lengths[row] = len;
     const base = row * maxLen + (maxLen - len);
     for (let k = 0; k < len; k++) items[base + k] = finalId[src[from + k]];
@@ -104,6 +108,7 @@ export function buildSequenceDataset(
     numItems: present.length,
     itemTokens: present.map((p) => parsed.tokens[p]),
     itemFrequencies,
+    truncated,
     split: splitSequences(n, options.split),
   };
 }
