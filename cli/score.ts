@@ -13,6 +13,7 @@ import { ModelScorer } from '../workers/scorer/modelScorer';
 import { RowEncoder } from '../workers/scorer/rowEncoder';
 import { helpText, parseFlags, UsageError, wholeNumber } from './args';
 import { SCORE_FLAGS, SCORE_SUMMARY } from './scoreFlags';
+import { SEQUENCE_MODEL_FORMAT } from '../workers/sequence/seqModelFile';
 import { writeAtomically } from './files';
 
 export async function scoreCommand(argv: string[]): Promise<void> {
@@ -34,6 +35,16 @@ export async function scoreCommand(argv: string[]): Promise<void> {
     throw new UsageError(
       `cannot read model ${modelPath}: ${err instanceof Error ? err.message : err}`,
     );
+  }
+  let isSequenceModel = false;
+  try {
+    isSequenceModel = (JSON.parse(text) as { format?: unknown }).format === SEQUENCE_MODEL_FORMAT;
+  } catch {
+    // Not JSON: the model reader below says so.
+  }
+  if (isSequenceModel) {
+    await (await import('./scoreSequences')).scoreSequencesCommand(modelPath, text, flags);
+    return;
   }
   let scorer: ModelScorer;
   try {

@@ -11,6 +11,7 @@ import type { LoadOptions } from '../workers/data/loadDataset';
 import { summarizeCtr } from '../workers/engine/datasetSummary';
 import { RunControl } from '../workers/engine/runControl';
 import { runExperiment } from '../workers/engine/trainer';
+import { exportRun } from '../workers/export/exportRun';
 import { METHOD_SPECS } from '../workers/methods/registry';
 import {
   validateRunConfig,
@@ -183,7 +184,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
         bayesTestAuc,
       },
     );
-    kept.dispose();
+    const modelOut = flags.get('model-out');
+    try {
+      if (modelOut) await writeAtomically(modelOut, JSON.stringify(await exportRun(kept)));
+    } finally {
+      kept.dispose();
+    }
     emit({ type: 'state', state: 'done' });
     progress.done(result);
     await writeAtomically(

@@ -37,6 +37,11 @@ export const TRAIN_FLAGS: FlagSpec[] = [
     required: true,
   },
   {
+    name: 'model-out',
+    value: 'FILE',
+    help: 'also write the trained model file (JSON, as the lab exports it; scored by `lab score`)',
+  },
+  {
     name: 'log',
     value: 'FILE',
     help: "every event the lab's UI would receive, one JSON object per line",

@@ -14,6 +14,7 @@ import {
   type SeqEngineEvent,
   type SeqRunConfig,
 } from '../workers/sequence/seqProtocol';
+import type { SequenceModelFile } from '../workers/sequence/seqModelFile';
 import { UsageError, wholeNumber, type ParsedFlags } from './args';
 import { writeAtomically } from './files';
 import { formatOf, loadFiles, startBackend, type NodeBackend } from './nodeEngine';
@@ -104,9 +105,13 @@ export async function trainSequencesCommand(
   let lastPrint = 0;
   const started = Date.now();
   try {
+    let modelFile: SequenceModelFile | null = null;
     const result = await runSequenceExperiment(config, ds, config.source, {
       control,
       backend,
+      onModelFile: (file) => {
+        modelFile = file;
+      },
       onEvent: async (e: SeqEngineEvent) => {
         if (log) await log.write(`${JSON.stringify(e, jsonReplacer)}\n`);
         if (e.type === 'architecture')
@@ -150,6 +155,11 @@ export async function trainSequencesCommand(
         2,
       )}\n`,
     );
+    const modelPath = flags.get('model-out');
+    if (modelPath && modelFile) {
+      await writeAtomically(modelPath, JSON.stringify(modelFile));
+      say(`model written to ${modelPath}`);
+    }
   } finally {
     process.off('SIGINT', stop);
     await log?.close();

@@ -6,6 +6,9 @@ raw delimited lines in the model's own layout, or rows of ids (`label,id_1,...,i
 weights, float64 arithmetic.
 
     python3 scripts/reference/lab_model.py MODEL.json ROWS [--format auto|ids] [--out preds.csv]
+    python3 scripts/reference/lab_model.py SEQ_MODEL.json SEQUENCES [--k 20] [--out next.csv]
+      (a sequence model, NextItNet / CpRec: each line's last item is ranked after the ones before
+       it, MRR / HR / NDCG at 5 and 20 are printed, and --out lists the top-k next items)
     (exit codes: 0 done, 2 bad input: an unreadable model or data file, no row that can be scored)
 
     from lab_model import load_model, score_line
@@ -25,6 +28,7 @@ import time
 import numpy as np
 
 FORMAT, VERSION = "recsys-lab-model", 1
+SEQ_FORMAT, SEQ_VERSION = "recsys-lab-sequence-model", 1
 MAX_TENSOR, MAX_TOTAL, MAX_SAFE, PRIME = 2**28, 2**29, 2**53 - 1, 2147483647
 MISSING = object()  # an absent key (JavaScript's undefined): refused wherever a value is required
 EMPTY = -math.inf  # an empty numeric column
@@ -559,6 +563,146 @@ def logloss(probs, labels):
     return float(np.mean(np.where(np.asarray(labels) > 0.5, -np.log(p), -np.log(1 - p))))
 
 
+# ---- sequence models (NextItNet, plain or compressed by CpRec) -----------------------------------
+def kernel_assignment(n, sharing):
+    """Distinct kernel of each conv (conv 2b + j is conv j of residual block b), as the lab numbers them."""
+    rule = {"none": lambda c: c, "cross-layer": lambda c: 0, "cross-block": lambda c: c % 2,
+            "adjacent-layer": lambda c: c // 2, "adjacent-block": lambda c: 2 * (c // 4) + c % 2}
+    need(sharing in rule, f'architecture.sharing "{sharing}" is unknown')
+    seen = {}
+    return [seen.setdefault(rule[sharing](c), len(seen)) for c in range(n)]
+
+
+class SequenceModel:
+    """A checked sequence model file: `rank_of(history, target)` and `top_k(history, k)`."""
+
+    def __init__(self, raw):
+        need(raw.get("format") == SEQ_FORMAT, f'format must be "{SEQ_FORMAT}"')
+        need(raw.get("version") == SEQ_VERSION, f"version {raw.get('version')} is not supported")
+        a, ds = at(raw, "", "architecture", dict), at(raw, "", "dataset", dict)
+        need(a.get("model") == "nextitnet", 'architecture.model must be "nextitnet"')
+        self.d = whole(a.get("dim", MISSING), "architecture.dim", 1)
+        self.dil = [whole(x, "architecture.dilations", 1) for x in at(a, "architecture", "dilations", list)]
+        need(len(self.dil) > 0 and len(self.dil) % 2 == 0, "architecture.dilations must come in pairs")
+        self.cuts = [whole(x, "architecture.cuts", 1) for x in at(a, "architecture", "cuts", list)]
+        self.dims = [whole(x, "architecture.blockDims", 1) for x in at(a, "architecture", "blockDims", list)]
+        need(len(self.cuts) == len(self.dims) and all(x < y for x, y in zip(self.cuts, self.cuts[1:])),
+             "architecture.cuts must increase, one blockDims entry per block")
+        self.kernel_of = kernel_assignment(len(self.dil), at(a, "architecture", "sharing", str))
+        need(a.get("kernelOf") == self.kernel_of, "architecture.kernelOf does not match the sharing scheme")
+        self.eps = float(a.get("layerNormEps", 1e-8))
+        self.tokens = at(ds, "dataset", "itemTokens", list)
+        need(len(self.tokens) == self.cuts[-1], f"dataset.itemTokens must list the {self.cuts[-1]} items")
+        self.T = whole(ds.get("maxLen", MISSING), "dataset.maxLen", 2) - 1
+        self.padding = set(ds.get("paddingTokens", ["-1"]))
+        self.id_of = {t: i + 1 for i, t in enumerate(self.tokens)}
+        w = {k: v for k, (_, v) in decode_tensors(raw).items()}
+        d, K = self.d, len(self.cuts)
+
+        def get(name, shape):
+            need(name in w, f"tensor {name} is missing")
+            need(list(w[name].shape) == shape, f"tensor {name} has shape {list(w[name].shape)}, expected {shape}")
+            return w[name]
+
+        rows = [np.zeros((1, d))]
+        for k in range(K):
+            size = self.cuts[k] - (self.cuts[k - 1] if k else 0)
+            e = get(f"input.E{k}", [size, self.dims[k]])
+            rows.append(e if k == 0 else e @ get(f"input.P{k}", [self.dims[k], d]))
+        self.inputs = np.concatenate(rows)
+        n_kernels = max(self.kernel_of) + 1
+        self.W = [get(f"conv.W{j}", [3 * d, d]) for j in range(n_kernels)]
+        self.b = [get(f"conv.b{j}", [d]) for j in range(n_kernels)]
+        self.g = [get(f"ln.gamma{c}", [d]) for c in range(len(self.dil))]
+        self.beta = [get(f"ln.beta{c}", [d]) for c in range(len(self.dil))]
+        self.H = get("softmax.H", [d, self.cuts[0] + K - 1])
+        self.Hb = get("softmax.b", [self.cuts[0] + K - 1])
+        self.Q = [get(f"softmax.Q{k}", [d, self.dims[k]]) for k in range(1, K)]
+        self.F = [get(f"softmax.F{k}", [self.dims[k], self.cuts[k] - self.cuts[k - 1]]) for k in range(1, K)]
+
+    def parse_line(self, line):
+        """Item ids of a comma-separated line (padding and empty tokens dropped) and the unknown count."""
+        toks = [t.strip() for t in line.split(",")]
+        toks = [t for t in toks if t and t not in self.padding]
+        ids = [self.id_of[t] for t in toks if t in self.id_of]
+        return ids, len(toks) - len(ids)
+
+    def last_hidden(self, history):
+        d, T = self.d, self.T
+        x = np.zeros((T, d))
+        recent = history[-T:]
+        if recent:
+            x[T - len(recent):] = self.inputs[recent]
+        for c0 in range(0, len(self.dil), 2):
+            h = x
+            for c in (c0, c0 + 1):
+                r, j = self.dil[c], self.kernel_of[c]
+                pad = np.vstack([np.zeros((2 * r, d)), h])
+                taps = np.hstack([pad[0:T], pad[r:r + T], pad[2 * r:2 * r + T]])
+                y = taps @ self.W[j] + self.b[j]
+                y = (y - y.mean(1, keepdims=True)) / np.sqrt(y.var(1, keepdims=True) + self.eps)
+                h = np.maximum(0, y * self.g[c] + self.beta[c])
+            x = x + h
+        return x[-1]
+
+    def log_probs(self, history):
+        """Log-probabilities of items 1..V (index i = item i + 1) under the full distribution."""
+        def log_softmax(v):
+            m = v.max()
+            return v - (m + np.log(np.exp(v - m).sum()))
+        h, c1 = self.last_hidden(history), self.cuts[0]
+        head = log_softmax(h @ self.H + self.Hb)
+        parts = [head[:c1]] + [log_softmax((h @ q) @ f) + head[c1 + k]
+                               for k, (q, f) in enumerate(zip(self.Q, self.F))]
+        return np.concatenate(parts)
+
+    def rank_of(self, history, target):
+        lp = self.log_probs(history)
+        return int((lp > lp[target - 1]).sum())
+
+    def top_k(self, history, k):
+        lp = self.log_probs(history)
+        order = sorted(range(len(lp)), key=lambda i: (-lp[i], i))[:k]
+        return [i + 1 for i in order]
+
+
+def score_sequences(raw, args):
+    try:
+        model = SequenceModel(raw)
+    except ValueError as err:
+        bail(f"{args.model}: {err}")
+    sums, n, scored, unknown, out, started = np.zeros(6), 0, 0, 0, [], time.perf_counter()
+    try:
+        with open(args.rows, encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                ids, unk = model.parse_line(line.rstrip("\n"))
+                unknown += unk
+                if not ids:
+                    continue
+                scored += 1
+                if len(ids) >= 2:
+                    r, n = model.rank_of(ids[:-1], ids[-1]), n + 1
+                    if r < 20:
+                        sums += [1 / (r + 1) * (r < 5), 1 / (r + 1), r < 5, 1, 1 / math.log2(r + 2) * (r < 5),
+                                 1 / math.log2(r + 2)]
+                if args.out:
+                    out.append(f"{number}," + " ".join(model.tokens[i - 1] for i in model.top_k(ids, args.k)))
+    except OSError as err:
+        bail(f"{args.rows}: {err}")
+    if scored == 0:
+        bail(f"{args.rows}: no line holds an item this model knows")
+    print(f"scored {scored} sequences in {time.perf_counter() - started:.2f} s")
+    if unknown:
+        print(f"skipped {unknown} tokens the model does not know")
+    if n:
+        m = sums / n
+        print(f"last item ranked over all {model.cuts[-1]} items ({n} sequences): MRR@5 {m[0]:.4f} MRR@20 {m[1]:.4f} "
+              f"HR@5 {m[2]:.4f} HR@20 {m[3]:.4f} NDCG@5 {m[4]:.4f} NDCG@20 {m[5]:.4f}")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write("line,next_items\n" + "".join(o + "\n" for o in out))
+
+
 def bail(message):
     print(message, file=sys.stderr)
     sys.exit(2)
@@ -569,8 +713,18 @@ def main(argv=None):
     ap.add_argument("model")
     ap.add_argument("rows")
     ap.add_argument("--format", choices=("auto", "ids"), default="auto", help="ids: label,id_1,...,id_M rows")
-    ap.add_argument("--out", help="write row,probability[,label] for every scored row")
+    ap.add_argument("--out", help="write row,probability[,label] for every scored row (sequence models: the top-k next items)")
+    ap.add_argument("--k", type=int, default=20, help="sequence models: next items listed per line in --out")
     args = ap.parse_args(argv)
+    try:
+        with open(args.model, "rb") as fh:
+            text = fh.read().decode("utf-8", errors="replace")
+        raw = parse_json(text)
+    except (OSError, ValueError) as err:
+        bail(f"{args.model}: {err}")
+    if isinstance(raw, dict) and raw.get("format") == SEQ_FORMAT:
+        score_sequences(raw, args)
+        return
     try:
         model = load_model(args.model)
         enc = model.encoder(args.format)

@@ -16,7 +16,7 @@ import { matMulFast } from '../models/fastMatMul';
 import { Rng } from '../rng';
 import { kernelAssignment, type SeqArchitecture } from './seqProtocol';
 
-const LN_EPS = 1e-8;
+export const LN_EPS = 1e-8;
 
 /**
  * tf.gather(x, indices) along axis 0 (x of rank 1 or 2) with a gradient that scatters with

@@ -13,6 +13,8 @@ import { RunControl, yieldToEventLoop } from '../engine/runControl';
 import { Rng } from '../rng';
 import { HostAdaptiveSoftmax } from './hostSoftmax';
 import { NextItNet } from './nextItNet';
+import { exportSequenceModel } from './seqExport';
+import type { SequenceModelFile } from './seqModelFile';
 import { popularityBaseline, RankingAccumulator } from './rankingMetrics';
 import {
   architectureOf,
@@ -197,6 +199,8 @@ export interface SeqRunHooks {
   onEvent(event: SeqEngineEvent): void | Promise<void>;
   control: RunControl;
   backend: SeqRunResult['backend'];
+  /** Receives the model file of the best validation weights when the run ends (for export). */
+  onModelFile?(file: SequenceModelFile): void | Promise<void>;
   /** Steps timed for the uncompressed model beside a CpRec run (default 5). */
   uncompressedTimingSteps?: number;
 }
@@ -383,6 +387,18 @@ export async function runSequenceExperiment(
     const test = step > 0 ? await evaluateRanking(model, ds, ds.split.test) : null;
     const inferenceMsPer1000 = await timeInference(model, ds);
     const fastTopK = arch.cuts.length > 1 ? await timeFastTopK(model, ds) : null;
+    if (hooks.onModelFile && test) {
+      const bestSoFar = best as SeqEvaluation | null;
+      await hooks.onModelFile(
+        await exportSequenceModel(model, ds, config, {
+          params,
+          uncompressed: uncompressedParams,
+          validation: bestSoFar?.validation ?? null,
+          test,
+          popularityTest: summary.popularityTest,
+        }),
+      );
+    }
     const result: SeqRunResult = {
       method: config.method,
       backend: hooks.backend,

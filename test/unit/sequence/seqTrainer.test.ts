@@ -1,8 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunControl } from '../../../workers/engine/runControl';
 import { runSequenceExperiment } from '../../../workers/sequence/seqTrainer';
 import { generateSyntheticSequences } from '../../../workers/sequence/syntheticSequences';
+import {
+  readSequenceModelFile,
+  type SequenceModelFile,
+} from '../../../workers/sequence/seqModelFile';
+import { RankingAccumulator } from '../../../workers/sequence/rankingMetrics';
+import { SequenceScorer } from '../../../workers/scorer/sequenceScorer';
 import {
   DEFAULT_CPREC,
   DEFAULT_SEQ_TRAIN,
@@ -33,6 +43,19 @@ function config(method: 'none' | 'cprec'): SeqRunConfig {
   };
 }
 
+/** The first of python3, /usr/bin/python3 that imports numpy, or null. */
+function findPython(): string | null {
+  for (const candidate of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (r.status === 0) return candidate;
+  }
+  return null;
+}
+const PYTHON = findPython();
+const READER = resolve(__dirname, '../../../scripts/reference/lab_model.py');
+
+let exported: SequenceModelFile | null = null;
+
 describe('sequence trainer', () => {
   it('NextItNet and CpRec learn the synthetic sequences beyond the most-popular baseline', async () => {
     const ds = generateSyntheticSequences(data);
@@ -44,6 +67,9 @@ describe('sequence trainer', () => {
         control: new RunControl(),
         backend: 'cpu',
         uncompressedTimingSteps: 1,
+        onModelFile: (file) => {
+          if (method === 'cprec') exported = file;
+        },
         onEvent: (e) => {
           events.push(e);
         },
@@ -55,12 +81,96 @@ describe('sequence trainer', () => {
       expect(events.filter((e) => e.type === 'evaluation')).toHaveLength(4);
       expect(events.at(-1)).toEqual({ type: 'state', state: 'done' });
       if (method === 'cprec') {
+        // The exported model, scored without tfjs, ranks the test split as the lab did.
+        const scorer = new SequenceScorer(readSequenceModelFile(JSON.stringify(exported)));
+        const acc = new RankingAccumulator();
+        for (const row of ds.split.test) {
+          const items = Array.from(
+            ds.items.subarray(row * ds.maxLen, (row + 1) * ds.maxLen),
+          ).filter((i) => i > 0);
+          acc.add(scorer.rankOf(items.slice(0, -1), items[items.length - 1]));
+        }
+        const m = acc.result();
+        expect(m.mrr5).toBeCloseTo(result.test!.mrr5, 2);
+        expect(m.hr20).toBeCloseTo(result.test!.hr20, 2);
+        // Shared kernels are stored once; tail tables at their own width.
+        expect(Object.keys(exported!.tensors).filter((k) => k.startsWith('conv.W'))).toHaveLength(
+          2,
+        );
+        expect(exported!.tensors['input.E1'].shape[1]).toBe(4);
         expect(result.compressionRatio).toBeGreaterThan(1.5);
         expect(result.uncompressedTiming).not.toBeNull();
         expect(result.fastTopK).not.toBeNull();
       }
     }
   }, 180_000);
+
+  it('refuses broken sequence model files with a message', () => {
+    expect(exported).not.toBeNull();
+    const good = exported!;
+    const broken = (edit: (f: SequenceModelFile) => void) => {
+      const f = structuredClone(good);
+      edit(f);
+      return () => readSequenceModelFile(JSON.stringify(f));
+    };
+    expect(broken((f) => delete f.tensors['conv.W1'])).toThrow(/tensor conv.W1 is missing/);
+    expect(broken((f) => (f.tensors['softmax.H'].shape = [1, 2]))).toThrow(/softmax.H has shape/);
+    expect(broken((f) => (f.architecture.sharing = 'none'))).toThrow(/kernelOf does not match/);
+    expect(broken((f) => f.dataset.itemTokens.pop())).toThrow(/itemTokens must list/);
+    expect(() => readSequenceModelFile('{"format": "recsys-lab-model"}')).toThrow(
+      /expected "recsys-lab-sequence-model"/,
+    );
+  });
+
+  it.skipIf(!PYTHON)(
+    `the Python reference reader ranks like the TypeScript scorer ${PYTHON ? `(${PYTHON})` : '(skipped: no python3 with numpy)'}`,
+    () => {
+      const file = exported!;
+      const scorer = new SequenceScorer(readSequenceModelFile(JSON.stringify(file)));
+      const ds = generateSyntheticSequences(data);
+      const lines = Array.from(ds.split.test.subarray(0, 150), (row) =>
+        Array.from(ds.items.subarray(row * ds.maxLen, (row + 1) * ds.maxLen), (id) =>
+          id === 0 ? '-1' : ds.itemTokens[id - 1],
+        ).join(','),
+      );
+      lines.push('unknown-token,item1', '');
+      const dir = mkdtempSync(join(tmpdir(), 'lab-seq-'));
+      try {
+        writeFileSync(join(dir, 'm.json'), JSON.stringify(file));
+        writeFileSync(join(dir, 's.txt'), `${lines.join('\n')}\n`);
+        const r = spawnSync(
+          PYTHON!,
+          [
+            READER,
+            join(dir, 'm.json'),
+            join(dir, 's.txt'),
+            '--out',
+            join(dir, 'o.csv'),
+            '--k',
+            '5',
+          ],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        const acc = new RankingAccumulator();
+        for (const line of lines) {
+          const { items } = scorer.parseLine(line);
+          if (items.length >= 2)
+            acc.add(scorer.rankOf(items.slice(0, -1), items[items.length - 1]));
+        }
+        const m = acc.result();
+        expect(r.stdout).toContain(
+          `(${m.count} sequences): MRR@5 ${m.mrr5.toFixed(4)} MRR@20 ${m.mrr20.toFixed(4)}`,
+        );
+        expect(r.stdout).toContain('skipped 1 tokens the model does not know');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses a cut point outside the vocabulary with a message', async () => {
     const ds = generateSyntheticSequences(data);

@@ -1,0 +1,151 @@
+/**
+ * Scores item sequences with a sequence model file, in plain TypeScript (no tfjs, no DOM): the
+ * NextItNet forward pass of the last position, then the adaptive softmax's full distribution (to
+ * rank a held-out item) or its fast top-k (to recommend next items). Raw lines are read as the
+ * lab reads them: comma-separated tokens, padding tokens and empty ones dropped; tokens the model
+ * does not know are skipped and counted.
+ */
+import { HostAdaptiveSoftmax } from '../sequence/hostSoftmax';
+import type { DecodedSequenceModel } from '../sequence/seqModelFile';
+
+export interface ParsedSequenceLine {
+  /** Item ids (1-based) of the known tokens, in order. */
+  items: number[];
+  /** Tokens the model does not know (skipped). */
+  unknown: number;
+}
+
+export class SequenceScorer {
+  private readonly idOf = new Map<string, number>();
+  private readonly padding: Set<string>;
+  readonly softmax: HostAdaptiveSoftmax;
+  /** The input table [V + 1, d] (row 0 = padding, zeros), built once. */
+  private readonly inputRows: Float32Array;
+
+  constructor(readonly model: DecodedSequenceModel) {
+    const { file, weights: w, arch } = model;
+    file.dataset.itemTokens.forEach((t, i) => this.idOf.set(t, i + 1));
+    this.padding = new Set(file.dataset.paddingTokens ?? ['-1']);
+    const { dim: d, cuts, blockDims } = arch;
+    this.inputRows = new Float32Array((arch.numItems + 1) * d);
+    for (let k = 0; k < cuts.length; k++) {
+      const start = k === 0 ? 0 : cuts[k - 1];
+      const size = cuts[k] - start;
+      const E = w.get(`input.E${k}`)!;
+      const dk = blockDims[k];
+      const P = k > 0 ? w.get(`input.P${k}`)! : null;
+      for (let i = 0; i < size; i++) {
+        const out = (start + i + 1) * d;
+        if (!P) {
+          this.inputRows.set(E.subarray(i * d, i * d + d), out);
+          continue;
+        }
+        for (let a = 0; a < dk; a++) {
+          const e = E[i * dk + a];
+          for (let j = 0; j < d; j++) this.inputRows[out + j] += e * P[a * d + j];
+        }
+      }
+    }
+    this.softmax = new HostAdaptiveSoftmax({
+      dim: d,
+      cuts,
+      blockDims,
+      headW: w.get('softmax.H')!,
+      headB: w.get('softmax.b')!,
+      tailQ: cuts.slice(1).map((_, i) => w.get(`softmax.Q${i + 1}`)!),
+      tailF: cuts.slice(1).map((_, i) => w.get(`softmax.F${i + 1}`)!),
+    });
+  }
+
+  /** Reads one raw line (comma-separated tokens) into the model's item ids. */
+  parseLine(line: string): ParsedSequenceLine {
+    const items: number[] = [];
+    let unknown = 0;
+    for (const raw of line.split(',')) {
+      const token = raw.trim();
+      if (token === '' || this.padding.has(token)) continue;
+      const id = this.idOf.get(token);
+      if (id === undefined) unknown++;
+      else items.push(id);
+    }
+    return { items, unknown };
+  }
+
+  tokenOf(id: number): string {
+    return this.model.file.dataset.itemTokens[id - 1];
+  }
+
+  /**
+   * The hidden state after `history` (item ids), as the lab computes it: the most recent
+   * maxLen - 1 items, left-padded to that width, through every residual block.
+   */
+  lastHidden(history: readonly number[]): Float32Array {
+    const { arch, weights: w, file } = this.model;
+    const d = arch.dim;
+    const T = file.dataset.maxLen - 1;
+    const eps = file.architecture.layerNormEps;
+    const recent = history.slice(Math.max(0, history.length - T));
+    let x = new Float32Array(T * d);
+    recent.forEach((id, i) =>
+      x.set(this.inputRows.subarray(id * d, id * d + d), (T - recent.length + i) * d),
+    );
+    const conv = (input: Float32Array, c: number): Float32Array => {
+      const j = this.model.file.architecture.kernelOf[c];
+      const W = w.get(`conv.W${j}`)!;
+      const b = w.get(`conv.b${j}`)!;
+      const r = arch.dilations[c];
+      const y = new Float32Array(T * d);
+      for (let t = 0; t < T; t++) {
+        const row = y.subarray(t * d, t * d + d);
+        row.set(b);
+        for (let tap = 0; tap < 3; tap++) {
+          const src = t - (2 - tap) * r;
+          if (src < 0) continue;
+          for (let a = 0; a < d; a++) {
+            const v = input[src * d + a];
+            if (v === 0) continue;
+            const wr = (tap * d + a) * d;
+            for (let o = 0; o < d; o++) row[o] += v * W[wr + o];
+          }
+        }
+      }
+      // LayerNorm over the channels, then ReLU.
+      const g = w.get(`ln.gamma${c}`)!;
+      const be = w.get(`ln.beta${c}`)!;
+      for (let t = 0; t < T; t++) {
+        const row = y.subarray(t * d, t * d + d);
+        let mean = 0;
+        for (const v of row) mean += v;
+        mean /= d;
+        let variance = 0;
+        for (const v of row) variance += (v - mean) ** 2;
+        variance /= d;
+        const inv = 1 / Math.sqrt(variance + eps);
+        for (let o = 0; o < d; o++) row[o] = Math.max(0, (row[o] - mean) * inv * g[o] + be[o]);
+      }
+      return y;
+    };
+    for (let c = 0; c < arch.dilations.length; c += 2) {
+      const h = conv(conv(x, c), c + 1);
+      const next = new Float32Array(T * d);
+      for (let i = 0; i < next.length; i++) next[i] = x[i] + h[i];
+      x = next;
+    }
+    return x.slice((T - 1) * d, T * d);
+  }
+
+  /** 0-based rank (items scored strictly higher) of `target` after `history`. */
+  rankOf(history: readonly number[], target: number): number {
+    const logp = this.softmax.fullLogProbs(this.lastHidden(history));
+    const score = logp[target - 1];
+    let rank = 0;
+    for (const v of logp) if (v > score) rank++;
+    return rank;
+  }
+
+  /** The k most likely next items after `history` (ids, best first) and their log-probabilities. */
+  topK(history: readonly number[], k: number): { ids: number[]; logProbs: number[] } {
+    const { ids, logProbs } = this.softmax.topK(this.lastHidden(history), k);
+    return { ids, logProbs };
+  }
+}
