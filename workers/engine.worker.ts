@@ -68,6 +68,8 @@ let engineInfo: EngineInfo | null = null;
 /** Whether the run in progress is a sequential one (its live settings are checked apart). */
 let sequenceRunActive = false;
 let cachedSequences: { key: string; dataset: SequenceDataset } | null = null;
+/** The model file (JSON text) of the last finished sequence run, for export. */
+let lastSequenceModel: string | null = null;
 
 function sequencesFor(config: Pick<SeqRunConfig, 'source' | 'data'>): SequenceDataset {
   if (config.source === 'loaded') return activeSequenceDataset();
@@ -248,12 +250,20 @@ const api: LabEngineApi = {
         onEvent,
         control,
         backend: engineInfo.backend,
+        onModelFile: (file) => {
+          lastSequenceModel = JSON.stringify(file);
+        },
       });
       return result;
     } finally {
       control = null;
       sequenceRunActive = false;
     }
+  },
+
+  async exportSequenceRun(): Promise<string> {
+    if (!lastSequenceModel) throw new Error('No sequence run has finished yet: train one first');
+    return lastSequenceModel;
   },
 
   async previewSequences(config: Pick<SeqRunConfig, 'source' | 'data'>): Promise<SeqDatasetSummary> {

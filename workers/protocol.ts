@@ -687,6 +687,11 @@ export interface LabEngineApi {
     config: SeqRunConfig,
     onEvent: (event: SeqEngineEvent) => void | Promise<void>,
   ): Promise<SeqRunResult>;
+  /**
+   * The model file (JSON text, format recsys-lab-sequence-model) of the last finished sequence
+   * run: its best validation weights, scored by `lab score` and the Python reader.
+   */
+  exportSequenceRun(): Promise<string>;
   /** Describes the sequences a run with `config` would use (with the most-popular baseline). */
   previewSequences(config: Pick<SeqRunConfig, 'source' | 'data'>): Promise<SeqDatasetSummary>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */
