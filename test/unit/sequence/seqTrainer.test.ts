@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunControl } from '../../../workers/engine/runControl';
 import { runSequenceExperiment } from '../../../workers/sequence/seqTrainer';
@@ -105,9 +107,20 @@ describe('sequence trainer', () => {
     }
   }, 180_000);
 
-  it('refuses broken sequence model files with a message', () => {
+  it('refuses broken sequence model files with a message; docs/sequence-model.schema.json describes the file', () => {
     expect(exported).not.toBeNull();
     const good = exported!;
+    const schema = JSON.parse(
+      readFileSync(resolve(__dirname, '../../../docs/sequence-model.schema.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+    expect(validate(JSON.parse(JSON.stringify(good))), JSON.stringify(validate.errors)).toBe(true);
+    const noTokens = structuredClone(good) as unknown as Record<string, Record<string, unknown>>;
+    delete noTokens.dataset.itemTokens;
+    expect(validate(noTokens)).toBe(false);
+    const badTensor = structuredClone(good);
+    badTensor.tensors['conv.X0'] = badTensor.tensors['conv.W0'];
+    expect(validate(badTensor)).toBe(false);
     const broken = (edit: (f: SequenceModelFile) => void) => {
       const f = structuredClone(good);
       edit(f);
