@@ -6,6 +6,7 @@
  *   npm run bench:cprec
  *   npm run bench:cprec -- --seeds=1 --epochs=2 --schemes=none,cross-block --blocks=on
  *   npm run bench:cprec -- --data=synthetic
+ *   npm run bench:cprec -- --order=seed   (seed 1 of every configuration first, then seed 2...)
  */
 import { join } from 'node:path';
 import { loadFiles, startBackend } from '../cli/nodeEngine';
@@ -34,6 +35,8 @@ const epochs = Number(arg('epochs', '8'));
 const dim = Number(arg('dim', '64'));
 const data = arg('data', 'ml1m');
 const patience = Number(arg('patience', '2'));
+/** 'config': every seed of a configuration, then the next; 'seed': seed 1 of every configuration first. */
+const order = arg('order', 'config');
 
 const { backend } = await startBackend(arg('backend', 'wasm') as 'wasm' | 'cpu');
 let ds: SequenceDataset;
@@ -73,54 +76,56 @@ for (const blocks of blocksArg) {
     });
   }
 }
-for (const { label, config } of configs) {
-  for (const seed of seeds) {
-    const full: SeqRunConfig = {
-      ...config,
-      train: {
-        ...DEFAULT_SEQ_TRAIN,
-        embeddingDim: dim,
-        epochs,
-        seed,
-        earlyStoppingPatience: patience,
-      },
-    };
-    let lastLog = 0;
-    const result = await runSequenceExperiment(full, ds, 'loaded', {
-      control: new RunControl(),
-      backend,
-      onEvent: (e) => {
-        if (e.type === 'evaluation') {
-          process.stderr.write(
-            `  ${label} seed ${seed}: step ${e.evaluation.step} loss ${e.evaluation.trainLoss.toFixed(3)} valid MRR@5 ${e.evaluation.validation.mrr5.toFixed(4)} (${e.evaluation.seconds.toFixed(0)} s)\n`,
-          );
-        } else if (e.type === 'progress' && Date.now() - lastLog > 30000) {
-          lastLog = Date.now();
-          const n = e.batch.steps.length;
-          process.stderr.write(
-            `    step ${e.batch.steps[n - 1]}/${e.batch.totalSteps} loss ${e.batch.losses[n - 1].toFixed(3)} ${e.batch.stepMs[n - 1].toFixed(0)} ms\n`,
-          );
-        }
-      },
-    });
-    rows.push({ label, result });
-    console.log(
-      JSON.stringify({
-        label,
-        seed,
-        params: result.params.total,
-        ratio: result.compressionRatio,
-        test: result.test,
-        best: result.best && { step: result.best.step, validation: result.best.validation },
-        popularity: result.popularityTest,
-        timing: result.timing,
-        uncompressedTiming: result.uncompressedTiming,
-        fastTopK: result.fastTopK,
-        steps: result.steps,
-        seconds: result.seconds,
-      }),
-    );
-  }
+const jobs =
+  order === 'seed'
+    ? seeds.flatMap((seed) => configs.map((c) => ({ ...c, seed })))
+    : configs.flatMap((c) => seeds.map((seed) => ({ ...c, seed })));
+for (const { label, config, seed } of jobs) {
+  const full: SeqRunConfig = {
+    ...config,
+    train: {
+      ...DEFAULT_SEQ_TRAIN,
+      embeddingDim: dim,
+      epochs,
+      seed,
+      earlyStoppingPatience: patience,
+    },
+  };
+  let lastLog = 0;
+  const result = await runSequenceExperiment(full, ds, 'loaded', {
+    control: new RunControl(),
+    backend,
+    onEvent: (e) => {
+      if (e.type === 'evaluation') {
+        process.stderr.write(
+          `  ${label} seed ${seed}: step ${e.evaluation.step} loss ${e.evaluation.trainLoss.toFixed(3)} valid MRR@5 ${e.evaluation.validation.mrr5.toFixed(4)} (${e.evaluation.seconds.toFixed(0)} s)\n`,
+        );
+      } else if (e.type === 'progress' && Date.now() - lastLog > 30000) {
+        lastLog = Date.now();
+        const n = e.batch.steps.length;
+        process.stderr.write(
+          `    step ${e.batch.steps[n - 1]}/${e.batch.totalSteps} loss ${e.batch.losses[n - 1].toFixed(3)} ${e.batch.stepMs[n - 1].toFixed(0)} ms\n`,
+        );
+      }
+    },
+  });
+  rows.push({ label, result });
+  console.log(
+    JSON.stringify({
+      label,
+      seed,
+      params: result.params.total,
+      ratio: result.compressionRatio,
+      test: result.test,
+      best: result.best && { step: result.best.step, validation: result.best.validation },
+      popularity: result.popularityTest,
+      timing: result.timing,
+      uncompressedTiming: result.uncompressedTiming,
+      fastTopK: result.fastTopK,
+      steps: result.steps,
+      seconds: result.seconds,
+    }),
+  );
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
