@@ -3,6 +3,7 @@
  * training dynamics match the reference PyTorch code (PEP: Adam; UMEC/DLRM: SGD lr 0.1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../models/sumTensors';
 
 export interface DenseAdamConfig {
   learningRate: number;
@@ -193,7 +194,7 @@ export function clipGradNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.Scal
   return tf.tidy(() => {
     if (names.length === 0) return tf.scalar(0);
     const squaredSums = names.map((n) => grads[n].square().sum());
-    const total = tf.addN(squaredSums).sqrt() as tf.Scalar;
+    const total = sumTensors(squaredSums).sqrt() as tf.Scalar;
     const scale = tf.minimum(tf.scalar(maxNorm).div(total.add(1e-6)), 1);
     for (const n of names) {
       const old = grads[n];

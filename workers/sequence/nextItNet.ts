@@ -12,6 +12,7 @@
  * uses fast untransposed products and no conv gradient (tfjs has none for dilation > 1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../models/sumTensors';
 import { matMulFast } from '../models/fastMatMul';
 import { Rng } from '../rng';
 import { kernelAssignment, type SeqArchitecture } from './seqProtocol';
@@ -283,7 +284,7 @@ export class NextItNet {
     let loss = total.div(Math.max(1, n)) as tf.Scalar;
     if (l2 > 0) {
       const sq = this.variables.map((v) => tf.sum(tf.square(v)));
-      loss = loss.add(tf.addN(sq).mul(l2 / 2 / this.variables.length)) as tf.Scalar;
+      loss = loss.add(sumTensors(sq).mul(l2 / 2 / this.variables.length)) as tf.Scalar;
     }
     return loss;
   }

@@ -12,6 +12,7 @@
  * close W has come to Z.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../../models/sumTensors';
 import { projectStructure, type UnitScores } from './projection';
 import type { KeptStructure, ResourceKind } from './resources';
 import { comparableScores, rowSquares, type UmecTarget } from './target';
@@ -69,7 +70,7 @@ export class AdmmSolver {
     const terms = this.target.linears.map((l, i) =>
       tf.sum(tf.square(tf.add(tf.sub(l.weight, this.z[i]), this.u[i]))),
     );
-    return tf.mul(this.rho / 2, tf.addN(terms)) as tf.Scalar;
+    return tf.mul(this.rho / 2, sumTensors(terms)) as tf.Scalar;
   }
 
   /** Scores of W + U (the point the Z-step projects). */
@@ -135,7 +136,7 @@ export class AdmmSolver {
     this.z = this.maskedSum();
     const norms = tf.tidy(() => {
       const w = this.target.linears.map((l) => l.weight);
-      const sq = (ts: tf.Tensor[]) => tf.addN(ts.map((t) => tf.sum(tf.square(t))));
+      const sq = (ts: tf.Tensor[]) => sumTensors(ts.map((t) => tf.sum(tf.square(t))));
       return tf.stack([
         sq(w.map((x, i) => tf.sub(x, this.z[i]))),
         sq(this.z.map((x, i) => tf.sub(x, zPrev[i]))),
