@@ -24,9 +24,16 @@ export default tseslint.config(
               allowTypeImports: true,
             },
             {
-              group: ['**/workers/*', '!**/workers/protocol', '!**/workers/options'],
+              group: [
+                '**/workers/*',
+                '!**/workers/protocol',
+                '!**/workers/options',
+                '!**/workers/sequence',
+                '**/workers/sequence/*',
+                '!**/workers/sequence/seqProtocol',
+              ],
               message:
-                'The UI may import workers/protocol and workers/options only (types and tfjs-free helpers); method specs come through src/methods/catalog.ts.',
+                'The UI may import workers/protocol, workers/options and workers/sequence/seqProtocol only (types and tfjs-free helpers); method specs come through src/methods/catalog.ts.',
               allowTypeImports: true,
             },
           ],

@@ -78,7 +78,10 @@ function sequencesFor(config: Pick<SeqRunConfig, 'source' | 'data'>): SequenceDa
   const key = JSON.stringify(config.data);
   if (cachedSequences?.key !== key) {
     cachedSequences = null;
-    cachedSequences = { key, dataset: generateSyntheticSequences(config.data as SeqSyntheticConfig) };
+    cachedSequences = {
+      key,
+      dataset: generateSyntheticSequences(config.data as SeqSyntheticConfig),
+    };
   }
   return cachedSequences.dataset;
 }
@@ -266,7 +269,9 @@ const api: LabEngineApi = {
     return lastSequenceModel;
   },
 
-  async previewSequences(config: Pick<SeqRunConfig, 'source' | 'data'>): Promise<SeqDatasetSummary> {
+  async previewSequences(
+    config: Pick<SeqRunConfig, 'source' | 'data'>,
+  ): Promise<SeqDatasetSummary> {
     return summarizeSequences(sequencesFor(config), config.source);
   },
 

@@ -9,6 +9,7 @@ import {
   type RowsMode,
 } from '../state/datasetForm';
 import { isRunBusy, useLabStore } from '../state/labStore';
+import { useSeqStore } from '../state/seqStore';
 import { formatBytes } from '../format';
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -277,7 +278,9 @@ export function DatasetLoader() {
   const roles = useDatasetStore((s) => s.columnRoles);
   const status = useDatasetStore((s) => s.status);
   const setFormField = useDatasetStore((s) => s.setFormField);
-  const runBusy = useLabStore((s) => isRunBusy(s.run.state));
+  const ctrRunBusy = useLabStore((s) => isRunBusy(s.run.state));
+  const seqRunBusy = useSeqStore((s) => isRunBusy(s.run.state));
+  const runBusy = ctrRunBusy || seqRunBusy;
   const engineFailed = useLabStore((s) => s.engineStatus === 'failed');
   const { errors } = useMemo(() => loadOptionsOf(form, peek, roles), [form, peek, roles]);
   const busy = status !== 'idle';

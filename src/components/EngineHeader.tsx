@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { BACKEND_ORDER, isBackendName } from '../../workers/protocol';
 import { isRunActive, useLabStore } from '../state/labStore';
 import { runController } from '../state/runController';
+import { useSeqStore } from '../state/seqStore';
 import { formatBytes } from '../format';
 
 /** A software WebGPU/WebGL adapter (SwiftShader) emulates the GPU on the CPU: slow for training. */
@@ -16,7 +17,8 @@ export function EngineHeader() {
   const memory = useLabStore((s) => s.memory);
   const runState = useLabStore((s) => s.run.state);
   const [switching, setSwitching] = useState(false);
-  const busy = isRunActive(runState);
+  const seqRunState = useSeqStore((s) => s.run.state);
+  const busy = isRunActive(runState) || isRunActive(seqRunState);
   const software =
     info !== null &&
     onSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);

@@ -3,7 +3,6 @@ import { isRunActive, isRunBusy, useLabStore } from '../state/labStore';
 import {
   configFromForm,
   FORM_FIELDS,
-  fieldHelp,
   formFromConfigFile,
   formWithPreset,
   METHOD_FIELD,
@@ -13,6 +12,7 @@ import {
 import { runController } from '../state/runController';
 import { methodSpecOf } from '../methods/catalog';
 import { optionFromText } from '../../workers/options';
+import { OptionField } from './OptionField';
 import type { ConfigErrors, RunConfig } from '../../workers/protocol';
 
 /**
@@ -32,76 +32,19 @@ function useFieldLocked(field: FormField): boolean {
   return isRunBusy(state) && !(field.option.live && isRunActive(state));
 }
 
-function FieldInput({ field }: { field: FormField }) {
+function Field({ field, errors }: { field: FormField; errors: ConfigErrors }) {
   const value = useLabStore((s) => s.form[field.id] ?? '');
   const setForm = useLabStore((s) => s.setForm);
   const locked = useFieldLocked(field);
-  const inputId = `field-${field.id}`;
-  const option = field.option;
-  if (option.kind === 'flag') {
-    return (
-      <input
-        id={inputId}
-        type="checkbox"
-        checked={value === 'true'}
-        disabled={locked}
-        onChange={(e) => setForm(field.id, String(e.target.checked))}
-        data-testid={inputId}
-      />
-    );
-  }
-  if (option.kind === 'choice') {
-    return (
-      <select
-        id={inputId}
-        value={value}
-        disabled={locked}
-        onChange={(e) => setForm(field.id, e.target.value)}
-        data-testid={inputId}
-      >
-        {option.choices.map((c) => (
-          <option key={c.value} value={c.value}>
-            {c.label}
-          </option>
-        ))}
-      </select>
-    );
-  }
   return (
-    <input
-      id={inputId}
-      type="text"
-      inputMode={option.kind === 'number' ? 'decimal' : 'text'}
+    <OptionField
+      id={field.id}
+      option={field.option}
       value={value}
-      disabled={locked}
-      onChange={(e) => setForm(field.id, e.target.value)}
-      data-testid={inputId}
-      aria-describedby={`help-${field.id}`}
+      locked={locked}
+      error={errors[field.id]}
+      onChange={(v) => setForm(field.id, v)}
     />
-  );
-}
-
-function Field({ field, errors }: { field: FormField; errors: ConfigErrors }) {
-  return (
-    <div className="field">
-      <label htmlFor={`field-${field.id}`} title={fieldHelp(field)}>
-        {field.option.label}
-        {field.option.live && (
-          <span className="live-badge" title="Can be changed while the run trains">
-            live
-          </span>
-        )}
-      </label>
-      <FieldInput field={field} />
-      <div className="field-help" id={`help-${field.id}`}>
-        {fieldHelp(field)}
-      </div>
-      {errors[field.id] && (
-        <div className="field-error" data-testid={`error-${field.id}`}>
-          {errors[field.id]}
-        </div>
-      )}
-    </div>
   );
 }
 

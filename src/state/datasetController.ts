@@ -15,6 +15,7 @@ import {
 } from './datasetForm';
 import { useDatasetStore } from './datasetStore';
 import { useLabStore } from './labStore';
+import { useSeqStore } from './seqStore';
 import { runController } from './runController';
 
 function messageOf(err: unknown): string {
@@ -73,8 +74,15 @@ class DatasetController {
       );
       if (id !== this.loadId) return;
       useDatasetStore.setState({ status: 'idle', progress: null, loaded: info, failure: null });
-      // Ranking models train on CTR data; sequences are for sequence models.
-      if (info.kind === 'ctr') useLabStore.getState().setForm('source', 'loaded');
+      // Ranking models train on CTR data; sequences are for sequence models: the lab shows the
+      // task that can train on the file, with the file as its data.
+      if (info.kind === 'ctr') {
+        useLabStore.getState().setForm('source', 'loaded');
+        useSeqStore.getState().setTask('ctr');
+      } else {
+        useSeqStore.getState().setForm('seq.source', 'loaded');
+        useSeqStore.getState().setTask('seq');
+      }
     } catch (err) {
       if (id !== this.loadId) return;
       const name = nameOf(err);
@@ -124,6 +132,8 @@ class DatasetController {
     useDatasetStore.setState({ loaded: null, failure: null });
     const lab = useLabStore.getState();
     if (lab.form['source'] === 'loaded') lab.setForm('source', 'synthetic');
+    const seq = useSeqStore.getState();
+    if (seq.form['seq.source'] === 'loaded') seq.setForm('seq.source', 'synthetic');
   }
 
   /** Reads the header of the first chosen file for the column-mapping step. */

@@ -176,7 +176,10 @@ test.describe('loading real slices', () => {
     );
     await expectCount(page, 'dataset-rows-kept', 1_804);
     await expectCount(page, 'dataset-rows-rejected', 0);
-    // Sequences are not click-through rows: the run keeps its synthetic source.
+    // Sequences are not click-through rows: the lab switches to the sequence task with the file
+    // as its data, and the click-through form keeps its synthetic source.
+    await expect(page.getByTestId('field-seq.source')).toHaveValue('loaded');
+    await page.getByTestId('task-ctr').click();
     await expect(page.getByTestId('field-source')).toHaveValue('synthetic');
   });
 });

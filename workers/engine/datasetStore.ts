@@ -46,7 +46,9 @@ export function activeCtrDataset(): CtrDataset {
 /** The loaded sequence dataset, or a clear error saying why there is none. */
 export function activeSequenceDataset(): SequenceDataset {
   if (!active)
-    throw new Error('No dataset is loaded: load an item-sequence file first, or choose the synthetic sequences');
+    throw new Error(
+      'No dataset is loaded: load an item-sequence file first, or choose the synthetic sequences',
+    );
   if (active.kind !== 'sequence') {
     throw new Error(
       'The loaded file holds click-through rows, which sequence models cannot train on: load an item-sequence file',

@@ -1,0 +1,93 @@
+import { memo, useMemo } from 'react';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { SeqParamCounts } from '../../workers/sequence/seqProtocol';
+import { formatCount } from '../format';
+import { PLAIN_AXIS } from './chartProps';
+import { niceTicks } from './niceTicks';
+
+/** One colour per part of NextItNet, the same in every sequence chart. */
+export const SEQ_PART_COLOURS = {
+  input: '#1f5fa8',
+  middle: '#c2571a',
+  softmax: '#2e7d32',
+} as const;
+
+const PARTS = [
+  { key: 'input', label: 'input (item embeddings)' },
+  { key: 'middle', label: 'middle (dilated conv blocks)' },
+  { key: 'softmax', label: 'softmax (output layer)' },
+] as const;
+
+const X_LABEL = {
+  value: 'parameters (count)',
+  position: 'bottom' as const,
+  offset: 0,
+  fontSize: 12,
+};
+const formatParams = (v: unknown) =>
+  typeof v === 'number' ? `${v.toLocaleString('en-US')} parameters` : String(v);
+
+export interface SeqParamChartProps {
+  /** The model Train would build, named (e.g. "CpRec"). */
+  modelLabel: string;
+  params: SeqParamCounts;
+  /** The uncompressed NextItNet over the same items; null when the model is that one. */
+  uncompressed: SeqParamCounts | null;
+}
+
+/**
+ * Parameters by part as horizontal stacked bars on one scale: the configured model above the
+ * uncompressed NextItNet, so CpRec's saving reads as the difference in length.
+ */
+export const SeqParamChart = memo(function SeqParamChart({
+  modelLabel,
+  params,
+  uncompressed,
+}: SeqParamChartProps) {
+  const data = useMemo(() => {
+    const rows = [{ model: modelLabel, ...params }];
+    if (uncompressed) rows.push({ model: 'NextItNet (uncompressed)', ...uncompressed });
+    return rows;
+  }, [modelLabel, params, uncompressed]);
+  const ticks = useMemo(
+    () => niceTicks(0, Math.max(params.total, uncompressed?.total ?? 0), 5),
+    [params, uncompressed],
+  );
+  return (
+    <ResponsiveContainer width="100%" height={uncompressed ? 150 : 110}>
+      <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 16, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" horizontal={false} />
+        <XAxis
+          {...PLAIN_AXIS}
+          type="number"
+          domain={[0, ticks.at(-1) ?? 'auto']}
+          ticks={ticks}
+          tickFormatter={formatCount}
+          label={X_LABEL}
+        />
+        <YAxis {...PLAIN_AXIS} type="category" dataKey="model" width={184} />
+        <Tooltip formatter={formatParams} />
+        <Legend verticalAlign="top" height={24} />
+        {PARTS.map((p) => (
+          <Bar
+            key={p.key}
+            dataKey={p.key}
+            name={p.label}
+            stackId="parts"
+            fill={SEQ_PART_COLOURS[p.key]}
+            isAnimationActive={false}
+          />
+        ))}
+      </BarChart>
+    </ResponsiveContainer>
+  );
+});

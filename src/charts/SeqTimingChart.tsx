@@ -1,0 +1,89 @@
+import { memo, useMemo } from 'react';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  LabelList,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { SeqTiming } from '../../workers/sequence/seqProtocol';
+import { LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import { niceTicks } from './niceTicks';
+
+const Y_LABEL = {
+  value: 'milliseconds',
+  angle: -90,
+  position: 'insideLeft' as const,
+  offset: 0,
+  fontSize: 12,
+};
+const formatMs = (v: unknown) => (typeof v === 'number' ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : '');
+
+export interface SeqTimingChartProps {
+  modelLabel: string;
+  timing: SeqTiming;
+  uncompressed: SeqTiming;
+}
+
+/**
+ * This model against the uncompressed NextItNet timed on the same backend and batches: the
+ * median training step and the time to score 1,000 sequences over every item.
+ */
+export const SeqTimingChart = memo(function SeqTimingChart({
+  modelLabel,
+  timing,
+  uncompressed,
+}: SeqTimingChartProps) {
+  const data = useMemo(
+    () => [
+      {
+        what: 'training step',
+        model: timing.msPerStep,
+        uncompressed: uncompressed.msPerStep,
+      },
+      {
+        what: 'scoring 1,000 sequences',
+        model: timing.inferenceMsPer1000,
+        uncompressed: uncompressed.inferenceMsPer1000,
+      },
+    ],
+    [timing, uncompressed],
+  );
+  const ticks = useMemo(() => {
+    let hi = 0;
+    for (const row of data) hi = Math.max(hi, row.model, row.uncompressed);
+    return niceTicks(0, hi > 0 ? hi * 1.1 : 1, 5);
+  }, [data]);
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <BarChart data={data} margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
+        <XAxis {...PLAIN_AXIS} dataKey="what" />
+        <YAxis
+          {...PLAIN_AXIS}
+          domain={[0, ticks.at(-1) ?? 'auto']}
+          ticks={ticks}
+          width={72}
+          label={Y_LABEL}
+        />
+        <Tooltip formatter={formatMs} />
+        <Legend />
+        <Bar dataKey="model" name={modelLabel} fill="#1f5fa8" isAnimationActive={false}>
+          <LabelList dataKey="model" position="top" formatter={formatMs} fontSize={11} />
+        </Bar>
+        <Bar
+          dataKey="uncompressed"
+          name="NextItNet (uncompressed)"
+          fill="#9aa5b1"
+          isAnimationActive={false}
+        >
+          <LabelList dataKey="uncompressed" position="top" formatter={formatMs} fontSize={11} />
+        </Bar>
+      </BarChart>
+    </ResponsiveContainer>
+  );
+});
