@@ -6,16 +6,20 @@
 // - docs/screenshot-umec.png: UMEC on a small synthetic DLRM, budget 0.5: the method's charts;
 // - docs/screenshot-compare.png: the dense model and two compressed ones of the same slice on the
 //   Compare runs panel (size against test AUC, the Pareto front, one run opened).
+// - docs/screenshot-cprec.png: CpRec (3 blocks, cross-block sharing) on the synthetic sequences:
+//   the whole next-item dashboard (parameters by part, block cuts, loss, ranking metrics, result).
 // Prints each run's test AUC and parameters as the page shows them.
 //
-//   node scripts/screenshot-methods.mjs [--scenes=pep,umec,compare] [--backend=wasm]
+//   node scripts/screenshot-methods.mjs [--scenes=pep,umec,compare,cprec] [--backend=wasm]
 import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
 const backend = cliArg('backend', 'wasm');
-const scenes = cliArg('scenes', 'pep,umec,compare').split(',');
+const scenes = cliArg('scenes', 'pep,umec,compare,cprec').split(',');
 
 /** The PEP quick demo's slice and model (the preset's), so the compare scene reuses them. */
 const QUICK = 'rows=20000&fields=8&card=3000&dseed=7&model=deepfm&dim=8&mlp=64,32';
+/** Small synthetic sequences and NextItNet, compressed by CpRec with the lab's default options. */
+const CPREC = 'task=seq&seqs=3000&items=600&len=12&sdim=32&sepochs=4&slr=0.005&smethod=cprec';
 const UMEC =
   'rows=3000&fields=8&card=3000&dim=4&mlp=16&epochs=3&batch=64&dropout=0&bn=false' +
   '&model=dlrm&opt=sgd&eopt=sgd&lr=0.1&method=umec&budget=0.5&denseep=2&solveep=30&ftep=2&slr=0.001';
@@ -53,6 +57,17 @@ buildIfMissing();
 const server = await servePreview(4181);
 const browser = await launchChromium({ webgpu: true });
 try {
+  if (scenes.includes('cprec')) {
+    const page = await openLab(browser, server.url, `?backend=${backend}&${CPREC}`);
+    await page.getByTestId('seq-compression-ratio').waitFor({ timeout: 60_000 });
+    await page.getByTestId('seq-train-button').click();
+    await page.getByTestId('seq-result-card').waitFor({ timeout: 1_200_000 });
+    await page.waitForTimeout(1500);
+    const figures = await page.getByTestId('seq-test-metrics').textContent();
+    console.log(`cprec: ${await page.getByTestId('seq-result-ratio').textContent()}; ${figures}`);
+    await shoot(page, 'seq-dashboard', 'docs/screenshot-cprec.png');
+    await page.close();
+  }
   if (scenes.includes('pep')) {
     const page = await openLab(browser, server.url, `?backend=${backend}&method=pep`);
     await applyPreset(page, 'pep-quick');

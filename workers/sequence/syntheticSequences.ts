@@ -1,7 +1,7 @@
 /**
  * The built-in synthetic sequence slice: seeded user sessions over a long-tailed item vocabulary
  * with sequential structure a model can learn. Item popularity is Zipf (exponent 1). Each item
- * has two successors (drawn by popularity); the next item is one of the current item's successors
+ * has two successors (drawn from a flatter Zipf, exponent 0.6); the next item is one of the current item's successors
  * with probability 0.6, the first successor of the item two steps back with probability 0.15 (a
  * pattern only a model that sees past the last item finds), and drawn by popularity otherwise. A fifth of
  * the sessions are shorter and left-padded, as in the ML-1M file.
@@ -39,9 +39,11 @@ export function generateSyntheticSequences(config: SeqSyntheticConfig): Sequence
   // A random permutation so that item names carry no hint of popularity.
   const perm = Int32Array.from({ length: numItems }, (_, i) => i);
   rng.fork(1).shuffle(perm);
+  // Successors come from a flatter Zipf: what follows an item says more than popularity does.
+  const successorOf = zipfSampler(numItems, 0.6);
   const successors = new Int32Array(numItems * 2);
   const srng = rng.fork(2);
-  for (let i = 0; i < successors.length; i++) successors[i] = popular(srng);
+  for (let i = 0; i < successors.length; i++) successors[i] = successorOf(srng);
 
   const itemIds = new GrowableInt32(numSequences * length);
   const offsets = new GrowableInt32(numSequences + 1);
