@@ -616,7 +616,7 @@ class SequenceModel:
         self.g = [get(f"ln.gamma{c}", [d]) for c in range(len(self.dil))]
         self.beta = [get(f"ln.beta{c}", [d]) for c in range(len(self.dil))]
         self.H = get("softmax.H", [d, self.cuts[0] + K - 1])
-        self.Hb = get("softmax.b", [self.cuts[0] + K - 1])
+        self.Hb = get("softmax.b", [self.cuts[0]]) if K == 1 else 0.0  # the block-wise head has no bias
         self.Q = [get(f"softmax.Q{k}", [d, self.dims[k]]) for k in range(1, K)]
         self.F = [get(f"softmax.F{k}", [self.dims[k], self.cuts[k] - self.cuts[k - 1]]) for k in range(1, K)]
 

@@ -51,7 +51,7 @@ export class SequenceScorer {
       cuts,
       blockDims,
       headW: w.get('softmax.H')!,
-      headB: w.get('softmax.b')!,
+      headB: w.get('softmax.b') ?? null,
       tailQ: cuts.slice(1).map((_, i) => w.get(`softmax.Q${i + 1}`)!),
       tailF: cuts.slice(1).map((_, i) => w.get(`softmax.F${i + 1}`)!),
     });

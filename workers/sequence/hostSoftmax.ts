@@ -12,7 +12,8 @@ export interface AdaptiveSoftmaxWeights {
   blockDims: number[];
   /** Head matrix, row-major [d, c1 + K - 1], and its bias. */
   headW: Float32Array;
-  headB: Float32Array;
+  /** The full softmax's bias (one block only), or null. */
+  headB: Float32Array | null;
   /** Tail Q_k row-major [d, d_k] and F_k row-major [d_k, size_k] (index k-1). */
   tailQ: Float32Array[];
   tailF: Float32Array[];
@@ -32,7 +33,7 @@ function vecMat(
   x: ArrayLike<number>,
   w: Float32Array,
   nOut: number,
-  bias?: Float32Array,
+  bias?: Float32Array | null,
 ): Float64Array {
   const y = new Float64Array(nOut);
   if (bias) for (let j = 0; j < nOut; j++) y[j] = bias[j];

@@ -88,6 +88,18 @@ function truncatedNormal(rng: Rng, n: number, sd: number): Float32Array {
   return out;
 }
 
+function uniform(rng: Rng, n: number, limit: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.uniform(-limit, limit);
+  return out;
+}
+
+function normal(rng: Rng, n: number, sd: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.normal() * sd;
+  return out;
+}
+
 function glorotUniform(rng: Rng, rows: number, cols: number): Float32Array {
   const limit = Math.sqrt(6 / (rows + cols));
   const out = new Float32Array(rows * cols);
@@ -118,9 +130,10 @@ export class NextItNet {
   readonly kernelOf: number[];
   readonly lnGamma: tf.Variable[] = [];
   readonly lnBeta: tf.Variable[] = [];
-  /** Head matrix [d, c1 + K - 1] and bias. */
+  /** Head matrix [d, c1 + K - 1]. */
   readonly headW: tf.Variable;
-  readonly headB: tf.Variable;
+  /** The full softmax's bias [V] (one block only: the official block-wise softmax has none). */
+  readonly headB: tf.Variable | null;
   /** Tail Q_k [d, d_k] and F_k [d_k, size_k] (index k-1). */
   readonly tailQ: tf.Variable[] = [];
   readonly tailF: tf.Variable[] = [];
@@ -143,7 +156,17 @@ export class NextItNet {
     for (let k = 0; k < K; k++) {
       const size = cuts[k] - (k === 0 ? 0 : cuts[k - 1]);
       const dk = blockDims[k];
-      this.inputTables.push(add(`E${k}`, [size, dk], truncatedNormal(rng, size * dk, 0.02)));
+      // As the official code: a plain table is uniform in ±sqrt(1/V); block-wise tables and
+      // their projections take TensorFlow's default, Glorot-uniform.
+      this.inputTables.push(
+        add(
+          `E${k}`,
+          [size, dk],
+          K === 1
+            ? uniform(rng, size * dk, Math.sqrt(1 / arch.numItems))
+            : glorotUniform(rng, size, dk),
+        ),
+      );
       if (k > 0) this.inputProjections.push(add(`P${k}`, [dk, d], glorotUniform(rng, dk, d)));
     }
     this.kernelOf = kernelAssignment(arch.dilations.length, arch.sharing);
@@ -157,13 +180,18 @@ export class NextItNet {
       this.lnBeta.push(add(`lnb${c}`, [d], new Float32Array(d)));
     }
     const headOut = cuts[0] + K - 1;
-    this.headW = add('H', [d, headOut], truncatedNormal(rng, d * headOut, 0.02));
-    this.headB = add('Hb', [headOut], new Float32Array(headOut));
+    // The full softmax: N(0, 0.01) and a bias of 0.1; the block-wise head: Glorot-uniform, no bias.
+    this.headW = add(
+      'H',
+      [d, headOut],
+      K === 1 ? normal(rng, d * headOut, 0.01) : glorotUniform(rng, d, headOut),
+    );
+    this.headB = K === 1 ? add('Hb', [headOut], new Float32Array(headOut).fill(0.1)) : null;
     for (let k = 1; k < K; k++) {
       const size = cuts[k] - cuts[k - 1];
       const dk = blockDims[k];
       this.tailQ.push(add(`Q${k}`, [d, dk], glorotUniform(rng, d, dk)));
-      this.tailF.push(add(`F${k}`, [dk, size], truncatedNormal(rng, dk * size, 0.02)));
+      this.tailF.push(add(`F${k}`, [dk, size], glorotUniform(rng, dk, size)));
     }
   }
 
@@ -232,7 +260,8 @@ export class NextItNet {
 
   /** Head logits [n, c1 + K - 1] of hidden states h [n, d]. */
   headLogits(h: tf.Tensor2D): tf.Tensor2D {
-    return matMulFast(h, this.headW as tf.Tensor2D).add(this.headB);
+    const logits = matMulFast(h, this.headW as tf.Tensor2D);
+    return this.headB ? logits.add(this.headB) : logits;
   }
 
   /** Within-block logits [n, size_k] of tail block k >= 1: h·Q_k·F_k. */

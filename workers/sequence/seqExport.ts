@@ -47,7 +47,7 @@ export async function exportSequenceModel(
     await put(`ln.beta${c}`, model.lnBeta[c]);
   }
   await put('softmax.H', model.headW);
-  await put('softmax.b', model.headB);
+  if (model.headB) await put('softmax.b', model.headB);
   const a = model.arch;
   const { params, uncompressed } = figures;
   return {

@@ -60,7 +60,8 @@ export interface SequenceModelFile {
   /**
    * input.E{k} [size_k, d_k], input.P{k} [d_k, d] (k >= 1); conv.W{j} [3d, d] (rows 0..d-1 read
    * x[t-2r], d..2d-1 x[t-r], 2d..3d-1 x[t]) and conv.b{j} [d]; ln.gamma{c}, ln.beta{c} [d];
-   * softmax.H [d, c1 + K - 1], softmax.b [c1 + K - 1]; softmax.Q{k} [d, d_k], softmax.F{k} [d_k, size_k].
+   * softmax.H [d, c1 + K - 1]; softmax.b [V] (one block only: the full softmax's bias);
+   * softmax.Q{k} [d, d_k], softmax.F{k} [d_k, size_k].
    */
   tensors: Record<string, EncodedTensor>;
   metrics: {
@@ -119,7 +120,7 @@ export function expectedShapes(a: SequenceModelFile['architecture']): Map<string
     shapes.set(`ln.beta${c}`, [d]);
   }
   shapes.set('softmax.H', [d, cuts[0] + K - 1]);
-  shapes.set('softmax.b', [cuts[0] + K - 1]);
+  if (K === 1) shapes.set('softmax.b', [cuts[0]]);
   return shapes;
 }
 

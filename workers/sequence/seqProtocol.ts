@@ -338,7 +338,7 @@ export interface SeqParamCounts {
   input: number;
   /** Distinct conv kernels (3·d·d + d each) and every LayerNorm (2·d each). */
   middle: number;
-  /** Softmax: head matrix and bias (items + one cluster per tail block), tail Q_k and F_k. */
+  /** Softmax: the full softmax's matrix and bias, or the head matrix (items + one cluster per tail block, no bias) with tail Q_k and F_k. */
   softmax: number;
   total: number;
   distinctKernels: number;
@@ -355,7 +355,8 @@ export function seqParamCounts(a: SeqArchitecture): SeqParamCounts {
     const dk = a.blockDims[k];
     if (k === 0) {
       input += size * d;
-      softmax += (d + 1) * (size + K - 1);
+      // The official full softmax has a bias; its block-wise head has none.
+      softmax += (K === 1 ? d + 1 : d) * (size + K - 1);
     } else {
       input += size * dk + dk * d;
       softmax += d * dk + dk * size;

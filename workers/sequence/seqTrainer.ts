@@ -164,7 +164,7 @@ export async function hostSoftmaxOf(model: NextItNet): Promise<HostAdaptiveSoftm
     cuts,
     blockDims,
     headW: (await model.headW.data()) as Float32Array,
-    headB: (await model.headB.data()) as Float32Array,
+    headB: model.headB ? ((await model.headB.data()) as Float32Array) : null,
     tailQ: await Promise.all(model.tailQ.map(async (q) => (await q.data()) as Float32Array)),
     tailF: await Promise.all(model.tailF.map(async (f) => (await f.data()) as Float32Array)),
   });
