@@ -11,6 +11,7 @@ import { isRunActive, useLabStore } from './state/labStore';
 import { configFromForm, MODEL_LABELS, urlFromForm } from './state/runForm';
 import { useDatasetStore } from './state/datasetStore';
 import { TaskSwitch } from './components/TaskSwitch';
+import { PresetsMenu } from './components/PresetsMenu';
 import { SeqFormPanel } from './components/SeqFormPanel';
 import { SeqDashboard } from './components/SeqDashboard';
 import { useSeqStore } from './state/seqStore';
@@ -111,6 +112,7 @@ export function App() {
       <ErrorBanner />
       <div className="lab-body">
         <aside>
+          <PresetsMenu />
           <TaskSwitch />
           <DatasetLoader />
           {task === 'seq' ? (

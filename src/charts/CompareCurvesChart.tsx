@@ -1,6 +1,7 @@
 /**
- * Validation AUC over training steps of several finished runs, overlaid: one line per run,
- * coloured by its method (dashed for the second run of a method, dotted for the third...).
+ * A validation metric over training steps of several finished runs of one task, overlaid (AUC of
+ * click-through runs, a ranking metric of next-item runs): one line per run, coloured by its
+ * method (dashed for the second run of a method, dotted for the third...).
  */
 import { memo, useMemo } from 'react';
 import {
@@ -12,7 +13,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { FinishedRun } from '../state/labStore';
+import type { CurveLine } from '../state/compareRuns';
 import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
 import { niceTicks } from './niceTicks';
 import { methodColor } from './methodColors';
@@ -20,45 +21,51 @@ import { methodColor } from './methodColors';
 const DASHES = [undefined, '6 3', '2 3', '8 3 2 3'];
 
 const X_LABEL = { value: 'training step', position: 'bottom' as const, offset: 4, fontSize: 12 };
-const Y_LABEL = {
-  value: 'validation AUC',
-  angle: -90,
-  position: 'insideLeft' as const,
-  offset: 0,
-  fontSize: 12,
-};
-const formatAucTick = (v: number) => v.toFixed(3);
+const formatMetricTick = (v: number) => v.toFixed(3);
 
 export const CompareCurvesChart = memo(function CompareCurvesChart({
   runs,
+  yLabel,
 }: {
-  runs: FinishedRun[];
+  runs: CurveLine[];
+  /** The metric drawn, e.g. "validation AUC". */
+  yLabel: string;
 }) {
   const { lines, xTicks, yTicks } = useMemo(() => {
     const seen = new Map<string, number>();
     const lines = runs.map((r) => {
-      const n = seen.get(r.result.method.id) ?? 0;
-      seen.set(r.result.method.id, n + 1);
+      const n = seen.get(r.methodId) ?? 0;
+      seen.set(r.methodId, n + 1);
       return {
         id: r.id,
-        name: `#${r.id} ${r.result.method.label}`,
-        color: methodColor(r.result.method.id),
+        name: r.name,
+        color: methodColor(r.methodId),
         dash: DASHES[n % DASHES.length],
-        data: r.result.evaluations.map((e) => ({ step: e.step, auc: e.validationAuc })),
+        data: r.data,
       };
     });
     const all = lines.flatMap((l) => l.data);
-    const finite = all.filter((p) => Number.isFinite(p.auc));
+    const finite = all.filter((p) => Number.isFinite(p.value));
     return {
       lines,
       xTicks: niceTicks(0, Math.max(1, ...all.map((p) => p.step)), 6),
       yTicks: niceTicks(
-        Math.min(...finite.map((p) => p.auc)) - 0.005,
-        Math.max(...finite.map((p) => p.auc)) + 0.005,
+        Math.min(...finite.map((p) => p.value)) - 0.005,
+        Math.max(...finite.map((p) => p.value)) + 0.005,
         5,
       ),
     };
   }, [runs]);
+  const yAxisLabel = useMemo(
+    () => ({
+      value: yLabel,
+      angle: -90,
+      position: 'insideLeft' as const,
+      offset: 0,
+      fontSize: 12,
+    }),
+    [yLabel],
+  );
   const points = lines.reduce((a, l) => a + l.data.length, 0);
   return (
     <div data-testid="compare-curves" data-runs={lines.length} data-points={points}>
@@ -89,21 +96,21 @@ export const CompareCurvesChart = memo(function CompareCurvesChart({
             />
             <YAxis
               {...PLAIN_AXIS}
-              dataKey="auc"
+              dataKey="value"
               type="number"
               domain={[yTicks[0] ?? 'auto', yTicks.at(-1) ?? 'auto']}
               ticks={yTicks}
               allowDataOverflow
               width={72}
-              tickFormatter={formatAucTick}
-              label={Y_LABEL}
+              tickFormatter={formatMetricTick}
+              label={yAxisLabel}
             />
             <Tooltip formatter={formatTooltipValue} />
             {lines.map((l) => (
               <Line
                 key={l.id}
                 data={l.data}
-                dataKey="auc"
+                dataKey="value"
                 name={l.name}
                 stroke={l.color}
                 strokeDasharray={l.dash}

@@ -1,8 +1,9 @@
 /**
- * Finished runs on model size against test AUC, with their Pareto front (no other run is both
- * no larger and no worse). The size axis is picked by the user: parameters as stored, bytes as
- * stored, or FLOPs per example; it turns logarithmic when the sizes span more than 10x. Clicking a
- * point (or its button in the list under the chart) opens its run.
+ * Finished runs of one task on model size against quality (test AUC for click-through runs, a
+ * test ranking metric for next-item runs), with their Pareto front (no other run is both no
+ * larger and no worse). The size axis is picked by the user: parameters, bytes, or FLOPs; it
+ * turns logarithmic when the sizes span more than 10x. Clicking a point (or its button in the
+ * list under the chart) opens its run.
  */
 import { memo, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import {
@@ -15,84 +16,59 @@ import {
   YAxis,
   type TooltipContentProps,
 } from 'recharts';
-import type { FinishedRun } from '../state/labStore';
-import { paretoFront, type ParetoPoint } from '../state/pareto';
-import { testAucOf } from '../state/runSummary';
-import { formatBytes, formatCount, formatMetric } from '../format';
+import { paretoFront } from '../state/pareto';
+import {
+  paretoPointsOf,
+  type CompareRun,
+  type QualitySpec,
+  type RunPoint as ComparePoint,
+  type SizeAxis,
+  type SizeAxisSpec,
+} from '../state/compareRuns';
+import { formatMetric } from '../format';
 import { methodColor } from './methodColors';
 import { LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
 import { logTicks, niceTicks } from './niceTicks';
 
-export type SizeAxis = 'params' | 'bytes' | 'flops';
-
-interface SizeAxisSpec {
-  label: string;
-  /** The axis title, with its unit. */
-  title: string;
-  of(run: FinishedRun): number;
-  format(v: number): string;
-}
-
-const SIZE_AXES: Record<SizeAxis, SizeAxisSpec> = {
-  params: {
-    label: 'parameters',
-    title: 'parameters as stored (count)',
-    of: (r) => r.result.model.totalParams,
-    format: formatCount,
-  },
-  bytes: {
-    label: 'bytes',
-    title: 'model size as stored (bytes)',
-    of: (r) => r.result.model.totalBytes,
-    format: formatBytes,
-  },
-  flops: {
-    label: 'FLOPs per example',
-    title: 'FLOPs per example (count)',
-    of: (r) => r.result.model.flopsPerExample,
-    format: formatCount,
-  },
-};
-
 const FRONT_COLOR = '#14243a';
 
-interface RunPoint extends ParetoPoint {
-  methodId: string;
-  methodLabel: string;
+interface RunPoint extends ComparePoint {
   /** Where the point's label goes: left of the point near the right edge, else right of it. */
   anchor: 'start' | 'end';
   onFront: boolean;
 }
 
 export interface ParetoChartProps {
-  runs: FinishedRun[];
+  runs: CompareRun[];
+  /** The size axes offered (the first is shown first). */
+  axes: readonly SizeAxisSpec[];
+  /** What the vertical axis shows. */
+  quality: QualitySpec;
   selectedRunId: number | null;
   onOpen(runId: number): void;
 }
 
-const Y_LABEL = {
-  value: 'test AUC',
-  angle: -90,
-  position: 'insideLeft' as const,
-  offset: 0,
-  fontSize: 12,
-};
-
 export const ParetoChart = memo(function ParetoChart({
   runs,
+  axes,
+  quality,
   selectedRunId,
   onOpen,
 }: ParetoChartProps) {
-  const [axis, setAxis] = useState<SizeAxis>('params');
-  const spec = SIZE_AXES[axis];
+  const [axis, setAxis] = useState<SizeAxis>(axes[0].id);
+  const spec = axes.find((a) => a.id === axis) ?? axes[0];
+  const yLabel = useMemo(
+    () => ({
+      value: quality.label,
+      angle: -90,
+      position: 'insideLeft' as const,
+      offset: 0,
+      fontSize: 12,
+    }),
+    [quality.label],
+  );
   const view = useMemo(() => {
-    const all = runs.map((r) => ({
-      id: r.id,
-      size: spec.of(r),
-      auc: testAucOf(r.result),
-      methodId: r.result.method.id,
-      methodLabel: r.result.method.label,
-    }));
+    const all = paretoPointsOf(runs, spec.id);
     const { front, excluded } = paretoFront(all);
     const onFront = new Set(front.map((p) => p.id));
     const shown = all.filter((p) => Number.isFinite(p.auc) && Number.isFinite(p.size));
@@ -151,7 +127,7 @@ export const ParetoChart = memo(function ParetoChart({
           data-selected={selected}
           role="button"
           tabIndex={0}
-          aria-label={`Open run #${payload.id}: ${payload.methodLabel}, ${spec.format(payload.size)} ${spec.label}, test AUC ${formatMetric(payload.auc)}`}
+          aria-label={`Open run #${payload.id}: ${payload.methodLabel}, ${spec.format(payload.size)} ${spec.label}, ${quality.label} ${formatMetric(payload.auc)}`}
           style={{ cursor: 'pointer' }}
           onClick={open}
           onKeyDown={onKey}
@@ -182,14 +158,15 @@ export const ParetoChart = memo(function ParetoChart({
       data-points={view.points.length}
       data-front={view.front.map((p) => p.id).join(',')}
       data-excluded={view.excluded}
-      data-axis={axis}
+      data-axis={spec.id}
+      data-quality={quality.label}
       data-scale={view.log ? 'log' : 'linear'}
     >
       <h3>
         Size against quality{' '}
         <small>
-          test AUC of each finished run against its size; the Pareto front links the runs that no
-          other run beats on both (smaller and better)
+          {quality.label} of each finished run against its size; the Pareto front links the runs
+          that no other run beats on both (smaller and better)
         </small>
       </h3>
       <div className="chart-controls">
@@ -197,12 +174,12 @@ export const ParetoChart = memo(function ParetoChart({
           size axis{' '}
           <select
             data-testid="pareto-axis"
-            value={axis}
+            value={spec.id}
             onChange={(e) => setAxis(e.target.value as SizeAxis)}
           >
-            {(Object.keys(SIZE_AXES) as SizeAxis[]).map((k) => (
-              <option key={k} value={k}>
-                {SIZE_AXES[k].label}
+            {axes.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.label}
               </option>
             ))}
           </select>
@@ -222,12 +199,13 @@ export const ParetoChart = memo(function ParetoChart({
         </span>
         {view.excluded > 0 && (
           <span className="muted" data-testid="pareto-excluded">
-            {view.excluded} run{view.excluded > 1 ? 's' : ''} without a test AUC not shown
+            {view.excluded} run{view.excluded > 1 ? 's' : ''} without a {quality.label} or a size
+            not shown
           </span>
         )}
       </div>
       {view.points.length === 0 ? (
-        <div className="chart-empty">No finished run has a test AUC yet.</div>
+        <div className="chart-empty">No finished run has a {quality.label} yet.</div>
       ) : (
         <ResponsiveContainer width="100%" height={300}>
           <ScatterChart margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8, bottom: 20, right: 24 }}>
@@ -248,15 +226,20 @@ export const ParetoChart = memo(function ParetoChart({
               {...PLAIN_AXIS}
               dataKey="auc"
               type="number"
-              name="test AUC"
+              name={quality.label}
               domain={y0 !== undefined && y1 !== undefined ? [y0, y1] : ['auto', 'auto']}
               ticks={view.yTicks}
               allowDataOverflow
               width={72}
               tickFormatter={(v: number) => v.toFixed(3)}
-              label={Y_LABEL}
+              label={yLabel}
             />
-            <Tooltip cursor={false} content={ParetoTooltip} />
+            <Tooltip
+              cursor={false}
+              content={(props: TooltipContentProps) => (
+                <ParetoTooltip {...props} quality={quality.label} />
+              )}
+            />
             <Scatter
               name={`Pareto front (${view.frontPoints.length} run${view.frontPoints.length === 1 ? '' : 's'})`}
               data={view.frontLine}
@@ -283,7 +266,13 @@ export const ParetoChart = memo(function ParetoChart({
           </ScatterChart>
         </ResponsiveContainer>
       )}
-      <ParetoList points={view.points} spec={spec} selectedRunId={selectedRunId} onOpen={onOpen} />
+      <ParetoList
+        points={view.points}
+        spec={spec}
+        quality={quality.label}
+        selectedRunId={selectedRunId}
+        onOpen={onOpen}
+      />
     </section>
   );
 });
@@ -317,7 +306,7 @@ function renderFrontLine(props: unknown) {
   );
 }
 
-function ParetoTooltip({ active, payload }: TooltipContentProps) {
+function ParetoTooltip({ active, payload, quality }: TooltipContentProps & { quality: string }) {
   const point = active ? (payload?.[0]?.payload as RunPoint | undefined) : undefined;
   if (!point) return null;
   return (
@@ -325,7 +314,9 @@ function ParetoTooltip({ active, payload }: TooltipContentProps) {
       <strong>
         Run #{point.id}: {point.methodLabel}
       </strong>
-      <div>test AUC {formatMetric(point.auc)}</div>
+      <div>
+        {quality} {formatMetric(point.auc)}
+      </div>
       <div>{point.onFront ? 'on the Pareto front' : 'dominated by a smaller, better run'}</div>
       <div className="muted">click to open</div>
     </div>
@@ -336,11 +327,13 @@ function ParetoTooltip({ active, payload }: TooltipContentProps) {
 function ParetoList({
   points,
   spec,
+  quality,
   selectedRunId,
   onOpen,
 }: {
   points: RunPoint[];
   spec: SizeAxisSpec;
+  quality: string;
   selectedRunId: number | null;
   onOpen(runId: number): void;
 }) {
@@ -352,7 +345,7 @@ function ParetoList({
           <th>run</th>
           <th>method</th>
           <th>{spec.label}</th>
-          <th>test AUC</th>
+          <th>{quality}</th>
           <th>Pareto front</th>
         </tr>
       </thead>

@@ -1,5 +1,11 @@
-/** One colour per compression method, in the form's order, shared by the compare charts. */
+/**
+ * One colour per compression method, in the form's order, shared by the compare charts; the
+ * next-item runs' methods (NextItNet, and CpRec by its sharing) take the same palette in order.
+ */
 import { METHOD_CATALOG } from '../methods/catalog';
+import { SHARING_SCHEMES } from '../../workers/sequence/seqProtocol';
+
+const SEQ_METHOD_KEYS = ['nextitnet', ...SHARING_SCHEMES.map((s) => `cprec-${s}`)];
 
 const METHOD_COLORS = [
   '#1f5fa8',
@@ -14,6 +20,7 @@ const METHOD_COLORS = [
 ];
 
 export function methodColor(methodId: string): string {
-  const i = METHOD_CATALOG.findIndex((m) => m.id === methodId);
+  const seq = SEQ_METHOD_KEYS.indexOf(methodId);
+  const i = seq >= 0 ? seq : METHOD_CATALOG.findIndex((m) => m.id === methodId);
   return METHOD_COLORS[(i < 0 ? METHOD_COLORS.length - 1 : i) % METHOD_COLORS.length];
 }

@@ -15,18 +15,23 @@ import { ValidationChartView } from '../charts/ValidationChart';
 import { LossChartView } from '../charts/LossChart';
 import { formatBytes, formatCount, formatMetric } from '../format';
 import { methodSpecOf } from '../methods/catalog';
+import { SeqRunDetail } from './SeqRunDetail';
 
 const selectHistory = (s: LabState) => s.history;
+const selectSeqHistory = (s: LabState) => s.seqHistory;
 const selectSelectedRunId = (s: LabState) => s.selectedRunId;
 
-/** The opened run's card, when a run of the table is open. */
+/** The opened run's card (of either task), when a run of the table is open. */
 export function OpenedRun() {
   const history = useDeferredLabStore(selectHistory);
+  const seqHistory = useDeferredLabStore(selectSeqHistory);
   const selectedRunId = useLabStore(selectSelectedRunId);
   const openRun = useLabStore((s) => s.openRun);
+  const close = () => openRun(null);
   const selected = history.find((h) => h.id === selectedRunId) ?? null;
-  if (!selected) return null;
-  return <RunDetail run={selected} onClose={() => openRun(null)} />;
+  if (selected) return <RunDetail run={selected} onClose={close} />;
+  const seq = seqHistory.find((h) => h.id === selectedRunId) ?? null;
+  return seq ? <SeqRunDetail run={seq} onClose={close} /> : null;
 }
 
 function RunDetail({ run, onClose }: { run: HistoryRun; onClose(): void }) {

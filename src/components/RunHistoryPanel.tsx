@@ -1,20 +1,25 @@
 /**
- * The runs table: every run of this page and every run restored from storage, with its status,
- * figures and actions (open, compare, export, rename, duplicate and edit, delete), and a line
- * saying how much the lab stores with a "Delete all" button.
+ * The runs table: every run of this page and every run restored from storage, of both tasks
+ * (click-through and next-item runs, each in its own terms), with its status, figures and actions
+ * (open, compare, export, rename, duplicate and edit, delete), and a line saying how much the lab
+ * stores with a "Delete all" button.
  */
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { isFinishedRun, useLabStore, type HistoryRun, type LabState } from '../state/labStore';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { isRunBusy, useLabStore, type LabState, type SeqHistoryRun } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatBytes, formatCount, formatMetric } from '../format';
-import { bestValidationAuc } from '../state/runSummary';
 import { runController } from '../state/runController';
 import { runHistory } from '../state/runHistory';
 import { storageSummaryText } from '../state/runRecords';
 import { formFromConfig, MODEL_LABELS } from '../state/runForm';
-import { methodSpecOf } from '../methods/catalog';
+import { useSeqStore } from '../state/seqStore';
+import { seqController } from '../state/seqController';
+import { seqFormFromConfig, type LabTask } from '../state/seqForm';
+import { formatDuration } from '../state/seqFigures';
+import { runFigures, tableRuns, type TableRun } from '../state/runTable';
 
 const selectHistory = (s: LabState) => s.history;
+const selectSeqHistory = (s: LabState) => s.seqHistory;
 const selectSelectedRunId = (s: LabState) => s.selectedRunId;
 const selectComparedRunIds = (s: LabState) => s.comparedRunIds;
 const selectStorage = (s: LabState) => s.storage;
@@ -58,14 +63,66 @@ export function ExportButton({
   );
 }
 
-function methodLabelOf(run: HistoryRun): string {
+/**
+ * Downloads a next-item run's model file: from storage when it is stored, else from the engine
+ * while it still holds it (the engine keeps only the last finished sequence run's model).
+ */
+function SeqExportButton({ run }: { run: SeqHistoryRun }) {
+  const held = useSeqStore((s) => s.run.id === run.id && s.run.result !== null);
+  const stored = run.modelFileStored;
+  if (!stored && (run.restored || !held)) {
+    return (
+      <span
+        className="muted"
+        title={
+          run.restored
+            ? 'its model file was not stored'
+            : 'the engine keeps only the last sequence run’s model'
+        }
+      >
+        {run.restored ? 'not stored' : 'replaced'}
+      </span>
+    );
+  }
   return (
-    run.result?.method.label ?? methodSpecOf(run.config.method.id)?.label ?? run.config.method.id
+    <button
+      type="button"
+      data-testid={run.restored ? `export-stored-${run.id}` : `export-seq-${run.id}`}
+      title={stored ? 'the model file kept in the browser' : 'exported from the engine'}
+      onClick={() =>
+        void seqController.exportRun(
+          run.id,
+          `model-nextitnet-${run.config.method}-run${run.id}.json`,
+        )
+      }
+    >
+      Export
+    </button>
   );
 }
 
+/**
+ * Loads a run's settings into its task's form and shows that task (unless a run holds the
+ * engine: the task cannot change then, the form is filled all the same).
+ */
+function duplicateRun(row: TableRun): void {
+  const busy =
+    isRunBusy(useLabStore.getState().run.state) || isRunBusy(useSeqStore.getState().run.state);
+  if (row.task === 'seq') useSeqStore.setState({ form: seqFormFromConfig(row.run.config) });
+  else useLabStore.getState().replaceForm(formFromConfig(row.run.config));
+  if (!busy) useSeqStore.getState().setTask(row.task);
+}
+
+function duplicateTitle(row: TableRun): string {
+  const model = row.task === 'seq' ? 'NextItNet' : MODEL_LABELS[row.run.config.train.model];
+  const form = row.task === 'seq' ? 'the next-item form' : 'the click-through form';
+  return `Load the settings of run #${row.run.id} (${model}) into ${form}`;
+}
+
+type RunFilter = 'all' | LabTask;
+
 /** The run's name, renamed in place (Enter or leaving the field keeps it, Escape cancels). */
-function RunName({ run }: { run: HistoryRun }) {
+function RunName({ run }: { run: { id: number; name: string } }) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(run.name);
   const commit = () => {
@@ -177,13 +234,17 @@ function SkippedNotice() {
 
 export function RunHistoryPanel() {
   const history = useDeferredLabStore(selectHistory);
+  const seqHistory = useDeferredLabStore(selectSeqHistory);
   const selectedRunId = useLabStore(selectSelectedRunId);
   const comparedIds = useLabStore(selectComparedRunIds);
   const skipped = useLabStore((s) => s.storage.skipped);
   const openRun = useLabStore((s) => s.openRun);
   const toggleCompared = useLabStore((s) => s.toggleCompared);
-  const replaceForm = useLabStore((s) => s.replaceForm);
+  const [filter, setFilter] = useState<RunFilter>('all');
   const scrollRef = useRef<HTMLDivElement>(null);
+  const all = useMemo(() => tableRuns(history, seqHistory), [history, seqHistory]);
+  const bothTasks = history.length > 0 && seqHistory.length > 0;
+  const rows = bothTasks && filter !== 'all' ? all.filter((r) => r.task === filter) : all;
   // The opened run's row is scrolled into view within the table (the page scrolls to its card).
   useEffect(() => {
     const wrap = scrollRef.current;
@@ -195,22 +256,39 @@ export function RunHistoryPanel() {
     if (r.top < box.top + head) wrap.scrollTop -= box.top + head - r.top;
     else if (r.bottom > box.bottom) wrap.scrollTop += r.bottom - box.bottom;
   }, [selectedRunId]);
-  if (history.length === 0 && skipped === 0) return null;
-  // Comparing runs happens in the Compare panel, shown from two finished runs on.
-  const comparable = history.filter(isFinishedRun).length >= 2;
+  if (all.length === 0 && skipped === 0) return null;
+  // Comparing runs happens in the Compare panel, shown from two finished runs of a task on.
+  const finished = (task: LabTask) => all.filter((r) => r.task === task && r.run.result).length;
+  const comparable = finished('ctr') >= 2 || finished('seq') >= 2;
   return (
     <section className="chart-card" data-testid="run-history">
       <h3>
         Runs
         <small>
           {comparable
-            ? 'tick finished runs to overlay their curves; click # to open a run'
+            ? 'tick finished runs to overlay their curves (runs are compared with runs of their task); click # to open a run'
             : 'click # to open a run'}
         </small>
       </h3>
       <SkippedNotice />
-      <StorageLine count={history.length} />
-      {history.length > 0 && (
+      <StorageLine count={all.length} />
+      {bothTasks && (
+        <div className="chart-controls">
+          <label>
+            show{' '}
+            <select
+              data-testid="runs-filter"
+              value={filter}
+              onChange={(e) => setFilter(e.target.value as RunFilter)}
+            >
+              <option value="all">all runs ({all.length})</option>
+              <option value="ctr">click-through runs ({history.length})</option>
+              <option value="seq">next-item runs ({seqHistory.length})</option>
+            </select>
+          </label>
+        </div>
+      )}
+      {rows.length > 0 && (
         <div className="run-history-scroll" ref={scrollRef}>
           <table className="metrics">
             <thead>
@@ -221,113 +299,135 @@ export function RunHistoryPanel() {
                 <th>status</th>
                 <th>method</th>
                 <th>model</th>
+                <th>data</th>
                 <th>dim</th>
                 <th>lr</th>
                 <th>steps</th>
                 <th>params</th>
                 <th>bytes</th>
-                <th>best val AUC</th>
-                <th>test AUC</th>
+                <th title="FLOPs per example (click-through) or to score one sequence over all items (next-item)">
+                  FLOPs
+                </th>
+                <th title="validation AUC (click-through) or MRR@20 (next-item) of the model the run kept">
+                  best val AUC / MRR@20
+                </th>
+                <th title="test AUC (click-through) or MRR@20 (next-item)">test AUC / MRR@20</th>
+                <th>duration</th>
                 <th>ms/step</th>
                 <th>model</th>
                 <th>actions</th>
               </tr>
             </thead>
             <tbody>
-              {history.map((h) => (
-                <tr
-                  key={h.id}
-                  data-testid={`history-row-${h.id}`}
-                  data-run-id={h.id}
-                  data-status={h.status}
-                  data-saved={h.saved}
-                  data-model-file={h.modelFileStored ? 'stored' : 'none'}
-                  data-selected={h.id === selectedRunId}
-                  className={h.id === selectedRunId ? 'selected' : undefined}
-                >
-                  {comparable && (
+              {rows.map((row) => {
+                const h = row.run;
+                const f = runFigures(row);
+                const testId =
+                  row.task === 'seq' ? `history-test-mrr20-${h.id}` : `history-test-auc-${h.id}`;
+                return (
+                  <tr
+                    key={h.id}
+                    data-testid={`history-row-${h.id}`}
+                    data-run-id={h.id}
+                    data-task={row.task}
+                    data-status={h.status}
+                    data-saved={h.saved}
+                    data-model-file={h.modelFileStored ? 'stored' : 'none'}
+                    data-selected={h.id === selectedRunId}
+                    className={h.id === selectedRunId ? 'selected' : undefined}
+                  >
+                    {comparable && (
+                      <td>
+                        {h.result && (
+                          <input
+                            type="checkbox"
+                            data-testid={`compare-run-${h.id}`}
+                            aria-label={`Compare run #${h.id}`}
+                            checked={comparedIds.includes(h.id)}
+                            onChange={() => toggleCompared(h.id)}
+                          />
+                        )}
+                      </td>
+                    )}
                     <td>
-                      {h.result && (
-                        <input
-                          type="checkbox"
-                          data-testid={`compare-run-${h.id}`}
-                          aria-label={`Compare run #${h.id}`}
-                          checked={comparedIds.includes(h.id)}
-                          onChange={() => toggleCompared(h.id)}
+                      <button
+                        type="button"
+                        className="link-button"
+                        data-testid={`history-open-${h.id}`}
+                        aria-label={`Open run #${h.id}`}
+                        onClick={() => openRun(h.id)}
+                      >
+                        {h.id}
+                      </button>
+                    </td>
+                    <td className="run-name-cell">
+                      <RunName run={h} />
+                    </td>
+                    <td
+                      data-testid={`run-status-${h.id}`}
+                      className={h.status === 'finished' ? undefined : 'status-note'}
+                      title={h.error ?? undefined}
+                    >
+                      {h.status}
+                    </td>
+                    <td data-testid={`history-method-${h.id}`}>{f.method}</td>
+                    <td>{f.model}</td>
+                    <td>{f.data}</td>
+                    <td>{f.dim}</td>
+                    <td>{f.learningRate}</td>
+                    <td>{f.steps}</td>
+                    <td data-testid={`history-params-${h.id}`}>
+                      {f.params === null ? '–' : formatCount(f.params)}
+                    </td>
+                    <td>{formatBytes(f.bytes)}</td>
+                    <td>{f.flops === null ? '–' : formatCount(f.flops)}</td>
+                    <td
+                      data-testid={`history-best-val-${h.id}`}
+                      title={`best validation ${f.metric}`}
+                    >
+                      {formatMetric(f.bestValidation)}
+                    </td>
+                    <td data-testid={testId} title={`test ${f.metric}`}>
+                      {formatMetric(f.test)}
+                    </td>
+                    <td>{formatDuration(f.seconds)}</td>
+                    <td>{f.msPerStep === null ? '–' : f.msPerStep.toFixed(1)}</td>
+                    <td>
+                      {!h.result ? (
+                        <span className="muted">–</span>
+                      ) : row.task === 'seq' ? (
+                        <SeqExportButton run={row.run} />
+                      ) : (
+                        <ExportButton
+                          runId={row.run.result!.runId}
+                          historyId={h.id}
+                          label={`${row.run.result!.method.id}-${row.run.config.train.model}`}
                         />
                       )}
                     </td>
-                  )}
-                  <td>
-                    <button
-                      type="button"
-                      className="link-button"
-                      data-testid={`history-open-${h.id}`}
-                      aria-label={`Open run #${h.id}`}
-                      onClick={() => openRun(h.id)}
-                    >
-                      {h.id}
-                    </button>
-                  </td>
-                  <td className="run-name-cell">
-                    <RunName run={h} />
-                  </td>
-                  <td
-                    data-testid={`run-status-${h.id}`}
-                    className={h.status === 'finished' ? undefined : 'status-note'}
-                    title={h.error ?? undefined}
-                  >
-                    {h.status}
-                  </td>
-                  <td>{methodLabelOf(h)}</td>
-                  <td>{h.config.train.model}</td>
-                  <td>{h.config.train.embeddingDim}</td>
-                  <td>{h.config.train.learningRate}</td>
-                  <td>{h.result?.steps ?? h.stepsDone}</td>
-                  <td data-testid={`history-params-${h.id}`}>
-                    {h.result ? formatCount(h.result.model.totalParams) : '–'}
-                  </td>
-                  <td>{formatBytes(h.result?.model.totalBytes)}</td>
-                  <td title="validation AUC of the model the run kept (its last phase's best)">
-                    {h.result ? formatMetric(bestValidationAuc(h.result)) : '–'}
-                  </td>
-                  <td data-testid={`history-test-auc-${h.id}`}>
-                    {formatMetric(h.result?.test?.auc)}
-                  </td>
-                  <td>{h.result ? h.result.msPerStep.toFixed(1) : '–'}</td>
-                  <td>
-                    {h.result ? (
-                      <ExportButton
-                        runId={h.result.runId}
-                        historyId={h.id}
-                        label={`${h.result.method.id}-${h.config.train.model}`}
-                      />
-                    ) : (
-                      <span className="muted">–</span>
-                    )}
-                  </td>
-                  <td className="run-actions">
-                    <button
-                      type="button"
-                      className="link-button"
-                      data-testid={`duplicate-run-${h.id}`}
-                      title={`Load the settings of run #${h.id} (${MODEL_LABELS[h.config.train.model]}) into the form`}
-                      onClick={() => replaceForm(formFromConfig(h.config))}
-                    >
-                      duplicate and edit
-                    </button>
-                    <button
-                      type="button"
-                      className="link-button"
-                      data-testid={`delete-run-${h.id}`}
-                      aria-label={`Delete run #${h.id}`}
-                      onClick={() => void runController.deleteRun(h.id)}
-                    >
-                      delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
+                    <td className="run-actions">
+                      <button
+                        type="button"
+                        className="link-button"
+                        data-testid={`duplicate-run-${h.id}`}
+                        title={duplicateTitle(row)}
+                        onClick={() => duplicateRun(row)}
+                      >
+                        duplicate and edit
+                      </button>
+                      <button
+                        type="button"
+                        className="link-button"
+                        data-testid={`delete-run-${h.id}`}
+                        aria-label={`Delete run #${h.id}`}
+                        onClick={() => void runController.deleteRun(h.id)}
+                      >
+                        delete
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -20,21 +20,17 @@ import { blockSpans, cutRanks, formatDuration, ratioText } from '../state/seqFig
 import type { SeqState } from '../state/seqStore';
 import { useDeferredSeqStore } from '../state/useDeferredSeqStore';
 import { ARCH_ERROR_KEY, useSeqPlan } from '../state/useSeqPlan';
+import { SHARING_TEXT } from '../state/seqRunSummary';
 import { DatasetSummaryPanel } from './DatasetSummaryPanel';
 import { MountWhenIdle } from './MountWhenIdle';
+import { RunHistoryPanel } from './RunHistoryPanel';
+import { ComparePanel } from './ComparePanel';
+import { OpenedRun } from './RunDetail';
 
 const selectRun = (s: SeqState) => s.run;
 const selectPreviewError = (s: SeqState) => s.preview?.error ?? null;
 
 const methodLabel = (method: string) => (method === 'cprec' ? 'CpRec' : 'NextItNet');
-
-const SHARING_TEXT: Record<string, string> = {
-  none: 'no sharing',
-  'cross-layer': 'cross-layer sharing',
-  'cross-block': 'cross-block sharing',
-  'adjacent-layer': 'adjacent-layer sharing',
-  'adjacent-block': 'adjacent-block sharing',
-};
 
 function SeqRunStatus() {
   const run = useDeferredSeqStore(selectRun);
@@ -425,7 +421,10 @@ function SeqResultCard() {
   );
 }
 
-/** The next-item task's dashboard: before, during and after a run. */
+/**
+ * The next-item task's dashboard: before, during and after a run, then the runs table (both
+ * tasks' runs), the comparison of finished next-item runs and the opened run's card.
+ */
 export function SeqDashboard() {
   return (
     <main className="dashboard" data-testid="seq-dashboard">
@@ -438,6 +437,9 @@ export function SeqDashboard() {
       </div>
       <SeqResultCard />
       <DatasetSummaryPanel />
+      <RunHistoryPanel />
+      <ComparePanel />
+      <OpenedRun />
     </main>
   );
 }

@@ -18,8 +18,9 @@ import type {
   RunState,
   TestMetrics,
 } from '../../workers/protocol';
+import type { SeqRunResult } from '../../workers/sequence/seqProtocol';
 import type { SeriesPoint, ValuePoint } from './seriesBuffer';
-import type { RunStatus, StoredRunRecord } from './runRecords';
+import type { RunStatus, StoredRunRecord, StoredSeqRunRecord } from './runRecords';
 import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
 
 /** A run holds the engine: it is being prepared, trains, or is paused. */
@@ -88,6 +89,7 @@ export interface HistoryRun extends Pick<
   | 'lossPoints'
   | 'evaluations'
   | 'stepsDone'
+  | 'seconds'
 > {
   status: RunStatus;
   /** Restored from storage: the engine holds no model of it (Export reads the stored file). */
@@ -102,6 +104,36 @@ export interface HistoryRun extends Pick<
 export type FinishedRun = HistoryRun & { result: RunResult };
 
 export function isFinishedRun(run: HistoryRun): run is FinishedRun {
+  return run.result !== null;
+}
+
+/** A next-item run (NextItNet or CpRec) of the runs table, of this page or restored. */
+export interface SeqHistoryRun extends Pick<
+  StoredSeqRunRecord,
+  | 'id'
+  | 'name'
+  | 'createdAt'
+  | 'config'
+  | 'dataset'
+  | 'result'
+  | 'error'
+  | 'lossPoints'
+  | 'evaluations'
+  | 'stepsDone'
+  | 'seconds'
+> {
+  status: RunStatus;
+  /** Restored from storage: the engine holds no model of it (Export reads the stored file). */
+  restored: boolean;
+  /** Its record is in storage. */
+  saved: boolean;
+  /** Its model file is in storage (Export works without the engine). */
+  modelFileStored: boolean;
+}
+
+export type FinishedSeqRun = SeqHistoryRun & { result: SeqRunResult };
+
+export function isFinishedSeqRun(run: SeqHistoryRun): run is FinishedSeqRun {
   return run.result !== null;
 }
 
@@ -141,8 +173,10 @@ export interface LabState {
   dataPreview: DatasetSummary | null;
   modelPreview: ModelPreview | null;
   run: RunView;
-  /** Every run of the runs table (finished, stopped, failed, interrupted), by id. */
+  /** Every click-through run of the runs table (finished, stopped, failed, interrupted), by id. */
   history: HistoryRun[];
+  /** Every next-item run of the runs table, by id (ids are shared with `history`: one store). */
+  seqHistory: SeqHistoryRun[];
   storage: StorageView;
   /** The run of the runs table whose card is open (its HistoryRun id), if any. */
   selectedRunId: number | null;
@@ -214,6 +248,7 @@ export const useLabStore = create<LabState>()((set) => ({
   modelPreview: null,
   run: emptyRun(0),
   history: [],
+  seqHistory: [],
   storage: {
     status: 'loading',
     runs: 0,

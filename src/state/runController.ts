@@ -224,6 +224,7 @@ class RunController {
       evaluations: result ? result.evaluations : this.current('evaluations'),
       stepsDone: this.series.lastStep,
       totalSteps: Math.max(this.current('totalSteps'), this.series.lastStep),
+      seconds: (performance.now() - this.runStartedAt) / 1000,
     });
   }
 
@@ -252,6 +253,7 @@ class RunController {
       lossPoints: record.lossPoints,
       evaluations: record.evaluations,
       stepsDone: record.stepsDone,
+      seconds: record.seconds,
       restored: false,
       saved: false,
       modelFileStored: false,

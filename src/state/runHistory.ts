@@ -11,6 +11,7 @@ import {
   RECORD_VERSION,
   boundEvaluations,
   downsampleLoss,
+  isSeqRecord,
   nextRunId,
   recordBytes,
   restoredRecord,
@@ -18,10 +19,12 @@ import {
   totalStoredBytes,
   utf8Bytes,
   validateRunRecord,
+  type AnyRunRecord,
   type StoredRunRecord,
+  type StoredSeqRunRecord,
 } from './runRecords';
 import { isQuotaError, RunStorage, StorageUnavailableError } from './runStorage';
-import { useLabStore, type HistoryRun, type StorageView } from './labStore';
+import { useLabStore, type HistoryRun, type SeqHistoryRun, type StorageView } from './labStore';
 
 /** Model files above this size are not stored (the run is, and stays exportable while kept). */
 export const MAX_STORED_MODEL_FILE_BYTES = 256 * 1024 * 1024;
@@ -40,6 +43,27 @@ export function historyRunOf(record: StoredRunRecord, restored: boolean): Histor
     lossPoints: record.lossPoints,
     evaluations: record.evaluations,
     stepsDone: record.stepsDone,
+    ...(record.seconds === undefined ? {} : { seconds: record.seconds }),
+    restored,
+    saved: true,
+    modelFileStored: record.modelFileBytes > 0,
+  };
+}
+
+export function seqHistoryRunOf(record: StoredSeqRunRecord, restored: boolean): SeqHistoryRun {
+  return {
+    id: record.id,
+    name: record.name,
+    status: record.status === 'running' ? 'interrupted' : record.status,
+    createdAt: record.createdAt,
+    config: record.config,
+    dataset: record.dataset,
+    result: record.result,
+    error: record.error,
+    lossPoints: record.lossPoints,
+    evaluations: record.evaluations,
+    stepsDone: record.stepsDone,
+    ...(record.seconds === undefined ? {} : { seconds: record.seconds }),
     restored,
     saved: true,
     modelFileStored: record.modelFileBytes > 0,
@@ -56,6 +80,7 @@ export function recordOf(
 ): StoredRunRecord {
   return {
     version: RECORD_VERSION,
+    task: 'ctr',
     id: run.id,
     name: run.name,
     status: run.status,
@@ -69,7 +94,43 @@ export function recordOf(
     stepsDone: run.stepsDone,
     totalSteps: run.totalSteps,
     modelFileBytes,
+    ...(run.seconds === undefined ? {} : { seconds: run.seconds }),
   };
+}
+
+/** The record of a next-item run as it stands (series bounded). */
+export function seqRecordOf(
+  run: Omit<SeqHistoryRun, 'status' | 'restored' | 'saved' | 'modelFileStored'> & {
+    status: StoredSeqRunRecord['status'];
+    totalSteps: number;
+  },
+  modelFileBytes = 0,
+): StoredSeqRunRecord {
+  return {
+    version: RECORD_VERSION,
+    task: 'seq',
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    createdAt: run.createdAt,
+    updatedAt: Date.now(),
+    config: run.config,
+    dataset: run.dataset,
+    result: run.result,
+    error: run.error,
+    lossPoints: downsampleLoss(run.lossPoints, MAX_STORED_LOSS_POINTS),
+    evaluations: boundEvaluations(run.evaluations, MAX_STORED_EVALUATIONS),
+    stepsDone: run.stepsDone,
+    totalSteps: run.totalSteps,
+    modelFileBytes,
+    ...(run.seconds === undefined ? {} : { seconds: run.seconds }),
+  };
+}
+
+/** Every id of the runs table (both tasks). */
+function tableIds(): number[] {
+  const { history, seqHistory } = useLabStore.getState();
+  return [...history.map((r) => r.id), ...seqHistory.map((r) => r.id)];
 }
 
 function messageOf(err: unknown): string {
@@ -78,7 +139,7 @@ function messageOf(err: unknown): string {
 
 export class RunHistoryController {
   /** The records in storage (as last written), by id. */
-  private readonly records = new Map<number, StoredRunRecord>();
+  private readonly records = new Map<number, AnyRunRecord>();
   private readonly sizes = new Map<number, number>();
   private skippedKeys: IDBValidKey[] = [];
   /** Runs deleted in this page (a write still queued for one is undone). */
@@ -105,8 +166,9 @@ export class RunHistoryController {
       return;
     }
     const runs: HistoryRun[] = [];
+    const seqRuns: SeqHistoryRun[] = [];
     const reasons: string[] = [];
-    const fixed: StoredRunRecord[] = [];
+    const fixed: AnyRunRecord[] = [];
     this.skippedKeys = [];
     for (const { key, value } of entries) {
       if (typeof key === 'number') this.highestStoredId = Math.max(this.highestStoredId, key);
@@ -124,15 +186,19 @@ export class RunHistoryController {
       const { record, changed } = restoredRecord(check.record);
       if (changed) fixed.push(record);
       this.remember(record);
-      runs.push(historyRunOf(record, true));
+      if (isSeqRecord(record)) seqRuns.push(seqHistoryRunOf(record, true));
+      else runs.push(historyRunOf(record, true));
     }
     runs.sort((a, b) => a.id - b.id);
+    seqRuns.sort((a, b) => a.id - b.id);
     useLabStore.setState((s) => {
       // Runs of this page that finished while storage was read stay (after the stored ones).
-      const stored = new Set(runs.map((r) => r.id));
+      const stored = new Set([...runs, ...seqRuns].map((r) => r.id));
       const fresh = s.history.filter((r) => !stored.has(r.id));
+      const freshSeq = s.seqHistory.filter((r) => !stored.has(r.id));
       return {
         history: [...runs, ...fresh],
+        seqHistory: [...seqRuns, ...freshSeq],
         storage: {
           ...s.storage,
           status: this.unavailable ? 'unavailable' : 'ready',
@@ -159,12 +225,12 @@ export class RunHistoryController {
       return this.storage.keys().catch(() => []);
     })();
     const keys = await Promise.race([stored, timeout.then(() => [] as IDBValidKey[])]);
-    const local = [...this.records.keys(), ...useLabStore.getState().history.map((r) => r.id)];
+    const local = [...this.records.keys(), ...tableIds()];
     return nextRunId(Math.max(current, this.highestStoredId), [...keys, ...local]);
   }
 
   /** Writes the record of a run in progress (status 'running'); errors are reported, once. */
-  saveRunning(record: StoredRunRecord): void {
+  saveRunning(record: AnyRunRecord): void {
     this.write(record);
   }
 
@@ -173,7 +239,7 @@ export class RunHistoryController {
    * resolves. The record is written first, so a reload right after keeps the run even if the
    * model file is large or refused.
    */
-  async saveFinal(record: StoredRunRecord, modelFile?: Promise<string | null>): Promise<void> {
+  async saveFinal(record: AnyRunRecord, modelFile?: Promise<string | null>): Promise<void> {
     await this.write(record);
     if (!modelFile || this.unavailable) return;
     let text: string | null;
@@ -214,8 +280,7 @@ export class RunHistoryController {
 
   /** Deletes every run of the table and everything stored (skipped records included). */
   async removeAll(): Promise<void> {
-    const ids = useLabStore.getState().history.map((r) => r.id);
-    this.dropFromTable(ids);
+    this.dropFromTable(tableIds());
     for (const id of [...this.records.keys()]) this.forget(id);
     this.skippedKeys = [];
     useLabStore.setState((s) => ({ storage: { ...s.storage, skipped: 0, skippedNotice: '' } }));
@@ -247,7 +312,7 @@ export class RunHistoryController {
   }
 
   /** Writes a record (and a model file); false when storage refused it. */
-  private async write(record: StoredRunRecord, modelFile?: string): Promise<boolean> {
+  private async write(record: AnyRunRecord, modelFile?: string): Promise<boolean> {
     if (this.unavailable) return false;
     try {
       await this.storage.putRun(record, modelFile);
@@ -266,7 +331,7 @@ export class RunHistoryController {
     return true;
   }
 
-  private remember(record: StoredRunRecord): void {
+  private remember(record: AnyRunRecord): void {
     this.records.set(record.id, record);
     this.sizes.set(record.id, recordBytes(record));
     this.highestStoredId = Math.max(this.highestStoredId, record.id);
@@ -283,17 +348,24 @@ export class RunHistoryController {
     const gone = new Set(ids);
     useLabStore.setState((s) => ({
       history: s.history.filter((r) => !gone.has(r.id)),
+      seqHistory: s.seqHistory.filter((r) => !gone.has(r.id)),
       selectedRunId: s.selectedRunId !== null && gone.has(s.selectedRunId) ? null : s.selectedRunId,
       comparedRunIds: s.comparedRunIds.filter((r) => !gone.has(r)),
     }));
   }
 
-  private patchRun(id: number, patch: Partial<HistoryRun>): void {
-    useLabStore.setState((s) =>
-      s.history.some((r) => r.id === id)
-        ? { history: s.history.map((r) => (r.id === id ? { ...r, ...patch } : r)) }
-        : {},
-    );
+  /** Patches the table's entry of run `id` (either task) with fields both kinds have. */
+  private patchRun(
+    id: number,
+    patch: Partial<Pick<HistoryRun, 'name' | 'saved' | 'modelFileStored'>>,
+  ): void {
+    useLabStore.setState((s) => {
+      if (s.history.some((r) => r.id === id))
+        return { history: s.history.map((r) => (r.id === id ? { ...r, ...patch } : r)) };
+      if (s.seqHistory.some((r) => r.id === id))
+        return { seqHistory: s.seqHistory.map((r) => (r.id === id ? { ...r, ...patch } : r)) };
+      return {};
+    });
   }
 
   private publishUsage(): void {

@@ -13,6 +13,19 @@ import {
   type RunResult,
 } from '../../workers/protocol';
 import { checkOption, type OptionTable, type OptionValue } from '../../workers/options';
+import {
+  CPREC_OPTIONS,
+  DEFAULT_SEQ_RUN,
+  RANKING_METRIC_KEYS,
+  SEQ_DATA_OPTIONS,
+  SEQ_TRAIN_OPTIONS,
+  SHARING_SCHEMES,
+  validateSeqRunConfig,
+  type RankingMetrics,
+  type SeqEvaluation,
+  type SeqRunConfig,
+  type SeqRunResult,
+} from '../../workers/sequence/seqProtocol';
 import type { SeriesPoint } from './seriesBuffer';
 import { formatBytes } from '../format';
 
@@ -29,8 +42,13 @@ export const MAX_STORED_EVALUATIONS = 2000;
 /** Longest run name kept. */
 export const MAX_NAME_LENGTH = 120;
 
+/** The lab's two tasks, as a record names them. */
+export type RunTask = 'ctr' | 'seq';
+
 export interface StoredRunRecord {
   version: typeof RECORD_VERSION;
+  /** A click-through run; absent in records written before sequence runs were stored. */
+  task?: 'ctr';
   id: number;
   name: string;
   status: StoredRunStatus;
@@ -51,9 +69,43 @@ export interface StoredRunRecord {
   totalSteps: number;
   /** UTF-8 bytes of the model file stored beside the record (0: none stored). */
   modelFileBytes: number;
+  /** Wall-clock seconds from the start to the last write (absent in older records). */
+  seconds?: number;
 }
 
-export type RecordCheck = { ok: true; record: StoredRunRecord } | { ok: false; reason: string };
+/** What a sequence run's record keeps of the data it trained on (not the frequency curve). */
+export interface SeqRunDataset {
+  source: 'synthetic' | 'loaded';
+  name: string;
+  numSequences: number;
+  maxLen: number;
+  numItems: number;
+  /** The most-popular-item baseline on the test split. */
+  popularityTest: RankingMetrics;
+}
+
+/** The stored form of a next-item run (NextItNet or CpRec), in the same store as CTR runs. */
+export interface StoredSeqRunRecord extends Omit<
+  StoredRunRecord,
+  'task' | 'config' | 'result' | 'evaluations'
+> {
+  task: 'seq';
+  config: SeqRunConfig;
+  /** The data it trained on, once the engine described it. */
+  dataset: SeqRunDataset | null;
+  result: SeqRunResult | null;
+  /** Validation ranking metrics at each evaluation. */
+  evaluations: SeqEvaluation[];
+}
+
+/** Any stored run: click-through or next-item. */
+export type AnyRunRecord = StoredRunRecord | StoredSeqRunRecord;
+
+export function isSeqRecord(record: AnyRunRecord): record is StoredSeqRunRecord {
+  return record.task === 'seq';
+}
+
+export type RecordCheck = { ok: true; record: AnyRunRecord } | { ok: false; reason: string };
 
 const STATUSES: readonly StoredRunStatus[] = [
   'running',
@@ -227,6 +279,128 @@ function checkResult(value: unknown): void {
   );
 }
 
+function isNumberList(v: unknown): boolean {
+  return Array.isArray(v) && v.every(isNumber);
+}
+
+function checkRankingMetrics(value: unknown, path: string): void {
+  const fields: Record<string, (v: unknown) => boolean> = { count: isNumber };
+  for (const k of RANKING_METRIC_KEYS) fields[k] = isNumber;
+  checkFields(value, path, fields);
+}
+
+function checkSeqEvaluation(value: unknown, path: string): void {
+  checkFields(value, path, {
+    step: isNumber,
+    epoch: isNumber,
+    trainLoss: isNumber,
+    seconds: isNumber,
+  });
+  checkRankingMetrics((value as Obj).validation, `${path}.validation`);
+}
+
+function checkSeqEvaluations(value: unknown, path: string): void {
+  need(Array.isArray(value), `${path} must be a list`);
+  (value as unknown[]).forEach((e, i) => checkSeqEvaluation(e, `${path}[${i}]`));
+}
+
+function checkSeqConfig(value: unknown): SeqRunConfig {
+  need(isObject(value), 'config must be an object');
+  const c = value as Obj;
+  need(
+    c.source === 'synthetic' || c.source === 'loaded',
+    'config.source must be synthetic or loaded',
+  );
+  need(c.method === 'none' || c.method === 'cprec', 'config.method must be none or cprec');
+  const section = (key: 'data' | 'train' | 'cprec', table: OptionTable) =>
+    checkSection(
+      c[key],
+      `config.${key}`,
+      table,
+      DEFAULT_SEQ_RUN[key] as unknown as Record<string, OptionValue>,
+    );
+  const config = {
+    source: c.source,
+    data: section('data', SEQ_DATA_OPTIONS),
+    train: section('train', SEQ_TRAIN_OPTIONS),
+    method: c.method,
+    cprec: section('cprec', CPREC_OPTIONS),
+  } as unknown as SeqRunConfig;
+  // What spans fields (dilations in pairs), as the engine checks it.
+  const problem = Object.entries(validateSeqRunConfig(config)).find(([, m]) => m);
+  need(!problem, `config.${problem?.[0]}: ${problem?.[1]}`);
+  return config;
+}
+
+function checkTiming(value: unknown, path: string): void {
+  checkFields(value, path, { msPerStep: isNumber, inferenceMsPer1000: isNumber });
+}
+
+function checkParamCounts(value: unknown, path: string): void {
+  checkFields(value, path, {
+    input: isNumber,
+    middle: isNumber,
+    softmax: isNumber,
+    total: isNumber,
+    distinctKernels: isNumber,
+  });
+}
+
+function checkSeqResult(value: unknown): void {
+  checkFields(value, 'result', {
+    method: (v) => v === 'none' || v === 'cprec',
+    backend: (v) => typeof v === 'string',
+    compressionRatio: isNumber,
+    steps: isNumber,
+    stoppedEarly: (v) => typeof v === 'boolean',
+    stopReason: isStringOrNull,
+    seconds: isNumber,
+  });
+  const r = value as Obj;
+  checkFields(r.arch, 'result.arch', {
+    numItems: isNumber,
+    dim: isNumber,
+    dilations: isNumberList,
+    cuts: isNumberList,
+    blockDims: isNumberList,
+    sharing: (v) => SHARING_SCHEMES.includes(v as (typeof SHARING_SCHEMES)[number]),
+  });
+  checkParamCounts(r.params, 'result.params');
+  checkParamCounts(r.uncompressedParams, 'result.uncompressedParams');
+  checkSeqEvaluations(r.evaluations, 'result.evaluations');
+  if (r.best !== null) checkSeqEvaluation(r.best, 'result.best');
+  if (r.test !== null) checkRankingMetrics(r.test, 'result.test');
+  checkRankingMetrics(r.popularityTest, 'result.popularityTest');
+  checkTiming(r.timing, 'result.timing');
+  if (r.uncompressedTiming !== null) checkTiming(r.uncompressedTiming, 'result.uncompressedTiming');
+  if (r.fastTopK !== null)
+    checkFields(r.fastTopK, 'result.fastTopK', {
+      msPer1000: isNumber,
+      blocksExpandedShare: isNumber,
+    });
+}
+
+function checkSeqDataset(value: unknown): SeqRunDataset | null {
+  if (value === null) return null;
+  checkFields(value, 'dataset', {
+    source: (v) => v === 'synthetic' || v === 'loaded',
+    name: (v) => typeof v === 'string',
+    numSequences: isNumber,
+    maxLen: isNumber,
+    numItems: isNumber,
+  });
+  const d = value as Obj;
+  checkRankingMetrics(d.popularityTest, 'dataset.popularityTest');
+  return {
+    source: d.source as SeqRunDataset['source'],
+    name: d.name as string,
+    numSequences: d.numSequences as number,
+    maxLen: d.maxLen as number,
+    numItems: d.numItems as number,
+    popularityTest: d.popularityTest as RankingMetrics,
+  };
+}
+
 /** How a stored key is named in a notice. */
 function keyName(key: unknown): string {
   return typeof key === 'number' ? `#${key}` : (JSON.stringify(key) ?? String(key));
@@ -235,7 +409,9 @@ function keyName(key: unknown): string {
 /**
  * Checks a value read back from storage: every field's shape and type (the config's settings
  * against the option tables, missing settings taking their defaults). `key` is the storage key
- * it was found under (named in the reason). Over-long series are cut down to their bounds.
+ * it was found under (named in the reason). Over-long series are cut down to their bounds. A
+ * record without a task is a click-through run (records written before sequence runs were
+ * stored); `task: 'seq'` is a next-item run, checked against the sequence option tables.
  */
 export function validateRunRecord(value: unknown, key?: unknown): RecordCheck {
   const name = keyName(key ?? (isObject(value) ? value.id : undefined));
@@ -243,6 +419,10 @@ export function validateRunRecord(value: unknown, key?: unknown): RecordCheck {
     need(isObject(value), 'not an object');
     const v = value as Obj;
     need(v.version === RECORD_VERSION, `unknown record version ${String(v.version)}`);
+    need(
+      v.task === undefined || v.task === 'ctr' || v.task === 'seq',
+      `unknown task ${JSON.stringify(v.task)}`,
+    );
     need(
       isNumber(v.id) && Number.isInteger(v.id) && v.id > 0,
       'id must be a positive whole number',
@@ -255,37 +435,61 @@ export function validateRunRecord(value: unknown, key?: unknown): RecordCheck {
     );
     need(isNumber(v.createdAt) && Number.isFinite(v.createdAt), 'createdAt must be a time');
     need(isNumber(v.updatedAt) && Number.isFinite(v.updatedAt), 'updatedAt must be a time');
-    const config = checkConfig(v.config);
-    if (v.result !== null) checkResult(v.result);
+    const seq = v.task === 'seq';
+    const config = seq ? checkSeqConfig(v.config) : checkConfig(v.config);
+    const dataset = seq ? checkSeqDataset(v.dataset) : null;
+    if (v.result !== null) {
+      if (seq) checkSeqResult(v.result);
+      else checkResult(v.result);
+    }
     need(v.result !== null || v.status !== 'finished', 'a finished run must have its result');
     need(isStringOrNull(v.error), 'error must be text or null');
     need(Array.isArray(v.lossPoints), 'lossPoints must be a list');
     (v.lossPoints as unknown[]).forEach((p, i) =>
       checkFields(p, `lossPoints[${i}]`, { step: isNumber, loss: isNumber, smoothed: isNumber }),
     );
-    checkEvaluations(v.evaluations, 'evaluations');
+    if (seq) checkSeqEvaluations(v.evaluations, 'evaluations');
+    else checkEvaluations(v.evaluations, 'evaluations');
     need(isNumber(v.stepsDone) && v.stepsDone >= 0, 'stepsDone must be a count');
     need(isNumber(v.totalSteps) && v.totalSteps >= 0, 'totalSteps must be a count');
     need(
       isNumber(v.modelFileBytes) && Number.isInteger(v.modelFileBytes) && v.modelFileBytes >= 0,
       'modelFileBytes must be a byte count',
     );
-    const record: StoredRunRecord = {
-      version: RECORD_VERSION,
+    need(v.seconds === undefined || isNumber(v.seconds), 'seconds must be a number');
+    const common = {
+      version: RECORD_VERSION as typeof RECORD_VERSION,
       id: v.id as number,
       name: (v.name as string).slice(0, MAX_NAME_LENGTH),
       status: v.status as StoredRunStatus,
       createdAt: v.createdAt as number,
       updatedAt: v.updatedAt as number,
-      config,
-      result: v.result as RunResult | null,
       error: v.error as string | null,
       lossPoints: downsampleLoss(v.lossPoints as SeriesPoint[], MAX_STORED_LOSS_POINTS),
-      evaluations: boundEvaluations(v.evaluations as EvaluationMetrics[], MAX_STORED_EVALUATIONS),
       stepsDone: v.stepsDone as number,
       totalSteps: v.totalSteps as number,
       modelFileBytes: v.modelFileBytes as number,
+      ...(v.seconds === undefined ? {} : { seconds: v.seconds as number }),
     };
+    const record: AnyRunRecord = seq
+      ? {
+          ...common,
+          task: 'seq',
+          config: config as SeqRunConfig,
+          dataset,
+          result: v.result as SeqRunResult | null,
+          evaluations: boundEvaluations(v.evaluations as SeqEvaluation[], MAX_STORED_EVALUATIONS),
+        }
+      : {
+          ...common,
+          ...(v.task === 'ctr' ? { task: 'ctr' as const } : {}),
+          config: config as RunConfig,
+          result: v.result as RunResult | null,
+          evaluations: boundEvaluations(
+            v.evaluations as EvaluationMetrics[],
+            MAX_STORED_EVALUATIONS,
+          ),
+        };
     return { ok: true, record };
   } catch (err) {
     if (!(err instanceof Invalid)) throw err;
@@ -326,8 +530,10 @@ export function boundEvaluations<T>(evaluations: readonly T[], max: number): T[]
 }
 
 /** A record found 'running' on load: the page that ran it is gone, so it was interrupted. */
-export function restoredRecord(record: StoredRunRecord): {
-  record: StoredRunRecord;
+export function restoredRecord<R extends AnyRunRecord>(
+  record: R,
+): {
+  record: R;
   changed: boolean;
 } {
   if (record.status !== 'running') return { record, changed: false };
@@ -353,7 +559,7 @@ export function utf8Bytes(text: string): number {
 }
 
 /** What a record takes in storage: its JSON form plus the model file stored beside it. */
-export function recordBytes(record: StoredRunRecord): number {
+export function recordBytes(record: AnyRunRecord): number {
   return utf8Bytes(JSON.stringify(record)) + record.modelFileBytes;
 }
 

@@ -4,7 +4,7 @@
  * listing runs never reads the (large) model files. Writes are queued and run one after another,
  * so a late flush never lands after the run's final record.
  */
-import type { StoredRunRecord } from './runRecords';
+import type { AnyRunRecord } from './runRecords';
 
 export const DB_NAME = 'recsys-compression-lab';
 export const RUNS_STORE = 'runs';
@@ -145,7 +145,7 @@ export class RunStorage {
   }
 
   /** Writes a run record; with `modelFile`, the model file too, in the same transaction. */
-  putRun(record: StoredRunRecord, modelFile?: string): Promise<void> {
+  putRun(record: AnyRunRecord, modelFile?: string): Promise<void> {
     return this.enqueue(async () => {
       const db = await this.open();
       const stores = modelFile === undefined ? [RUNS_STORE] : [RUNS_STORE, MODEL_FILES_STORE];

@@ -2,22 +2,32 @@
  * Drives the next-item task through the run controller's engine bridge: describes the sequences
  * the form names (debounced), trains NextItNet or CpRec, folds the run's events into the sequence
  * store (at most one update every PUBLISH_INTERVAL_MS), and pauses, resumes, stops and tunes it.
+ * Each run is stored as it trains (in the run history's store, numbered with the click-through
+ * runs), joins the runs table when it ends, and its model file is stored once it finishes.
  */
 import * as Comlink from 'comlink';
 import type { LoadedDatasetInfo } from '../../workers/datasetProtocol';
 import type {
   SeqEngineEvent,
   SeqRunConfig,
+  SeqRunResult,
   SeqSyntheticConfig,
 } from '../../workers/sequence/seqProtocol';
 import { EngineAbortError, EngineCrashError } from '../bridge/engineBridge';
-import { isRunActive, useLabStore } from './labStore';
+import { isRunActive, useLabStore, type SeqHistoryRun } from './labStore';
 import { runController } from './runController';
 import { StepSeries } from './seriesBuffer';
 import { emptySeqRun, useSeqStore, type SeqRunView } from './seqStore';
 import { etaSeconds, StepRate } from './seqFigures';
+import { defaultRunName, type StoredSeqRunRecord } from './runRecords';
+import { runHistory, seqRecordOf } from './runHistory';
+import { SEQ_MODEL_LABEL, seqMethodLabel, seqRunDatasetOf } from './seqRunSummary';
 
 const CHART_POINTS = 200;
+/** A run in progress is written to storage at most this often (and once more when it ends). */
+const FLUSH_INTERVAL_MS = 2000;
+/** Loss points of a run's stored curve. */
+const STORED_LOSS_POINTS = 2000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 300;
 
@@ -57,6 +67,15 @@ class SeqController {
   private previewTimer: ReturnType<typeof setTimeout> | null = null;
   /** The data the latest preview request is about: older answers are dropped. */
   private previewKey = '';
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  /** The run in progress as storage names it. */
+  private live: {
+    id: number;
+    name: string;
+    createdAt: number;
+    startedAt: number;
+    config: SeqRunConfig;
+  } | null = null;
 
   /**
    * Asks the engine to describe the sequences `config` names (numItems, item frequencies, the
@@ -88,12 +107,15 @@ class SeqController {
     if (this.abort || anyRunActive()) return;
     const abort = new AbortController();
     this.abort = abort;
-    const id = ++this.runId;
+    // Ids are the run history's: above every stored run's (of either task).
+    const id = await runHistory.nextId(this.runId);
+    this.runId = id;
     this.series = new StepSeries();
     this.rate = new StepRate();
     this.pending = {};
     this.lossChanged = false;
     useSeqStore.setState({ run: { ...emptySeqRun(id), state: 'preparing', config } });
+    this.startFlushing(id, config);
     const onEvent = Comlink.proxy((event: SeqEngineEvent) => this.onEvent(id, event));
     try {
       const result = await runController.bridge.call(
@@ -108,6 +130,7 @@ class SeqController {
         msPerStep: result.timing.msPerStep,
         evaluations: result.evaluations,
       });
+      this.endRun(id, result.stoppedEarly ? 'stopped' : 'finished', result, null);
     } catch (err) {
       if (id !== this.runId) return;
       const cancelled = err instanceof EngineAbortError;
@@ -116,6 +139,7 @@ class SeqController {
         etaSeconds: null,
         error: cancelled ? null : messageOf(err),
       });
+      this.endRun(id, cancelled ? 'stopped' : 'failed', null, cancelled ? null : messageOf(err));
       // A crash was already reported (with the restart) by the run controller.
       if (!cancelled && !(err instanceof EngineCrashError)) {
         useLabStore.getState().showBanner('error', `Training failed: ${messageOf(err)}`);
@@ -123,6 +147,101 @@ class SeqController {
     } finally {
       if (this.abort === abort) this.abort = null;
     }
+  }
+
+  /** Writes the run in progress to storage every FLUSH_INTERVAL_MS (status 'running'). */
+  private startFlushing(id: number, config: SeqRunConfig): void {
+    this.stopFlushing();
+    this.live = {
+      id,
+      name: defaultRunName(
+        id,
+        SEQ_MODEL_LABEL,
+        config.method === 'cprec' ? seqMethodLabel(config) : 'uncompressed',
+      ),
+      createdAt: Date.now(),
+      startedAt: performance.now(),
+      config,
+    };
+    let saved = '';
+    this.flushTimer = setInterval(() => {
+      if (this.live?.id !== id) return;
+      // Nothing new (e.g. paused): no write.
+      const progress = `${this.series.length}|${this.current('evaluations').length}`;
+      if (progress === saved) return;
+      saved = progress;
+      runHistory.saveRunning(this.liveRecord('running', null, null));
+    }, FLUSH_INTERVAL_MS);
+  }
+
+  private stopFlushing(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+  }
+
+  /** The record of the run in progress as it stands (its curve and evaluations so far). */
+  private liveRecord(
+    status: StoredSeqRunRecord['status'],
+    result: SeqRunResult | null,
+    error: string | null,
+  ): StoredSeqRunRecord {
+    const live = this.live!;
+    const run = useSeqStore.getState().run;
+    const dataset = this.current('dataset');
+    return seqRecordOf({
+      id: live.id,
+      name: live.name,
+      status,
+      createdAt: live.createdAt,
+      // The learning rate changed while it ran is in the run's config.
+      config: run.id === live.id && run.config ? run.config : live.config,
+      dataset: dataset ? seqRunDatasetOf(dataset) : null,
+      result,
+      error,
+      lossPoints: this.series.decimate(STORED_LOSS_POINTS),
+      evaluations: result ? result.evaluations : this.current('evaluations'),
+      stepsDone: result ? result.steps : this.series.lastStep,
+      totalSteps: Math.max(this.current('totalSteps'), this.series.lastStep),
+      seconds: (performance.now() - live.startedAt) / 1000,
+    });
+  }
+
+  /**
+   * A run ended: it joins the runs table, and its final record (with the model file of a run
+   * with a result, exported from the engine right away) goes to storage.
+   */
+  private endRun(
+    id: number,
+    status: SeqHistoryRun['status'],
+    result: SeqRunResult | null,
+    error: string | null,
+  ): void {
+    this.stopFlushing();
+    if (this.live?.id !== id) return;
+    const record = this.liveRecord(status, result, error);
+    this.live = null;
+    const entry: SeqHistoryRun = {
+      id,
+      name: record.name,
+      status,
+      createdAt: record.createdAt,
+      config: record.config,
+      dataset: record.dataset,
+      result,
+      error,
+      lossPoints: record.lossPoints,
+      evaluations: record.evaluations,
+      stepsDone: record.stepsDone,
+      seconds: record.seconds,
+      restored: false,
+      saved: false,
+      modelFileStored: false,
+    };
+    useLabStore.setState((s) => ({ seqHistory: [...s.seqHistory, entry] }));
+    const modelFile = result
+      ? runController.bridge.call((api) => api.exportSequenceRun()).catch(() => null)
+      : undefined;
+    void runHistory.saveFinal(record, modelFile);
   }
 
   pause(): void {
@@ -144,13 +263,28 @@ class SeqController {
    */
   async exportModel(fileName: string): Promise<void> {
     try {
-      const text = await runController.bridge.call((api) => api.exportSequenceRun());
-      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      downloadText(await runController.bridge.call((api) => api.exportSequenceRun()), fileName);
+    } catch (err) {
+      useLabStore.getState().showBanner('error', `Export failed: ${messageOf(err)}`);
+    }
+  }
+
+  /**
+   * Downloads the model file of run `historyId` of the runs table: the stored file when there is
+   * one (a restored run), else the engine's, when that run is the last it finished.
+   */
+  async exportRun(historyId: number, fileName: string): Promise<void> {
+    try {
+      const run = useLabStore.getState().seqHistory.find((r) => r.id === historyId);
+      let text: string | null = null;
+      if (run?.modelFileStored) text = await runHistory.modelFile(historyId);
+      if (text === null) {
+        const current = useSeqStore.getState().run;
+        const held = !run?.restored && current.id === historyId && current.result !== null;
+        if (!held) throw new Error('its model file is not stored');
+        text = await runController.bridge.call((api) => api.exportSequenceRun());
+      }
+      downloadText(text, fileName);
     } catch (err) {
       useLabStore.getState().showBanner('error', `Export failed: ${messageOf(err)}`);
     }
@@ -254,6 +388,15 @@ class SeqController {
     }
     useSeqStore.setState((s) => ({ run: { ...s.run, ...patch } }));
   }
+}
+
+function downloadText(text: string, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export const seqController = new SeqController();
