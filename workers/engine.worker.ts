@@ -55,12 +55,20 @@ import {
   SEQ_DATA_OPTIONS,
   SEQ_TRAIN_OPTIONS,
   type SeqDatasetSummary,
+  type SequenceModelCard,
+  type SequenceModelEvaluation,
   type SeqEngineEvent,
   type SeqRunConfig,
   type SeqRunResult,
   type SeqSyntheticConfig,
 } from './sequence/seqProtocol';
 import { runSequenceExperiment, summarizeSequences } from './sequence/seqTrainer';
+import {
+  readSequenceModelFile,
+  SequenceModelFileError,
+  type DecodedSequenceModel,
+} from './sequence/seqModelFile';
+import { evaluateSequenceModel, sequenceCardOf } from './scorer/sequenceScorer';
 import { generateSyntheticSequences } from './sequence/syntheticSequences';
 import type { SequenceDataset } from './data/preprocess/sequenceDataset';
 
@@ -68,6 +76,8 @@ let engineInfo: EngineInfo | null = null;
 /** Whether the run in progress is a sequential one (its live settings are checked apart). */
 let sequenceRunActive = false;
 let cachedSequences: { key: string; dataset: SequenceDataset } | null = null;
+/** The sequence model file opened last (kept until another one opens successfully). */
+let openedSequenceModel: DecodedSequenceModel | null = null;
 /** The model file (JSON text) of the last finished sequence run, for export. */
 let lastSequenceModel: string | null = null;
 
@@ -350,6 +360,27 @@ const api: LabEngineApi = {
     }
     openedModel = decoded;
     return cardOf(decoded, file.name, file.size);
+  },
+
+  async openSequenceModelFile(file: File): Promise<SequenceModelCard> {
+    const text = await file.text();
+    let decoded: DecodedSequenceModel;
+    try {
+      decoded = readSequenceModelFile(text);
+    } catch (err) {
+      if (err instanceof SequenceModelFileError)
+        throw namedError('ModelFileError', `${file.name}: ${err.message}`);
+      throw err;
+    }
+    openedSequenceModel = decoded;
+    return sequenceCardOf(decoded, file.name, file.size);
+  },
+
+  async evaluateSequenceModelFile(
+    config: Pick<SeqRunConfig, 'source' | 'data'>,
+  ): Promise<SequenceModelEvaluation> {
+    if (!openedSequenceModel) throw new Error('Open a sequence model file first');
+    return evaluateSequenceModel(openedSequenceModel, sequencesFor(config));
   },
 
   async evaluateModelFile(config: Pick<RunConfig, 'source' | 'data'>): Promise<TestMetrics> {

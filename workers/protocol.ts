@@ -31,6 +31,8 @@ import type { MethodSpec } from './methods/methodSpec';
 import type {
   SeqDatasetSummary,
   SeqEngineEvent,
+  SequenceModelCard,
+  SequenceModelEvaluation,
   SeqRunConfig,
   SeqRunResult,
 } from './sequence/seqProtocol';
@@ -692,6 +694,20 @@ export interface LabEngineApi {
    * run: its best validation weights, scored by `lab score` and the Python reader.
    */
   exportSequenceRun(): Promise<string>;
+  /**
+   * Opens a sequence model file (NextItNet / CpRec): checks it (a bad file is refused with an
+   * Error named 'ModelFileError' saying why; the one opened before, if any, is kept) and
+   * describes it. A CTR model file is refused here with a message saying so.
+   */
+  openSequenceModelFile(file: File): Promise<SequenceModelCard>;
+  /**
+   * Ranks the last item of every test sequence of the data `config` names (the synthetic
+   * sequences or the loaded file, matched to the model's vocabulary by token) with the opened
+   * sequence model file, beside the most-popular baseline.
+   */
+  evaluateSequenceModelFile(
+    config: Pick<SeqRunConfig, 'source' | 'data'>,
+  ): Promise<SequenceModelEvaluation>;
   /** Describes the sequences a run with `config` would use (with the most-popular baseline). */
   previewSequences(config: Pick<SeqRunConfig, 'source' | 'data'>): Promise<SeqDatasetSummary>;
   /** Generates (and caches) the synthetic slice and describes it, so the UI shows it before a run. */

@@ -390,6 +390,11 @@ function checkDataset(raw: unknown): number[] {
 export function readModelFile(text: string): DecodedModel {
   const raw = parseJson(text);
   if (!isObject(raw)) fail('not a model file: the JSON is not an object');
+  if (raw.format === 'recsys-lab-sequence-model') {
+    fail(
+      'a sequence model file (NextItNet / CpRec): open it in the next-item task, which scores item sequences',
+    );
+  }
   if (raw.format !== MODEL_FORMAT) {
     fail(`not a RecSys Compression Lab model file (format: ${JSON.stringify(raw.format ?? null)})`);
   }

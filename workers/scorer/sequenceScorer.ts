@@ -5,8 +5,11 @@
  * lab reads them: comma-separated tokens, padding tokens and empty ones dropped; tokens the model
  * does not know are skipped and counted.
  */
+import type { SequenceDataset } from '../data/preprocess/sequenceDataset';
 import { HostAdaptiveSoftmax } from '../sequence/hostSoftmax';
+import { popularityBaseline, RankingAccumulator } from '../sequence/rankingMetrics';
 import type { DecodedSequenceModel } from '../sequence/seqModelFile';
+import type { SequenceModelCard, SequenceModelEvaluation } from '../sequence/seqProtocol';
 
 export interface ParsedSequenceLine {
   /** Item ids (1-based) of the known tokens, in order. */
@@ -16,7 +19,7 @@ export interface ParsedSequenceLine {
 }
 
 export class SequenceScorer {
-  private readonly idOf = new Map<string, number>();
+  private readonly idOfToken = new Map<string, number>();
   private readonly padding: Set<string>;
   readonly softmax: HostAdaptiveSoftmax;
   /** The input table [V + 1, d] (row 0 = padding, zeros), built once. */
@@ -24,7 +27,7 @@ export class SequenceScorer {
 
   constructor(readonly model: DecodedSequenceModel) {
     const { file, weights: w, arch } = model;
-    file.dataset.itemTokens.forEach((t, i) => this.idOf.set(t, i + 1));
+    file.dataset.itemTokens.forEach((t, i) => this.idOfToken.set(t, i + 1));
     this.padding = new Set(file.dataset.paddingTokens ?? ['-1']);
     const { dim: d, cuts, blockDims } = arch;
     this.inputRows = new Float32Array((arch.numItems + 1) * d);
@@ -64,11 +67,16 @@ export class SequenceScorer {
     for (const raw of line.split(',')) {
       const token = raw.trim();
       if (token === '' || this.padding.has(token)) continue;
-      const id = this.idOf.get(token);
+      const id = this.idOfToken.get(token);
       if (id === undefined) unknown++;
       else items.push(id);
     }
     return { items, unknown };
+  }
+
+  /** The model's id of a raw token, or undefined when it does not know it. */
+  idOf(token: string): number | undefined {
+    return this.idOfToken.get(token);
   }
 
   tokenOf(id: number): string {
@@ -148,4 +156,81 @@ export class SequenceScorer {
     const { ids, logProbs } = this.softmax.topK(this.lastHidden(history), k);
     return { ids, logProbs };
   }
+}
+
+/** The card the lab shows of an opened sequence model file. */
+export function sequenceCardOf(
+  model: DecodedSequenceModel,
+  fileName: string,
+  fileBytes: number,
+): SequenceModelCard {
+  const { file, arch } = model;
+  const plan = file.compression.plan;
+  return {
+    kind: 'sequence',
+    fileName,
+    fileBytes,
+    createdAt: file.createdAt,
+    labVersion: file.labVersion,
+    method: file.compression.method,
+    methodLabel: file.compression.label,
+    datasetName: file.dataset.name,
+    numItems: arch.numItems,
+    maxLen: file.dataset.maxLen,
+    arch,
+    parts: (['input', 'middle', 'softmax'] as const).map((part) => ({
+      part,
+      params: plan.parameters[part],
+      bytes: 4 * plan.parameters[part],
+    })),
+    params: plan.parameters.total,
+    uncompressedParams: plan.uncompressedParameters.total,
+    compressionRatio: plan.compressionRatio,
+    metrics: {
+      validation: file.metrics.validation,
+      test: file.metrics.test,
+      popularityTest: file.metrics.popularityTest,
+    },
+  };
+}
+
+/**
+ * Ranks the last item of every test sequence of `ds` with the model, matching items by token
+ * (items the model does not know are skipped and counted; so are sequences left with fewer than
+ * two known items), beside the most-popular baseline of `ds`.
+ */
+export function evaluateSequenceModel(
+  model: DecodedSequenceModel,
+  ds: SequenceDataset,
+): SequenceModelEvaluation {
+  const scorer = new SequenceScorer(model);
+  const acc = new RankingAccumulator();
+  let skippedSequences = 0;
+  let unknownItems = 0;
+  const T = ds.maxLen;
+  for (const row of ds.split.test) {
+    const items: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const id = ds.items[row * T + t];
+      if (id === 0) continue;
+      const known = scorer.idOf(ds.itemTokens[id - 1]);
+      if (known === undefined) unknownItems++;
+      else items.push(known);
+    }
+    if (items.length < 2) {
+      skippedSequences++;
+      continue;
+    }
+    acc.add(scorer.rankOf(items.slice(0, -1), items[items.length - 1]));
+  }
+  if (acc.result().count === 0)
+    throw new Error(
+      `None of the ${ds.split.test.length} test sequences of ${ds.name} has two items this model knows: is it the data the model was trained on?`,
+    );
+  return {
+    test: acc.result(),
+    popularityTest: popularityBaseline(ds, ds.split.train, ds.split.test),
+    skippedSequences,
+    unknownItems,
+  };
 }

@@ -134,6 +134,8 @@ export function readSequenceModelFile(text: string): DecodedSequenceModel {
   }
   if (typeof json !== 'object' || json === null) fail('not a JSON object');
   const file = json as SequenceModelFile;
+  if ((file.format as string) === 'recsys-lab-model')
+    fail('a click-through model file: open it in the click-through task, which scores rows');
   if (file.format !== SEQUENCE_MODEL_FORMAT)
     fail(`format is "${String(file.format)}", expected "${SEQUENCE_MODEL_FORMAT}"`);
   if (file.version !== SEQUENCE_MODEL_VERSION)

@@ -460,6 +460,41 @@ export type SeqEngineEvent =
   | { type: 'state'; state: RunState }
   | { type: 'marker'; step: number; label: string };
 
+/** What the lab shows of a sequence model file it opened (format recsys-lab-sequence-model). */
+export interface SequenceModelCard {
+  kind: 'sequence';
+  fileName: string;
+  fileBytes: number;
+  createdAt: string;
+  labVersion: string;
+  method: SeqMethodId;
+  methodLabel: string;
+  datasetName: string;
+  numItems: number;
+  maxLen: number;
+  arch: SeqArchitecture;
+  /** Parameters per part (input, middle, softmax) and 4 bytes each as stored. */
+  parts: { part: string; params: number; bytes: number }[];
+  params: number;
+  uncompressedParams: number;
+  compressionRatio: number;
+  metrics: {
+    validation: RankingMetrics | null;
+    test: RankingMetrics | null;
+    popularityTest: RankingMetrics | null;
+  };
+}
+
+/** An opened sequence model scored on the test split of the sequences the form names. */
+export interface SequenceModelEvaluation {
+  test: RankingMetrics;
+  /** The most-popular baseline on the same sequences. */
+  popularityTest: RankingMetrics;
+  /** Test sequences skipped for holding no item the model knows, and unknown items skipped. */
+  skippedSequences: number;
+  unknownItems: number;
+}
+
 export interface SeqTiming {
   /** Median milliseconds of a training step. */
   msPerStep: number;

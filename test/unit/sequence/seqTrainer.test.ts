@@ -14,7 +14,12 @@ import {
   type SequenceModelFile,
 } from '../../../workers/sequence/seqModelFile';
 import { RankingAccumulator } from '../../../workers/sequence/rankingMetrics';
-import { SequenceScorer } from '../../../workers/scorer/sequenceScorer';
+import {
+  evaluateSequenceModel,
+  sequenceCardOf,
+  SequenceScorer,
+} from '../../../workers/scorer/sequenceScorer';
+import { readModelFile } from '../../../workers/export/readModel';
 import {
   DEFAULT_CPREC,
   DEFAULT_SEQ_TRAIN,
@@ -130,7 +135,7 @@ describe('sequence trainer', () => {
     expect(broken((f) => (f.tensors['softmax.H'].shape = [1, 2]))).toThrow(/softmax.H has shape/);
     expect(broken((f) => (f.architecture.sharing = 'none'))).toThrow(/kernelOf does not match/);
     expect(broken((f) => f.dataset.itemTokens.pop())).toThrow(/itemTokens must list/);
-    expect(() => readSequenceModelFile('{"format": "recsys-lab-model"}')).toThrow(
+    expect(() => readSequenceModelFile('{"format": "something-else"}')).toThrow(
       /expected "recsys-lab-sequence-model"/,
     );
   });
@@ -196,5 +201,33 @@ describe('sequence trainer', () => {
         onEvent: () => {},
       }),
     ).rejects.toThrow(/Cut point 500 is outside the vocabulary/);
+  });
+});
+
+describe('opening a sequence model file', () => {
+  it('describes it and scores the test split by token, beside the most-popular baseline', () => {
+    expect(exported).not.toBeNull();
+    const model = readSequenceModelFile(JSON.stringify(exported));
+    const card = sequenceCardOf(model, 'm.json', 123);
+    expect(card.kind).toBe('sequence');
+    expect(card.params).toBe(card.parts.reduce((a, p) => a + p.params, 0));
+    expect(card.compressionRatio).toBeGreaterThan(1.5);
+    const ds = generateSyntheticSequences(data);
+    const evaluation = evaluateSequenceModel(model, ds);
+    expect(evaluation.skippedSequences).toBe(0);
+    expect(evaluation.unknownItems).toBe(0);
+    expect(evaluation.test.mrr5).toBeCloseTo(exported!.metrics.test!.mrr5, 2);
+    expect(evaluation.popularityTest.mrr5).toBeCloseTo(exported!.metrics.popularityTest!.mrr5, 10);
+    // Other data with none of its items: refused with a message.
+    const other = generateSyntheticSequences({ ...data, seed: 4 });
+    other.itemTokens = other.itemTokens.map((t) => `x${t}`);
+    expect(() => evaluateSequenceModel(model, other)).toThrow(/has two items this model knows/);
+  });
+
+  it('a file of the other task is refused with a message saying which task opens it', () => {
+    expect(() => readSequenceModelFile('{"format": "recsys-lab-model", "version": 1}')).toThrow(
+      /click-through model file/,
+    );
+    expect(() => readModelFile(JSON.stringify(exported))).toThrow(/sequence model file/);
   });
 });
