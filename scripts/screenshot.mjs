@@ -1,13 +1,18 @@
 // Trains the default DeepFM on the default synthetic slice in headless Chromium with WebGPU,
 // saves a screenshot of the running app for the README (docs/screenshot.png), and prints the
 // figures: validation AUC per epoch, test AUC, and the Bayes AUC the generator implies.
+// `--scheme=dark` draws the page in the dark theme (as with a system set to dark), e.g. for
+// docs/screenshot-dark.png:
 //
-//   node scripts/screenshot.mjs [--backend=webgpu] [--search='?epochs=4']
+//   node scripts/screenshot.mjs [--backend=webgpu] [--search='?epochs=4'] [--scheme=light|dark]
+//   node scripts/screenshot.mjs --backend=wasm --scheme=dark --out=docs/screenshot-dark.png
 import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
 const backend = cliArg('backend', 'webgpu');
 const search = cliArg('search', '');
 const out = cliArg('out', 'docs/screenshot.png');
+const scheme = cliArg('scheme', 'light');
+if (scheme !== 'light' && scheme !== 'dark') throw new Error(`--scheme=${scheme}: light or dark`);
 
 buildIfMissing();
 const server = await servePreview(4180);
@@ -15,6 +20,7 @@ const browser = await launchChromium({ webgpu: true });
 try {
   const sep = search.includes('?') ? '&' : '?';
   const page = await openLab(browser, server.url, `${search}${sep}backend=${backend}`);
+  await page.emulateMedia({ colorScheme: scheme });
   await page.getByTestId('dataset-panel').waitFor({ timeout: 60_000 });
   const started = Date.now();
   await page.getByTestId('train-button').click();
@@ -34,7 +40,7 @@ try {
     steps: document.querySelector('[data-testid="run-step"]')?.textContent,
     url: location.href,
   }));
-  console.log(JSON.stringify({ ...figures, seconds }, null, 2));
+  console.log(JSON.stringify({ ...figures, scheme, seconds }, null, 2));
   console.log(`screenshot: ${out}`);
 } finally {
   await browser.close();

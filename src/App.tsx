@@ -115,14 +115,8 @@ export function App() {
           <PresetsMenu />
           <TaskSwitch />
           <DatasetLoader />
-          {task === 'seq' ? (
-            <SeqFormPanel />
-          ) : (
-            <>
-              <RunFormPanel />
-              <ModelFilePanel />
-            </>
-          )}
+          {task === 'seq' ? <SeqFormPanel /> : <RunFormPanel />}
+          <ModelFilePanel />
         </aside>
         {task === 'seq' ? <SeqDashboard /> : <Dashboard />}
         <ChartWarmup />

@@ -9,7 +9,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { PLAIN_AXIS } from './chartProps';
+import { CHART_GRID, PLAIN_AXIS, TOOLTIP } from './chartProps';
 import type { DatasetSummary } from '../../workers/protocol';
 
 import { ROLE_COLORS, roleOfField } from './fieldRoles';
@@ -33,7 +33,7 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
   return (
     <ResponsiveContainer width="100%" height={180}>
       <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <CartesianGrid {...CHART_GRID} />
         <XAxis dataKey="field" {...PLAIN_AXIS} fontSize={11} />
         <YAxis
           {...PLAIN_AXIS}
@@ -45,6 +45,7 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
           tickFormatter={(v: number) => formatCount(v)}
         />
         <Tooltip
+          {...TOOLTIP}
           formatter={(v, _n, item) => [
             `${String(v)} values (${(item.payload as { note: string }).note})`,
             'cardinality',

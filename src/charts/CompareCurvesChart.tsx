@@ -14,13 +14,26 @@ import {
   YAxis,
 } from 'recharts';
 import type { CurveLine } from '../state/compareRuns';
-import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_TEXT,
+  formatTooltipValue,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  TOOLTIP,
+} from './chartProps';
 import { niceTicks } from './niceTicks';
 import { methodColor } from './methodColors';
 
 const DASHES = [undefined, '6 3', '2 3', '8 3 2 3'];
 
-const X_LABEL = { value: 'training step', position: 'bottom' as const, offset: 4, fontSize: 12 };
+const X_LABEL = {
+  value: 'training step',
+  position: 'bottom' as const,
+  offset: 4,
+  fontSize: 12,
+  fill: CHART_TEXT,
+};
 const formatMetricTick = (v: number) => v.toFixed(3);
 
 export const CompareCurvesChart = memo(function CompareCurvesChart({
@@ -63,6 +76,7 @@ export const CompareCurvesChart = memo(function CompareCurvesChart({
       position: 'insideLeft' as const,
       offset: 0,
       fontSize: 12,
+      fill: CHART_TEXT,
     }),
     [yLabel],
   );
@@ -85,7 +99,7 @@ export const CompareCurvesChart = memo(function CompareCurvesChart({
       ) : (
         <ResponsiveContainer width="100%" height={260}>
           <LineChart margin={{ ...LINE_CHART_MARGIN, left: 8, bottom: 20 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+            <CartesianGrid {...CHART_GRID} />
             <XAxis
               {...PLAIN_AXIS}
               dataKey="step"
@@ -105,7 +119,7 @@ export const CompareCurvesChart = memo(function CompareCurvesChart({
               tickFormatter={formatMetricTick}
               label={yAxisLabel}
             />
-            <Tooltip formatter={formatTooltipValue} />
+            <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
             {lines.map((l) => (
               <Line
                 key={l.id}

@@ -9,6 +9,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { CHART_GRID, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import type { DatasetFieldInfo } from '../../workers/datasetProtocol';
 
 /** Per-field cardinality before and after min-count, on a log scale (sizes span 1 to millions). */
@@ -29,8 +30,9 @@ export function FieldCardinalityChart({
     <div data-testid="dataset-cardinality-chart" data-fields={fields.length} data-largest={largest}>
       <ResponsiveContainer width="100%" height={220}>
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} barGap={0}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+          <CartesianGrid {...CHART_GRID} />
           <XAxis
+            stroke={PLAIN_AXIS.stroke}
             dataKey="field"
             interval={0}
             fontSize={10}
@@ -40,19 +42,25 @@ export function FieldCardinalityChart({
           />
           {/* Log scale: bars start at 1 (a field always has at least one value). */}
           <YAxis
+            stroke={PLAIN_AXIS.stroke}
             scale="log"
             domain={[1, 'auto']}
             allowDataOverflow
             width={56}
             tickFormatter={(v: number) => formatCount(v)}
           />
-          <Tooltip />
+          <Tooltip {...TOOLTIP} />
           <Legend verticalAlign="top" height={22} />
-          <Bar dataKey="before" name="distinct values" fill="#b0b7c3" isAnimationActive={false} />
+          <Bar
+            dataKey="before"
+            name="distinct values"
+            fill={seriesColor('#b0b7c3')}
+            isAnimationActive={false}
+          />
           <Bar
             dataKey="after"
             name={`field size after min-count ${minCount}`}
-            fill="#1f5fa8"
+            fill={seriesColor('#1f5fa8')}
             isAnimationActive={false}
           />
         </BarChart>

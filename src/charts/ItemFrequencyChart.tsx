@@ -11,7 +11,14 @@ import {
 } from 'recharts';
 import { formatCount } from '../format';
 import { frequencyCurve } from '../state/seqFigures';
-import { LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_TEXT,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  seriesColor,
+  TOOLTIP,
+} from './chartProps';
 import { logTicks } from './niceTicks';
 
 const X_LABEL = {
@@ -19,6 +26,7 @@ const X_LABEL = {
   position: 'bottom' as const,
   offset: 0,
   fontSize: 12,
+  fill: CHART_TEXT,
 };
 const Y_LABEL = {
   value: 'occurrences (log)',
@@ -26,8 +34,9 @@ const Y_LABEL = {
   position: 'insideLeft' as const,
   offset: 4,
   fontSize: 12,
+  fill: CHART_TEXT,
 };
-const CUT_COLOUR = '#8e44ad';
+const CUT_COLOUR = seriesColor('#8e44ad');
 const formatTooltip = (v: unknown) =>
   typeof v === 'number' ? v.toLocaleString('en-US') : String(v);
 const formatRankLabel = (rank: unknown) => `rank ${String(rank)}`;
@@ -63,7 +72,7 @@ export const ItemFrequencyChart = memo(function ItemFrequencyChart({
   return (
     <ResponsiveContainer width="100%" height={240}>
       <LineChart data={points} margin={{ ...LINE_CHART_MARGIN, left: 12, bottom: 20 }}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <CartesianGrid {...CHART_GRID} />
         <XAxis
           {...PLAIN_AXIS}
           dataKey="rank"
@@ -87,7 +96,7 @@ export const ItemFrequencyChart = memo(function ItemFrequencyChart({
           tickFormatter={formatCount}
           label={Y_LABEL}
         />
-        <Tooltip formatter={formatTooltip} labelFormatter={formatRankLabel} />
+        <Tooltip {...TOOLTIP} formatter={formatTooltip} labelFormatter={formatRankLabel} />
         {cuts.map((rank, i) => (
           <ReferenceLine
             key={`${rank}-${i}`}
@@ -107,7 +116,7 @@ export const ItemFrequencyChart = memo(function ItemFrequencyChart({
         <Line
           dataKey="count"
           name="occurrences"
-          stroke="#1f5fa8"
+          stroke={seriesColor('#1f5fa8')}
           strokeWidth={2}
           dot={false}
           isAnimationActive={false}

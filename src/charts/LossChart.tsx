@@ -10,7 +10,14 @@ import {
   YAxis,
 } from 'recharts';
 import { niceTicks } from './niceTicks';
-import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  formatTooltipValue,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  seriesColor,
+  TOOLTIP,
+} from './chartProps';
 import type { LabState } from '../state/labStore';
 import type { SeriesPoint } from '../state/seriesBuffer';
 import { useDeferredLabStore } from '../state/useDeferredStore';
@@ -41,6 +48,8 @@ function useFixedAxis(ticks: number[]): AxisFix {
 }
 
 const formatLossTick = (v: number) => v.toFixed(3);
+const BATCH_LOSS = seriesColor('#9db7d8');
+const MOVING_AVERAGE = seriesColor('#1f5fa8');
 
 export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
@@ -91,16 +100,16 @@ export function LossChartView({ testId, points, firstLoss, lastLoss }: LossChart
       </h3>
       <ResponsiveContainer width="100%" height={240}>
         <LineChart data={points} margin={LINE_CHART_MARGIN}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+          <CartesianGrid {...CHART_GRID} />
           <XAxis {...PLAIN_AXIS} dataKey="step" type="number" {...xAxis} />
           <YAxis {...PLAIN_AXIS} {...yAxis} width={56} tickFormatter={formatLossTick} />
-          <Tooltip formatter={formatTooltipValue} />
+          <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
           <Legend />
           <Line
             type="monotone"
             dataKey="loss"
             name="batch loss"
-            stroke="#9db7d8"
+            stroke={BATCH_LOSS}
             dot={false}
             isAnimationActive={false}
           />
@@ -108,7 +117,7 @@ export function LossChartView({ testId, points, firstLoss, lastLoss }: LossChart
             type="monotone"
             dataKey="smoothed"
             name="moving average"
-            stroke="#1f5fa8"
+            stroke={MOVING_AVERAGE}
             strokeWidth={2}
             dot={false}
             isAnimationActive={false}

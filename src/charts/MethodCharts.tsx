@@ -26,7 +26,16 @@ import type { DatasetSummary, EvaluationMetrics } from '../../workers/protocol';
 import type { LabState, MethodHistogram, MethodVector, RunView } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { methodSpecOf } from '../methods/catalog';
-import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_REF,
+  CHART_TEXT,
+  formatTooltipValue,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  seriesColor,
+  TOOLTIP,
+} from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
 import { ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
 import { niceTicks } from './niceTicks';
@@ -209,7 +218,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
     <>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={LINE_CHART_MARGIN}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+          <CartesianGrid {...CHART_GRID} />
           <XAxis
             {...PLAIN_AXIS}
             dataKey="step"
@@ -237,14 +246,14 @@ const LineSeriesChart = memo(function LineSeriesChart({
               tickFormatter={formatTick}
             />
           )}
-          <Tooltip formatter={formatTooltipValue} />
+          <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
           <Legend />
           {shown.map((m, i) => (
             <ReferenceLine
               key={`${m.step}-${i}`}
               yAxisId="left"
               x={m.step}
-              stroke="#9aa5b1"
+              stroke={CHART_REF}
               strokeDasharray="4 3"
               // A number on the line; the marker's text is listed under the chart (long labels on
               // the plot overwrite each other and the lines).
@@ -253,7 +262,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
                 position: 'insideTopLeft',
                 fontSize: 10,
                 fontWeight: 600,
-                fill: '#52606d',
+                fill: CHART_TEXT,
                 dy: (i % 2) * 11,
               }}
             />
@@ -264,7 +273,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
               yAxisId={s.axis ?? 'left'}
               dataKey={s.id}
               name={s.axis === 'right' && chart.rightLabel ? `${s.label} (right)` : s.label}
-              stroke={s.color}
+              stroke={seriesColor(s.color)}
               strokeWidth={s.dashed ? 1.5 : 2}
               strokeDasharray={s.dashed ? '5 3' : undefined}
               dot={s.kind === 'evaluation'}
@@ -341,7 +350,7 @@ const VectorChart = memo(function VectorChart({
     <>
       <ResponsiveContainer width="100%" height={hasRoles ? 200 : 220}>
         <BarChart data={data} margin={LINE_CHART_MARGIN}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
+          <CartesianGrid {...CHART_GRID} vertical={false} />
           <XAxis
             {...PLAIN_AXIS}
             dataKey="label"
@@ -354,7 +363,7 @@ const VectorChart = memo(function VectorChart({
             domain={yTicks ? [0, yTicks[yTicks.length - 1]] : [0, 'auto']}
             tickFormatter={formatTick}
           />
-          <Tooltip formatter={formatTooltipValue} />
+          <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
           {series.map((s, k) => (
             <Bar
               key={s.id}
@@ -362,11 +371,11 @@ const VectorChart = memo(function VectorChart({
               stackId="stack"
               name={`${s.label} (${chart.yLabel})`}
               isAnimationActive={false}
-              fill={s.color}
+              fill={seriesColor(s.color)}
             >
               {k === 0 &&
                 data.map((d) => (
-                  <Cell key={d.label} fill={d.role ? ROLE_COLORS[d.role] : s.color} />
+                  <Cell key={d.label} fill={d.role ? ROLE_COLORS[d.role] : seriesColor(s.color)} />
                 ))}
             </Bar>
           ))}
@@ -406,14 +415,14 @@ const HistogramChart = memo(function HistogramChart({
   return (
     <ResponsiveContainer width="100%" height={220}>
       <BarChart data={data} margin={LINE_CHART_MARGIN} barCategoryGap={0}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
+        <CartesianGrid {...CHART_GRID} vertical={false} />
         <XAxis {...PLAIN_AXIS} dataKey="bin" interval={labelInterval(data.map((d) => d.bin))} />
         <YAxis {...PLAIN_AXIS} width={56} tickFormatter={formatTick} />
-        <Tooltip formatter={formatTooltipValue} />
+        <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
         <Bar
           dataKey="count"
           name={`${series.label} per bin of ${chart.xLabel}`}
-          fill={series.color}
+          fill={seriesColor(series.color)}
           isAnimationActive={false}
         />
       </BarChart>
@@ -433,7 +442,7 @@ const PointsChart = memo(function PointsChart({
   return (
     <ResponsiveContainer width="100%" height={220}>
       <ScatterChart margin={LINE_CHART_MARGIN}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <CartesianGrid {...CHART_GRID} />
         <XAxis
           {...PLAIN_AXIS}
           dataKey="x"
@@ -452,7 +461,7 @@ const PointsChart = memo(function PointsChart({
           domain={['auto', 'auto']}
           tickFormatter={formatTick}
         />
-        <Tooltip formatter={formatTooltipValue} />
+        <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
         <Legend />
         {/* A dashed points series is a reference: a horizontal line at its first point's y. */}
         {series
@@ -461,13 +470,13 @@ const PointsChart = memo(function PointsChart({
             <ReferenceLine
               key={`ref-${s.id}`}
               y={points[s.id][0].y}
-              stroke={s.color}
+              stroke={seriesColor(s.color)}
               strokeDasharray="5 3"
               label={{
                 value: `${s.label} ${points[s.id][0].y.toFixed(4)}`,
                 position: 'insideTopRight',
                 fontSize: 11,
-                fill: s.color,
+                fill: seriesColor(s.color),
               }}
             />
           ))}
@@ -476,8 +485,8 @@ const PointsChart = memo(function PointsChart({
             key={s.id}
             name={s.label}
             data={points[s.id] ?? []}
-            fill={s.color}
-            line={s.dashed ? false : { stroke: s.color }}
+            fill={seriesColor(s.color)}
+            line={s.dashed ? false : { stroke: seriesColor(s.color) }}
             isAnimationActive={false}
           />
         ))}

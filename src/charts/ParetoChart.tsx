@@ -27,10 +27,19 @@ import {
 } from '../state/compareRuns';
 import { formatMetric } from '../format';
 import { methodColor } from './methodColors';
-import { LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_INK,
+  CHART_SURFACE,
+  CHART_TEXT,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  TOOLTIP,
+} from './chartProps';
 import { logTicks, niceTicks } from './niceTicks';
 
-const FRONT_COLOR = '#14243a';
+/** The front and the ring of the selected point: the page's text colour, in either theme. */
+const FRONT_COLOR = CHART_INK;
 
 interface RunPoint extends ComparePoint {
   /** Where the point's label goes: left of the point near the right edge, else right of it. */
@@ -64,6 +73,7 @@ export const ParetoChart = memo(function ParetoChart({
       position: 'insideLeft' as const,
       offset: 0,
       fontSize: 12,
+      fill: CHART_TEXT,
     }),
     [quality.label],
   );
@@ -120,7 +130,7 @@ export const ParetoChart = memo(function ParetoChart({
           cy={cy}
           r={selected ? 7 : 5.5}
           fill={methodColor(payload.methodId)}
-          stroke={selected ? FRONT_COLOR : '#fff'}
+          stroke={selected ? FRONT_COLOR : CHART_SURFACE}
           strokeWidth={selected ? 2.5 : 1}
           data-testid={`pareto-point-${payload.id}`}
           data-on-front={payload.onFront}
@@ -138,7 +148,7 @@ export const ParetoChart = memo(function ParetoChart({
           textAnchor={payload.anchor}
           fontSize={11}
           fontWeight={selected ? 600 : 400}
-          fill="#1d2430"
+          fill={CHART_INK}
           pointerEvents="none"
         >
           {payload.methodLabel} #{payload.id}
@@ -209,7 +219,7 @@ export const ParetoChart = memo(function ParetoChart({
       ) : (
         <ResponsiveContainer width="100%" height={300}>
           <ScatterChart margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8, bottom: 20, right: 24 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+            <CartesianGrid {...CHART_GRID} />
             <XAxis
               {...PLAIN_AXIS}
               dataKey="size"
@@ -220,7 +230,13 @@ export const ParetoChart = memo(function ParetoChart({
               ticks={view.xTicks}
               allowDataOverflow
               tickFormatter={spec.format}
-              label={{ value: spec.title, position: 'bottom', offset: 4, fontSize: 12 }}
+              label={{
+                value: spec.title,
+                position: 'bottom',
+                offset: 4,
+                fontSize: 12,
+                fill: CHART_TEXT,
+              }}
             />
             <YAxis
               {...PLAIN_AXIS}
@@ -235,6 +251,7 @@ export const ParetoChart = memo(function ParetoChart({
               label={yLabel}
             />
             <Tooltip
+              {...TOOLTIP}
               cursor={false}
               content={(props: TooltipContentProps) => (
                 <ParetoTooltip {...props} quality={quality.label} />

@@ -16,31 +16,47 @@ import {
   type RankingMetrics,
   type SeqEvaluation,
 } from '../../workers/sequence/seqProtocol';
-import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_REF,
+  CHART_TEXT,
+  formatTooltipValue,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  seriesColor,
+  TOOLTIP,
+} from './chartProps';
 import { niceTicks } from './niceTicks';
 
 export type RankingMetricKey = (typeof RANKING_METRIC_KEYS)[number];
 
-/** @5 a lighter shade of its @20 colour: one hue per metric. */
+/** @5 a paler shade of its @20 colour (a dimmer one on the dark theme): one hue per metric. */
 export const RANKING_COLOURS: Record<RankingMetricKey, string> = {
-  mrr5: '#6aa5e0',
-  mrr20: '#1f5fa8',
-  hr5: '#e39a5c',
-  hr20: '#c2571a',
-  ndcg5: '#7cc47f',
-  ndcg20: '#2e7d32',
+  mrr5: seriesColor('#6aa5e0'),
+  mrr20: seriesColor('#1f5fa8'),
+  hr5: seriesColor('#e39a5c'),
+  hr20: seriesColor('#c2571a'),
+  ndcg5: seriesColor('#7cc47f'),
+  ndcg20: seriesColor('#2e7d32'),
 };
 
 /** Shown until the user picks others: one cut-off keeps the chart readable. */
 export const DEFAULT_RANKING_METRICS: RankingMetricKey[] = ['mrr20', 'hr20', 'ndcg20'];
 
-const X_LABEL = { value: 'step', position: 'insideBottomRight' as const, offset: -4, fontSize: 12 };
+const X_LABEL = {
+  value: 'step',
+  position: 'insideBottomRight' as const,
+  offset: -4,
+  fontSize: 12,
+  fill: CHART_TEXT,
+};
 const Y_LABEL = {
   value: 'score (0 to 1)',
   angle: -90,
   position: 'insideLeft' as const,
   offset: 8,
   fontSize: 12,
+  fill: CHART_TEXT,
 };
 const formatScoreTick = (v: number) => v.toFixed(2);
 
@@ -83,7 +99,7 @@ export const RankingChart = memo(function RankingChart({
   return (
     <ResponsiveContainer width="100%" height={260}>
       <LineChart data={data} margin={{ ...LINE_CHART_MARGIN, left: 8, bottom: 8 }}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+        <CartesianGrid {...CHART_GRID} />
         <XAxis
           {...PLAIN_AXIS}
           dataKey="step"
@@ -101,7 +117,11 @@ export const RankingChart = memo(function RankingChart({
           tickFormatter={formatScoreTick}
           label={Y_LABEL}
         />
-        <Tooltip formatter={formatTooltipValue} labelFormatter={(s) => `step ${String(s)}`} />
+        <Tooltip
+          {...TOOLTIP}
+          formatter={formatTooltipValue}
+          labelFormatter={(s) => `step ${String(s)}`}
+        />
         <Legend />
         {baseline &&
           metrics.map((k) => (
@@ -117,14 +137,14 @@ export const RankingChart = memo(function RankingChart({
           <ReferenceLine
             key={`marker-${m.step}-${i}`}
             x={m.step}
-            stroke="#9aa5b1"
+            stroke={CHART_REF}
             strokeDasharray="4 3"
             label={{
               value: String(i + 1),
               position: 'insideTopLeft',
               fontSize: 10,
               fontWeight: 600,
-              fill: '#52606d',
+              fill: CHART_TEXT,
             }}
           />
         ))}

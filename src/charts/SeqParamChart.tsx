@@ -11,14 +11,14 @@ import {
 } from 'recharts';
 import type { SeqParamCounts } from '../../workers/sequence/seqProtocol';
 import { formatCount } from '../format';
-import { PLAIN_AXIS } from './chartProps';
+import { CHART_GRID, CHART_TEXT, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import { niceTicks } from './niceTicks';
 
 /** One colour per part of NextItNet, the same in every sequence chart. */
 export const SEQ_PART_COLOURS = {
-  input: '#1f5fa8',
-  middle: '#c2571a',
-  softmax: '#2e7d32',
+  input: seriesColor('#1f5fa8'),
+  middle: seriesColor('#c2571a'),
+  softmax: seriesColor('#2e7d32'),
 } as const;
 
 const PARTS = [
@@ -32,6 +32,7 @@ const X_LABEL = {
   position: 'bottom' as const,
   offset: 0,
   fontSize: 12,
+  fill: CHART_TEXT,
 };
 const formatParams = (v: unknown) =>
   typeof v === 'number' ? `${v.toLocaleString('en-US')} parameters` : String(v);
@@ -65,7 +66,7 @@ export const SeqParamChart = memo(function SeqParamChart({
   return (
     <ResponsiveContainer width="100%" height={uncompressed ? 150 : 110}>
       <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 16, left: 8 }}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" horizontal={false} />
+        <CartesianGrid {...CHART_GRID} horizontal={false} />
         <XAxis
           {...PLAIN_AXIS}
           type="number"
@@ -75,7 +76,7 @@ export const SeqParamChart = memo(function SeqParamChart({
           label={X_LABEL}
         />
         <YAxis {...PLAIN_AXIS} type="category" dataKey="model" width={184} />
-        <Tooltip formatter={formatParams} />
+        <Tooltip {...TOOLTIP} formatter={formatParams} />
         <Legend verticalAlign="top" height={24} />
         {PARTS.map((p) => (
           <Bar

@@ -11,7 +11,14 @@ import {
   YAxis,
 } from 'recharts';
 import type { SeqTiming } from '../../workers/sequence/seqProtocol';
-import { LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_TEXT,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  seriesColor,
+  TOOLTIP,
+} from './chartProps';
 import { niceTicks } from './niceTicks';
 
 const Y_LABEL = {
@@ -20,6 +27,7 @@ const Y_LABEL = {
   position: 'insideLeft' as const,
   offset: 0,
   fontSize: 12,
+  fill: CHART_TEXT,
 };
 const formatMs = (v: unknown) => (typeof v === 'number' ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : '');
 
@@ -61,7 +69,7 @@ export const SeqTimingChart = memo(function SeqTimingChart({
   return (
     <ResponsiveContainer width="100%" height={220}>
       <BarChart data={data} margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8 }}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" vertical={false} />
+        <CartesianGrid {...CHART_GRID} vertical={false} />
         <XAxis {...PLAIN_AXIS} dataKey="what" />
         <YAxis
           {...PLAIN_AXIS}
@@ -70,18 +78,35 @@ export const SeqTimingChart = memo(function SeqTimingChart({
           width={72}
           label={Y_LABEL}
         />
-        <Tooltip formatter={formatMs} />
+        <Tooltip {...TOOLTIP} formatter={formatMs} />
         <Legend />
-        <Bar dataKey="model" name={modelLabel} fill="#1f5fa8" isAnimationActive={false}>
-          <LabelList dataKey="model" position="top" formatter={formatMs} fontSize={11} />
+        <Bar
+          dataKey="model"
+          name={modelLabel}
+          fill={seriesColor('#1f5fa8')}
+          isAnimationActive={false}
+        >
+          <LabelList
+            dataKey="model"
+            position="top"
+            formatter={formatMs}
+            fontSize={11}
+            fill={CHART_TEXT}
+          />
         </Bar>
         <Bar
           dataKey="uncompressed"
           name="NextItNet (uncompressed)"
-          fill="#9aa5b1"
+          fill={seriesColor('#9aa5b1')}
           isAnimationActive={false}
         >
-          <LabelList dataKey="uncompressed" position="top" formatter={formatMs} fontSize={11} />
+          <LabelList
+            dataKey="uncompressed"
+            position="top"
+            formatter={formatMs}
+            fontSize={11}
+            fill={CHART_TEXT}
+          />
         </Bar>
       </BarChart>
     </ResponsiveContainer>

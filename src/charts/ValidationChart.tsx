@@ -11,7 +11,15 @@ import {
   YAxis,
 } from 'recharts';
 import type { EvaluationMetrics } from '../../workers/protocol';
-import { formatTooltipValue, LINE_CHART_MARGIN, PLAIN_AXIS } from './chartProps';
+import {
+  CHART_GRID,
+  CHART_TEXT,
+  formatTooltipValue,
+  LINE_CHART_MARGIN,
+  PLAIN_AXIS,
+  seriesColor,
+  TOOLTIP,
+} from './chartProps';
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
@@ -37,9 +45,14 @@ const EPOCH_LABEL = {
   position: 'insideBottomRight' as const,
   offset: -4,
   fontSize: 12,
+  fill: CHART_TEXT,
 };
 const STEP_LABEL = { ...EPOCH_LABEL, value: 'step' };
 const formatTwoDecimals = (v: number) => v.toFixed(2);
+const BLUE = seriesColor('#1f5fa8');
+const GREEN = seriesColor('#2e7d32');
+const ORANGE = seriesColor('#c2571a');
+const GREY = seriesColor('#7b8794');
 
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
@@ -95,7 +108,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
       </h3>
       <ResponsiveContainer width="100%" height={240}>
         <LineChart data={evaluations} margin={LINE_CHART_MARGIN}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+          <CartesianGrid {...CHART_GRID} />
           <XAxis
             {...PLAIN_AXIS}
             dataKey={xKey}
@@ -120,18 +133,18 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             width={48}
             tickFormatter={formatTwoDecimals}
           />
-          <Tooltip formatter={formatTooltipValue} />
+          <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
           <Legend />
           {bayes !== null && (
             <ReferenceLine
               yAxisId="auc"
               y={bayes}
-              stroke="#2e7d32"
+              stroke={GREEN}
               strokeDasharray="6 4"
               label={{
                 value: 'Bayes AUC',
                 position: 'insideTopRight',
-                fill: '#2e7d32',
+                fill: GREEN,
                 fontSize: 12,
               }}
             />
@@ -140,7 +153,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             yAxisId="auc"
             dataKey="validationAuc"
             name="validation AUC"
-            stroke="#1f5fa8"
+            stroke={BLUE}
             strokeWidth={2}
             dot={dots}
             isAnimationActive={false}
@@ -150,7 +163,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
               yAxisId="auc"
               dataKey="testAuc"
               name="test AUC (not used to select)"
-              stroke="#7b8794"
+              stroke={GREY}
               strokeDasharray="4 3"
               dot={false}
               isAnimationActive={false}
@@ -160,7 +173,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             yAxisId="logloss"
             dataKey="validationLogloss"
             name="validation logloss"
-            stroke="#c2571a"
+            stroke={ORANGE}
             dot={dots}
             isAnimationActive={false}
           />
@@ -171,9 +184,9 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
               y={best.validationAuc}
               r={6}
               fill="none"
-              stroke="#1f5fa8"
+              stroke={BLUE}
               strokeWidth={2}
-              label={{ value: 'kept', position: 'top', fontSize: 11, fill: '#1f5fa8' }}
+              label={{ value: 'kept', position: 'top', fontSize: 11, fill: BLUE }}
             />
           )}
         </LineChart>

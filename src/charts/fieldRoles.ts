@@ -1,10 +1,11 @@
 /** The roles the synthetic generator gives its fields, and their colours in every chart. */
 import type { DatasetSummary } from '../../workers/protocol';
+import { seriesColor } from './chartProps';
 
 export const ROLE_COLORS = {
-  informative: '#1f5fa8',
-  noise: '#b0b7c3',
-  redundant: '#c2571a',
+  informative: seriesColor('#1f5fa8'),
+  noise: seriesColor('#b0b7c3'),
+  redundant: seriesColor('#c2571a'),
 } as const;
 
 export type FieldRole = keyof typeof ROLE_COLORS;

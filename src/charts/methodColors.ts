@@ -1,9 +1,10 @@
 /**
- * One colour per compression method, in the form's order, shared by the compare charts; the
+ * One colour per compression method (as seriesColor gives it: a lighter shade on the dark theme), in the form's order, shared by the compare charts; the
  * next-item runs' methods (NextItNet, and CpRec by its sharing) take the same palette in order.
  */
 import { METHOD_CATALOG } from '../methods/catalog';
 import { SHARING_SCHEMES } from '../../workers/sequence/seqProtocol';
+import { seriesColor } from './chartProps';
 
 const SEQ_METHOD_KEYS = ['nextitnet', ...SHARING_SCHEMES.map((s) => `cprec-${s}`)];
 
@@ -22,5 +23,5 @@ const METHOD_COLORS = [
 export function methodColor(methodId: string): string {
   const seq = SEQ_METHOD_KEYS.indexOf(methodId);
   const i = seq >= 0 ? seq : METHOD_CATALOG.findIndex((m) => m.id === methodId);
-  return METHOD_COLORS[(i < 0 ? METHOD_COLORS.length - 1 : i) % METHOD_COLORS.length];
+  return seriesColor(METHOD_COLORS[(i < 0 ? METHOD_COLORS.length - 1 : i) % METHOD_COLORS.length]);
 }

@@ -32,7 +32,7 @@ export function plainTick(props: TickRenderProps): ReactElement {
       y={props.y}
       dy={DY[props.verticalAnchor ?? 'middle']}
       textAnchor={props.textAnchor ?? 'middle'}
-      fill={props.fill ?? '#666'}
+      fill={props.fill ?? 'var(--chart-axis)'}
       fontSize={props.fontSize}
       className={props.className}
     >

@@ -1,17 +1,20 @@
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatCount } from '../format';
+import { seriesColor } from '../charts/chartProps';
 
 /** One colour per kind of parameter, so the stacked bar reads the same in every model. */
 export const PART_COLOURS: Record<string, string> = {
-  embedding: '#1f5fa8',
-  linear: '#6aa5e0',
-  mlp: '#c2571a',
-  'bottom-mlp': '#e39a5c',
-  'top-mlp': '#c2571a',
-  attention: '#2e7d32',
-  projection: '#6a4fb3',
+  embedding: seriesColor('#1f5fa8'),
+  linear: seriesColor('#6aa5e0'),
+  mlp: seriesColor('#c2571a'),
+  'bottom-mlp': seriesColor('#e39a5c'),
+  'top-mlp': seriesColor('#c2571a'),
+  attention: seriesColor('#2e7d32'),
+  projection: seriesColor('#6a4fb3'),
 };
+/** The colour of a part without one of its own. */
+export const OTHER_PART_COLOUR = seriesColor('#7b8794');
 
 const selectPreview = (s: LabState) => s.modelPreview;
 
@@ -50,7 +53,7 @@ export function ModelSummaryCard() {
                 title={`${p.part}: ${p.params.toLocaleString()} parameters`}
                 style={{
                   flexGrow: p.params,
-                  background: PART_COLOURS[p.part] ?? '#7b8794',
+                  background: PART_COLOURS[p.part] ?? OTHER_PART_COLOUR,
                 }}
               />
             ))}
@@ -58,7 +61,7 @@ export function ModelSummaryCard() {
           <ul className="part-legend">
             {summary.parts.map((p) => (
               <li key={p.part} data-testid={`model-part-${p.part}`} data-params={p.params}>
-                <i style={{ background: PART_COLOURS[p.part] ?? '#7b8794' }} />
+                <i style={{ background: PART_COLOURS[p.part] ?? OTHER_PART_COLOUR }} />
                 {p.part} {formatCount(p.params)} (
                 {((100 * p.params) / Math.max(1, summary.totalParams)).toFixed(1)}%)
               </li>

@@ -293,8 +293,8 @@ export function RunHistoryPanel() {
           <table className="metrics">
             <thead>
               <tr>
-                {comparable && <th>compare</th>}
-                <th>#</th>
+                {/* The first column stays in view while the table scrolls sideways. */}
+                <th className="run-id-cell">{comparable ? 'compare · #' : '#'}</th>
                 <th>name</th>
                 <th>status</th>
                 <th>method</th>
@@ -315,7 +315,7 @@ export function RunHistoryPanel() {
                 <th>duration</th>
                 <th>ms/step</th>
                 <th>model</th>
-                <th>actions</th>
+                <th className="run-actions">actions</th>
               </tr>
             </thead>
             <tbody>
@@ -336,9 +336,9 @@ export function RunHistoryPanel() {
                     data-selected={h.id === selectedRunId}
                     className={h.id === selectedRunId ? 'selected' : undefined}
                   >
-                    {comparable && (
-                      <td>
-                        {h.result && (
+                    <td className="run-id-cell">
+                      {comparable &&
+                        (h.result ? (
                           <input
                             type="checkbox"
                             data-testid={`compare-run-${h.id}`}
@@ -346,10 +346,9 @@ export function RunHistoryPanel() {
                             checked={comparedIds.includes(h.id)}
                             onChange={() => toggleCompared(h.id)}
                           />
-                        )}
-                      </td>
-                    )}
-                    <td>
+                        ) : (
+                          <span className="compare-placeholder" />
+                        ))}
                       <button
                         type="button"
                         className="link-button"

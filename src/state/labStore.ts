@@ -18,7 +18,11 @@ import type {
   RunState,
   TestMetrics,
 } from '../../workers/protocol';
-import type { SeqRunResult } from '../../workers/sequence/seqProtocol';
+import type {
+  SequenceModelCard,
+  SequenceModelEvaluation,
+  SeqRunResult,
+} from '../../workers/sequence/seqProtocol';
 import type { SeriesPoint, ValuePoint } from './seriesBuffer';
 import type { RunStatus, StoredRunRecord, StoredSeqRunRecord } from './runRecords';
 import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
@@ -186,10 +190,20 @@ export interface LabState {
   keptRuns: KeptRunInfo[];
   /** URL values that were not valid (the defaults were used instead). */
   urlNotices: string[];
-  /** The model file opened last, its evaluation, and the last problem opening one. */
+  /**
+   * The model files opened (the engine holds the last click-through one and the last sequence
+   * one), their evaluations, and the last problem opening or evaluating one. The panel shows the
+   * card of the kind opened last.
+   */
   modelFile: {
+    /** Which card the panel shows: the kind of the file opened last (null: none yet). */
+    kind: 'ctr' | 'seq' | null;
     card: ImportedModelCard | null;
     evaluation: TestMetrics | null;
+    seqCard: SequenceModelCard | null;
+    seqEvaluation: SequenceModelEvaluation | null;
+    /** The data seqEvaluation scored, in words ("the synthetic sequences (…)"). */
+    seqEvaluatedOn: string;
     error: string | null;
     busy: boolean;
   };
@@ -261,7 +275,16 @@ export const useLabStore = create<LabState>()((set) => ({
   comparedRunIds: [],
   keptRuns: [],
   urlNotices: initialUrl.notices,
-  modelFile: { card: null, evaluation: null, error: null, busy: false },
+  modelFile: {
+    kind: null,
+    card: null,
+    evaluation: null,
+    seqCard: null,
+    seqEvaluation: null,
+    seqEvaluatedOn: '',
+    error: null,
+    busy: false,
+  },
   banner: null,
   setForm: (id, value) => set((s) => ({ form: { ...s.form, [id]: value } })),
   replaceForm: (form) => set({ form }),

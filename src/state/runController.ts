@@ -6,10 +6,12 @@ import * as Comlink from 'comlink';
 import type {
   BackendName,
   EngineEvent,
+  ImportedModelCard,
   MemoryInfo,
   RunConfig,
   SyntheticDataConfig,
 } from '../../workers/protocol';
+import type { SeqRunConfig } from '../../workers/sequence/seqProtocol';
 import type { OptionValue } from '../../workers/options';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
 import { StepSeries, ValueSeries, type ValuePoint } from './seriesBuffer';
@@ -25,6 +27,7 @@ import { forcedBackendFromUrl, MODEL_LABELS } from './runForm';
 import { defaultRunName, type StoredRunRecord } from './runRecords';
 import { recordOf, runHistory } from './runHistory';
 import { methodSpecOf } from '../methods/catalog';
+import { isSequenceFileRefusal, sniffModelFile } from './modelFileKind';
 
 const CHART_POINTS = 200;
 const MEMORY_POLL_MS = 1000;
@@ -388,14 +391,33 @@ class RunController {
     return useLabStore.getState().keptRuns.some((k) => k.runId === runId);
   }
 
-  /** Opens a model file in the worker; a bad file keeps the one opened before. */
+  /**
+   * Opens a model file in the worker with the reader its kind needs: a sequence model file
+   * (NextItNet / CpRec) when its first bytes say so, or when the click-through reader refuses it
+   * as one; else the click-through reader. A bad file keeps the one opened before.
+   */
   async openModelFile(file: File): Promise<void> {
     const set = (patch: Partial<LabState['modelFile']>) =>
       useLabStore.setState((s) => ({ modelFile: { ...s.modelFile, ...patch } }));
     set({ busy: true, error: null });
+    const openSequence = async () => {
+      const seqCard = await this.bridge.call((api) => api.openSequenceModelFile(file));
+      set({ kind: 'seq', seqCard, seqEvaluation: null, seqEvaluatedOn: '', busy: false });
+    };
     try {
-      const card = await this.bridge.call((api) => api.openModelFile(file));
-      set({ card, evaluation: null, busy: false });
+      if ((await sniffModelFile(file)) === 'seq') {
+        await openSequence();
+        return;
+      }
+      let card: ImportedModelCard;
+      try {
+        card = await this.bridge.call((api) => api.openModelFile(file));
+      } catch (err) {
+        if (!isSequenceFileRefusal(messageOf(err))) throw err;
+        await openSequence();
+        return;
+      }
+      set({ kind: 'ctr', card, evaluation: null, busy: false });
     } catch (err) {
       set({ busy: false, error: messageOf(err) });
     }
@@ -409,6 +431,26 @@ class RunController {
     try {
       const evaluation = await this.bridge.call((api) => api.evaluateModelFile(config));
       set({ evaluation, busy: false });
+    } catch (err) {
+      set({ busy: false, error: messageOf(err) });
+    }
+  }
+
+  /**
+   * Ranks the last item of every test sequence of the sequence form's data (synthetic or the
+   * loaded file) with the opened sequence model file; `dataLabel` names that data in the panel.
+   * A failure (data with none of the model's items) is shown and the card stays.
+   */
+  async evaluateSequenceModelFile(
+    config: Pick<SeqRunConfig, 'source' | 'data'>,
+    dataLabel: string,
+  ): Promise<void> {
+    const set = (patch: Partial<LabState['modelFile']>) =>
+      useLabStore.setState((s) => ({ modelFile: { ...s.modelFile, ...patch } }));
+    set({ busy: true, error: null });
+    try {
+      const seqEvaluation = await this.bridge.call((api) => api.evaluateSequenceModelFile(config));
+      set({ seqEvaluation, seqEvaluatedOn: dataLabel, busy: false });
     } catch (err) {
       set({ busy: false, error: messageOf(err) });
     }
