@@ -1,4 +1,5 @@
 import { ModelSummaryCard } from './ModelSummaryCard';
+import { formatDuration } from '../state/seqFigures';
 import { useLabStore, type LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { LossChart } from '../charts/LossChart';
@@ -37,6 +38,11 @@ function RunStatus() {
         </div>
       )}
       <div>{run.msPerStep > 0 ? `${run.msPerStep.toFixed(1)} ms/step` : ''}</div>
+      {run.etaSeconds !== null && run.state === 'running' && (
+        <div>
+          ETA <span data-testid="run-eta">{formatDuration(run.etaSeconds)}</span>
+        </div>
+      )}
       <progress max={100} value={pct} aria-label="training progress" />
       {run.error && <div className="run-error">{run.error}</div>}
       {run.result?.stopReason && (

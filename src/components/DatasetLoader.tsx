@@ -1,4 +1,5 @@
 import { useMemo, useRef, useState, type DragEvent } from 'react';
+import { formatDuration } from '../state/seqFigures';
 import { useDatasetStore } from '../state/datasetStore';
 import { datasetController, loadOptionsOf } from '../state/datasetController';
 import {
@@ -193,6 +194,7 @@ function ColumnMapping() {
 function LoadProgressView() {
   const status = useDatasetStore((s) => s.status);
   const progress = useDatasetStore((s) => s.progress);
+  const eta = useDatasetStore((s) => s.etaSeconds);
   if (status === 'idle') return null;
   const total = progress?.totalBytes ?? null;
   const fraction = total && progress ? Math.min(1, progress.bytesRead / total) : null;
@@ -219,6 +221,12 @@ function LoadProgressView() {
           </span>{' '}
           · <span data-testid="dataset-progress-rows">{count(progress.rowsParsed)}</span> rows ·{' '}
           {count(progress.rowsRejected)} rejected
+          {eta !== null && status === 'loading' && (
+            <>
+              {' '}
+              · ETA <span data-testid="dataset-progress-eta">{formatDuration(eta)}</span>
+            </>
+          )}
         </div>
       )}
       <button

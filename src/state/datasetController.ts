@@ -3,6 +3,7 @@
  * dataset store, turns worker errors into messages, and never lets a failure lose what the user
  * has (the previous dataset stays loaded in the worker, the form and the files stay chosen).
  */
+import { etaSeconds, StepRate } from './seqFigures';
 import * as Comlink from 'comlink';
 import type { ColumnPeek, DatasetLoadProgress } from '../../workers/datasetProtocol';
 import { EngineCrashError } from '../bridge/engineBridge';
@@ -63,10 +64,21 @@ class DatasetController {
     }
     const id = ++this.loadId;
     const files = store.files;
-    useDatasetStore.setState({ status: 'loading', progress: null, failure: null });
+    useDatasetStore.setState({
+      status: 'loading',
+      progress: null,
+      etaSeconds: null,
+      failure: null,
+    });
+    const rate = new StepRate(5_000);
     const onProgress = Comlink.proxy((progress: DatasetLoadProgress) => {
-      if (id === this.loadId && useDatasetStore.getState().status !== 'idle')
-        useDatasetStore.setState({ progress });
+      if (id !== this.loadId || useDatasetStore.getState().status === 'idle') return;
+      rate.add(performance.now(), progress.bytesRead);
+      const eta =
+        progress.totalBytes === null
+          ? null
+          : etaSeconds(progress.bytesRead, progress.totalBytes, rate.perSecond());
+      useDatasetStore.setState({ progress, etaSeconds: eta });
     });
     try {
       const info = await runController.bridge.call((api) =>

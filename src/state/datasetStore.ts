@@ -28,6 +28,8 @@ export interface DatasetState {
   columnRoles: ColumnRole[];
   status: LoadStatus;
   progress: DatasetLoadProgress | null;
+  /** Seconds left for the load at the recent byte rate, or null when unknown. */
+  etaSeconds: number | null;
   /** The dataset the worker holds now (kept when a later load fails). */
   loaded: LoadedDatasetInfo | null;
   failure: DatasetFailure | null;
@@ -44,6 +46,7 @@ export const useDatasetStore = create<DatasetState>()((set) => ({
   columnRoles: [],
   status: 'idle',
   progress: null,
+  etaSeconds: null,
   loaded: null,
   failure: null,
   setFiles: (files) => set({ files, peek: null, peekError: null, columnRoles: [], failure: null }),

@@ -49,6 +49,8 @@ export interface RunView {
   totalSteps: number;
   epoch: number;
   msPerStep: number;
+  /** Seconds left at the wall-clock rate of the last 15 s (evaluations included), or null. */
+  etaSeconds: number | null;
   firstLoss: number;
   lastLoss: number;
   evaluations: EvaluationMetrics[];
@@ -231,6 +233,7 @@ export function emptyRun(id: number): RunView {
     totalSteps: 0,
     epoch: 0,
     msPerStep: 0,
+    etaSeconds: null,
     firstLoss: Number.NaN,
     lastLoss: Number.NaN,
     evaluations: [],

@@ -14,6 +14,7 @@ import type {
 import type { SeqRunConfig } from '../../workers/sequence/seqProtocol';
 import type { OptionValue } from '../../workers/options';
 import { EngineAbortError, EngineBridge, EngineCrashError } from '../bridge/engineBridge';
+import { etaSeconds, StepRate } from './seqFigures';
 import { StepSeries, ValueSeries, type ValuePoint } from './seriesBuffer';
 import {
   emptyRun,
@@ -58,6 +59,7 @@ class IdleDebounce {
 class RunController {
   readonly bridge: EngineBridge;
   private series = new StepSeries();
+  private rate = new StepRate();
   /** The method's step series of the current run, by id. */
   private methodSeries = new Map<string, ValueSeries>();
   private methodSeriesChanged = false;
@@ -143,6 +145,7 @@ class RunController {
     const id = await runHistory.nextId(this.runId);
     this.runId = id;
     this.series = new StepSeries();
+    this.rate = new StepRate();
     this.methodSeries = new Map();
     this.methodSeriesChanged = false;
     this.publishedLossStep = this.series.lastStep;
@@ -157,7 +160,10 @@ class RunController {
         abort.signal,
       );
       if (id !== this.runId) return;
-      this.publishNow({ result, state: 'done', msPerStep: result.msPerStep }, true);
+      this.publishNow(
+        { result, state: 'done', msPerStep: result.msPerStep, etaSeconds: null },
+        true,
+      );
       this.endRun(id, result.stoppedEarly ? 'stopped' : 'finished', result, null);
       void this.refreshKeptRuns();
     } catch (err) {
@@ -493,9 +499,11 @@ class RunController {
         let ms = 0;
         for (let i = 0; i < b.stepMs.length; i++) ms += b.stepMs[i];
         this.latestMemory = b.memory;
+        this.rate.add(performance.now(), this.series.lastStep);
         this.schedule({
           stepsDone: this.series.lastStep,
           totalSteps: b.totalSteps,
+          etaSeconds: etaSeconds(this.series.lastStep, b.totalSteps, this.rate.perSecond()),
           epoch: b.epoch,
           msPerStep: b.stepMs.length > 0 ? ms / b.stepMs.length : 0,
         });
@@ -639,7 +647,7 @@ class RunController {
     useLabStore.setState({ engineStatus: 'restarting', engineInfo: null, memory: null });
     const { run } = useLabStore.getState();
     if (isRunActive(run.state)) {
-      this.publishNow({ state: 'failed', error: message }, true);
+      this.publishNow({ state: 'failed', error: message, etaSeconds: null }, true);
     }
     useLabStore
       .getState()

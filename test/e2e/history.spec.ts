@@ -32,6 +32,8 @@ test('a run cut off by a reload is listed as interrupted, with its curve up to t
     )
     .toBeGreaterThan(0);
   await expect(page.getByTestId('run-state')).toHaveText('running');
+  // A long run shows how long it has left.
+  await expect(page.getByTestId('run-eta')).toHaveText(/^\d+ (s|min \d\d s)$|^\d+ h \d\d min$/);
 
   await page.reload();
   const row = page.getByTestId('history-row-1');
