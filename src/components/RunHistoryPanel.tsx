@@ -16,7 +16,14 @@ import { useSeqStore } from '../state/seqStore';
 import { seqController } from '../state/seqController';
 import { seqFormFromConfig, type LabTask } from '../state/seqForm';
 import { formatDuration } from '../state/seqFigures';
-import { runFigures, tableRuns, type TableRun } from '../state/runTable';
+import {
+  runFigures,
+  sortAndFilterRuns,
+  tableRuns,
+  type RunSort,
+  type RunSortKey,
+  type TableRun,
+} from '../state/runTable';
 
 const selectHistory = (s: LabState) => s.history;
 const selectSeqHistory = (s: LabState) => s.seqHistory;
@@ -120,6 +127,42 @@ function duplicateTitle(row: TableRun): string {
 }
 
 type RunFilter = 'all' | LabTask;
+
+/** A column header that sorts the table by its column (again: the other way). */
+function SortHeader({
+  sortKey,
+  label,
+  title,
+  className,
+  sort,
+  onSort,
+}: {
+  sortKey: RunSortKey;
+  label: string;
+  title?: string;
+  className?: string;
+  sort: RunSort;
+  onSort: (sort: RunSort) => void;
+}) {
+  const active = sort.key === sortKey;
+  return (
+    <th
+      className={className}
+      title={title}
+      aria-sort={active ? (sort.descending ? 'descending' : 'ascending') : 'none'}
+    >
+      <button
+        type="button"
+        className="sort-button"
+        data-testid={`runs-sort-${sortKey}`}
+        onClick={() => onSort({ key: sortKey, descending: active ? !sort.descending : false })}
+      >
+        {label}
+        <span aria-hidden="true">{active ? (sort.descending ? ' ▼' : ' ▲') : ''}</span>
+      </button>
+    </th>
+  );
+}
 
 /** The run's name, renamed in place (Enter or leaving the field keeps it, Escape cancels). */
 function RunName({ run }: { run: { id: number; name: string } }) {
@@ -241,10 +284,16 @@ export function RunHistoryPanel() {
   const openRun = useLabStore((s) => s.openRun);
   const toggleCompared = useLabStore((s) => s.toggleCompared);
   const [filter, setFilter] = useState<RunFilter>('all');
+  const [sort, setSort] = useState<RunSort>({ key: 'id', descending: false });
+  const [query, setQuery] = useState('');
   const scrollRef = useRef<HTMLDivElement>(null);
   const all = useMemo(() => tableRuns(history, seqHistory), [history, seqHistory]);
   const bothTasks = history.length > 0 && seqHistory.length > 0;
-  const rows = bothTasks && filter !== 'all' ? all.filter((r) => r.task === filter) : all;
+  const rows = sortAndFilterRuns(
+    bothTasks && filter !== 'all' ? all.filter((r) => r.task === filter) : all,
+    sort,
+    query,
+  );
   // The opened run's row is scrolled into view within the table (the page scrolls to its card).
   useEffect(() => {
     const wrap = scrollRef.current;
@@ -272,6 +321,19 @@ export function RunHistoryPanel() {
       </h3>
       <SkippedNotice />
       <StorageLine count={all.length} />
+      <div className="chart-controls">
+        <label>
+          filter{' '}
+          <input
+            type="search"
+            data-testid="runs-search"
+            placeholder="name, method, model, data or status"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
+        </label>
+        {query && rows.length === 0 && <span className="muted">no run matches</span>}
+      </div>
       {bothTasks && (
         <div className="chart-controls">
           <label>
@@ -294,26 +356,46 @@ export function RunHistoryPanel() {
             <thead>
               <tr>
                 {/* The first column stays in view while the table scrolls sideways. */}
-                <th className="run-id-cell">{comparable ? 'compare · #' : '#'}</th>
-                <th>name</th>
-                <th>status</th>
-                <th>method</th>
-                <th>model</th>
-                <th>data</th>
+                <SortHeader
+                  className="run-id-cell"
+                  sortKey="id"
+                  label={comparable ? 'compare · #' : '#'}
+                  sort={sort}
+                  onSort={setSort}
+                />
+                <SortHeader sortKey="name" label="name" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="status" label="status" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="method" label="method" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="model" label="model" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="data" label="data" sort={sort} onSort={setSort} />
                 <th>dim</th>
                 <th>lr</th>
-                <th>steps</th>
-                <th>params</th>
-                <th>bytes</th>
-                <th title="FLOPs per example (click-through) or to score one sequence over all items (next-item)">
-                  FLOPs
-                </th>
-                <th title="validation AUC (click-through) or MRR@20 (next-item) of the model the run kept">
-                  best val AUC / MRR@20
-                </th>
-                <th title="test AUC (click-through) or MRR@20 (next-item)">test AUC / MRR@20</th>
-                <th>duration</th>
-                <th>ms/step</th>
+                <SortHeader sortKey="steps" label="steps" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="params" label="params" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="bytes" label="bytes" sort={sort} onSort={setSort} />
+                <SortHeader
+                  sortKey="flops"
+                  label="FLOPs"
+                  title="FLOPs per example (click-through) or to score one sequence over all items (next-item)"
+                  sort={sort}
+                  onSort={setSort}
+                />
+                <SortHeader
+                  sortKey="bestValidation"
+                  label="best val AUC / MRR@20"
+                  title="validation AUC (click-through) or MRR@20 (next-item) of the model the run kept"
+                  sort={sort}
+                  onSort={setSort}
+                />
+                <SortHeader
+                  sortKey="test"
+                  label="test AUC / MRR@20"
+                  title="test AUC (click-through) or MRR@20 (next-item)"
+                  sort={sort}
+                  onSort={setSort}
+                />
+                <SortHeader sortKey="seconds" label="duration" sort={sort} onSort={setSort} />
+                <SortHeader sortKey="msPerStep" label="ms/step" sort={sort} onSort={setSort} />
                 <th>model</th>
                 <th className="run-actions">actions</th>
               </tr>

@@ -96,3 +96,71 @@ export function seqRunFigures(run: SeqHistoryRun): RunFigures {
 export function runFigures(row: TableRun): RunFigures {
   return row.task === 'seq' ? seqRunFigures(row.run) : ctrRunFigures(row.run);
 }
+
+/** Columns the runs table sorts by. */
+export type RunSortKey =
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'method'
+  | 'model'
+  | 'data'
+  | 'steps'
+  | 'params'
+  | 'bytes'
+  | 'flops'
+  | 'bestValidation'
+  | 'test'
+  | 'seconds'
+  | 'msPerStep';
+
+export interface RunSort {
+  key: RunSortKey;
+  descending: boolean;
+}
+
+function sortValue(row: TableRun, f: RunFigures, key: RunSortKey): string | number | null {
+  if (key === 'id') return row.run.id;
+  if (key === 'name') return row.run.name;
+  if (key === 'status') return row.run.status;
+  return f[key];
+}
+
+/**
+ * The rows in the order of `sort` (unknown values, e.g. a run without a result, last in either
+ * direction; ties by run id), keeping only those whose name, method, model, data or status
+ * contains `query` (case-insensitive; an empty query keeps all).
+ */
+export function sortAndFilterRuns(
+  rows: readonly TableRun[],
+  sort: RunSort,
+  query: string,
+): TableRun[] {
+  const q = query.trim().toLowerCase();
+  const withFigures = rows.map((row) => ({ row, f: runFigures(row) }));
+  const kept = q
+    ? withFigures.filter(({ row, f }) =>
+        [row.run.name, f.method, f.model, f.data, row.run.status].some((t) =>
+          t.toLowerCase().includes(q),
+        ),
+      )
+    : withFigures;
+  const sign = sort.descending ? -1 : 1;
+  return kept
+    .sort((a, b) => {
+      const va = sortValue(a.row, a.f, sort.key);
+      const vb = sortValue(b.row, b.f, sort.key);
+      const aMissing = va === null || (typeof va === 'number' && Number.isNaN(va));
+      const bMissing = vb === null || (typeof vb === 'number' && Number.isNaN(vb));
+      if (aMissing || bMissing) {
+        if (aMissing && bMissing) return a.row.run.id - b.row.run.id;
+        return aMissing ? 1 : -1;
+      }
+      const c =
+        typeof va === 'number' && typeof vb === 'number'
+          ? va - vb
+          : String(va).localeCompare(String(vb));
+      return c !== 0 ? sign * c : a.row.run.id - b.row.run.id;
+    })
+    .map(({ row }) => row);
+}
