@@ -22,16 +22,8 @@ import {
 import { helpText, parseFlags, UsageError, wholeNumber } from './args';
 import { TRAIN_FLAGS, TRAIN_SUMMARY } from './trainFlags';
 import { formatOf, loadFiles, startBackend, type NodeBackend } from './nodeEngine';
-import { writeAtomically } from './files';
+import { jsonReplacer, writeAtomically } from './files';
 import { ProgressLine } from './progressLine';
-
-/** Typed arrays become plain arrays, so that a log line is plain JSON. */
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    return Array.from(value as unknown as ArrayLike<number>);
-  }
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
 
 /** Reads the config JSON: a CTR run config, or a sequence one (`"task": "sequences"`). */
 async function readJsonConfig(path: string): Promise<Record<string, unknown>> {

@@ -16,14 +16,8 @@ import {
 } from '../workers/sequence/seqProtocol';
 import type { SequenceModelFile } from '../workers/sequence/seqModelFile';
 import { UsageError, wholeNumber, type ParsedFlags } from './args';
-import { writeAtomically } from './files';
+import { jsonReplacer, writeAtomically } from './files';
 import { formatOf, loadFiles, startBackend, type NodeBackend } from './nodeEngine';
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
-    return Array.from(value as unknown as ArrayLike<number>);
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
 
 const metricsLine = (m: RankingMetrics) =>
   `MRR@5 ${m.mrr5.toFixed(4)} MRR@20 ${m.mrr20.toFixed(4)} HR@5 ${m.hr5.toFixed(4)} HR@20 ${m.hr20.toFixed(4)} NDCG@5 ${m.ndcg5.toFixed(4)} NDCG@20 ${m.ndcg20.toFixed(4)}`;

@@ -101,10 +101,7 @@ function normal(rng: Rng, n: number, sd: number): Float32Array {
 }
 
 function glorotUniform(rng: Rng, rows: number, cols: number): Float32Array {
-  const limit = Math.sqrt(6 / (rows + cols));
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-limit, limit);
-  return out;
+  return uniform(rng, rows * cols, Math.sqrt(6 / (rows + cols)));
 }
 
 /** What one training batch needs besides the item ids, prepared on the host. */
