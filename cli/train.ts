@@ -11,7 +11,8 @@ import type { LoadOptions } from '../workers/data/loadDataset';
 import { summarizeCtr } from '../workers/engine/datasetSummary';
 import { RunControl } from '../workers/engine/runControl';
 import { runExperiment } from '../workers/engine/trainer';
-import { exportRun } from '../workers/export/exportRun';
+import { exportRun, snapshotOfRun } from '../workers/export/exportRun';
+import type { KeptRun } from '../workers/engine/keptRuns';
 import { METHOD_SPECS } from '../workers/methods/registry';
 import {
   validateRunConfig,
@@ -19,7 +20,7 @@ import {
   type EngineEvent,
   type RunConfig,
 } from '../workers/protocol';
-import { helpText, parseFlags, UsageError, wholeNumber } from './args';
+import { helpText, parseFlags, UsageError, wholeNumber, type ParsedFlags } from './args';
 import { TRAIN_FLAGS, TRAIN_SUMMARY } from './trainFlags';
 import { formatOf, loadFiles, startBackend, type NodeBackend } from './nodeEngine';
 import { jsonReplacer, writeAtomically } from './files';
@@ -47,6 +48,56 @@ async function readJsonConfig(path: string): Promise<Record<string, unknown>> {
   return config as Record<string, unknown>;
 }
 
+/** `--snapshot`: a snapshot number (from 1), 'all', or absent. */
+function snapshotFlag(flags: ParsedFlags): number | 'all' | null {
+  const value = flags.get('snapshot');
+  if (value === undefined) return null;
+  if (!flags.has('model-out')) {
+    throw new UsageError(
+      '--snapshot says which model --model-out writes: give --model-out FILE too',
+    );
+  }
+  return value === 'all' ? 'all' : wholeNumber(value, 'snapshot', 1);
+}
+
+/** Where `--snapshot all` writes snapshot k: beside the model file, `model.snapshot-k.json`. */
+export function snapshotPath(modelOut: string, k: number): string {
+  const stem = modelOut.endsWith('.json') ? modelOut.slice(0, -'.json'.length) : modelOut;
+  return `${stem}.snapshot-${k}.json`;
+}
+
+/**
+ * Writes the model file(s) `--model-out` and `--snapshot` ask for. Returns why a snapshot asked
+ * for cannot be written (the run did not take it), or null.
+ */
+async function writeModelFiles(
+  kept: KeptRun,
+  modelOut: string,
+  snapshot: number | 'all' | null,
+  progress: ProgressLine,
+): Promise<string | null> {
+  if (typeof snapshot === 'number') {
+    try {
+      snapshotOfRun(kept, snapshot);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    await writeAtomically(modelOut, JSON.stringify(await exportRun(kept, { snapshot })));
+    progress.note(`wrote snapshot ${snapshot} to ${modelOut}`);
+    return null;
+  }
+  await writeAtomically(modelOut, JSON.stringify(await exportRun(kept)));
+  if (snapshot === 'all') {
+    for (let k = 1; k <= kept.snapshots.length; k++) {
+      const path = snapshotPath(modelOut, k);
+      await writeAtomically(path, JSON.stringify(await exportRun(kept, { snapshot: k })));
+      progress.note(`wrote snapshot ${k} (${kept.snapshots[k - 1].label}) to ${path}`);
+    }
+    if (kept.snapshots.length === 0) progress.note('the run took no snapshots');
+  }
+  return null;
+}
+
 function checkCtrConfig(path: string, config: Record<string, unknown>): RunConfig {
   const errors = validateRunConfig(config as unknown as RunConfig, METHOD_SPECS);
   const keys = Object.keys(errors);
@@ -70,6 +121,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const json = await readJsonConfig(flags.get('config')!);
   if (json.task === 'sequences') {
+    if (flags.has('snapshot')) {
+      throw new UsageError('--snapshot: a sequence run (NextItNet / CpRec) takes no snapshots');
+    }
     await (
       await import('./trainSequences')
     ).trainSequencesCommand(flags.get('config')!, json, flags);
@@ -77,6 +131,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const config = checkCtrConfig(flags.get('config')!, json);
   const outPath = flags.get('out')!;
+  const snapshot = snapshotFlag(flags);
   const backendFlag = flags.get('backend') ?? 'wasm';
   if (backendFlag !== 'wasm' && backendFlag !== 'cpu') {
     throw new UsageError(`--backend must be wasm or cpu, got "${backendFlag}"`);
@@ -177,8 +232,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       },
     );
     const modelOut = flags.get('model-out');
+    let missingSnapshot: string | null = null;
     try {
-      if (modelOut) await writeAtomically(modelOut, JSON.stringify(await exportRun(kept)));
+      if (modelOut) missingSnapshot = await writeModelFiles(kept, modelOut, snapshot, progress);
     } finally {
       kept.dispose();
     }
@@ -200,6 +256,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
         2,
       )}\n`,
     );
+    if (missingSnapshot) {
+      throw new UsageError(
+        `--snapshot ${String(snapshot)}: ${missingSnapshot}; no model file written (the result is in ${outPath})`,
+      );
+    }
   } finally {
     clearInterval(logTimer);
     process.off('SIGINT', stop);

@@ -42,6 +42,11 @@ export const TRAIN_FLAGS: FlagSpec[] = [
     help: 'also write the trained model file (JSON, as the lab exports it; scored by `lab score`)',
   },
   {
+    name: 'snapshot',
+    value: 'N|all',
+    help: 'with --model-out: write snapshot N of the run (PEP, from 1: retrained, or as it was when not retrained) instead of the final model; all: the final model and every snapshot k beside it as <model-out>.snapshot-k.json',
+  },
+  {
     name: 'log',
     value: 'FILE',
     help: "every event the lab's UI would receive, one JSON object per line",

@@ -32,7 +32,7 @@ import { runStepBenchmark } from './engine/stepBenchmark';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 import { summarizeCtr } from './engine/datasetSummary';
 import { datasetForModel } from './engine/modelDataset';
-import { exportRun } from './export/exportRun';
+import { exportRun, type ExportOptions } from './export/exportRun';
 import { cardOf, evaluateImported } from './export/importedModel';
 import { ModelFileError, readModelFile, type DecodedModel } from './export/readModel';
 import type { CtrDataset } from './data/dataset';
@@ -344,8 +344,8 @@ const api: LabEngineApi = {
     keptRuns.discard(runId);
   },
 
-  async exportRun(runId: number): Promise<string> {
-    return JSON.stringify(await exportRun(keptRuns.get(runId)));
+  async exportRun(runId: number, options: ExportOptions = {}): Promise<string> {
+    return JSON.stringify(await exportRun(keptRuns.get(runId), options));
   },
 
   async openModelFile(file: File): Promise<ImportedModelCard> {

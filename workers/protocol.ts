@@ -733,8 +733,13 @@ export interface LabEngineApi {
   keptRuns(): Promise<KeptRunInfo[]>;
   /** Frees the model (and snapshots) of a finished run. */
   discardRun(runId: number): Promise<void>;
-  /** The model file (JSON text) of a finished run the worker still holds. */
-  exportRun(runId: number): Promise<string>;
+  /**
+   * The model file (JSON text) of a finished run the worker still holds: its final model, or with
+   * `snapshot` one of the snapshots it took, numbered from 1 (PEP: the retrained model of that
+   * snapshot, or the model as it was at the snapshot when it was not retrained). A number the
+   * run has no snapshot of is refused with a message saying which it has.
+   */
+  exportRun(runId: number, options?: { snapshot?: number }): Promise<string>;
   /**
    * Opens a model file: checks it (a bad file is refused with an Error named 'ModelFileError'
    * saying why; the model opened before, if any, is kept) and describes it.

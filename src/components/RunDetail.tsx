@@ -16,6 +16,7 @@ import { LossChartView } from '../charts/LossChart';
 import { formatBytes, formatCount, formatMetric } from '../format';
 import { methodSpecOf } from '../methods/catalog';
 import { SeqRunDetail } from './SeqRunDetail';
+import { RunSnapshots } from './RunSnapshots';
 
 const selectHistory = (s: LabState) => s.history;
 const selectSeqHistory = (s: LabState) => s.seqHistory;
@@ -163,6 +164,7 @@ function RunDetail({ run, onClose }: { run: HistoryRun; onClose(): void }) {
           <ValidationChartView evaluations={evaluations} bayes={result?.bayesTestAuc ?? null} />
         </div>
       </div>
+      <RunSnapshots run={run} />
       <div className="chart-grid" data-testid="run-detail-loss-curve">
         <LossChartView
           testId="run-detail-loss"

@@ -374,6 +374,15 @@ class RunController {
     }
   }
 
+  /** Downloads snapshot `snapshot` (from 1) of a run whose model the engine still holds. */
+  async exportSnapshot(runId: number, snapshot: number, fileName: string): Promise<void> {
+    try {
+      downloadText(await this.bridge.call((api) => api.exportRun(runId, { snapshot })), fileName);
+    } catch (err) {
+      useLabStore.getState().showBanner('error', `Export failed: ${messageOf(err)}`);
+    }
+  }
+
   /** Deletes a run from the table and storage, and frees the model the engine holds of it. */
   async deleteRun(historyId: number): Promise<void> {
     const run = useLabStore.getState().history.find((r) => r.id === historyId);

@@ -13,6 +13,7 @@ import type { Rng } from '../rng';
 import { HostEmbeddingTable, type SparseOptimizerConfig } from './hostEmbeddingTable';
 import type { RowStore } from './rowStore';
 import { lookupRows } from './rowLookup';
+import { maskBytesPerRow, packPrunedTable, type PrunedTable } from './prunedTable';
 
 /** How the model initialises its embedding rows when nothing compresses them. */
 export type EmbeddingInit =
@@ -88,25 +89,25 @@ export function tableEncoding(
   pruned: boolean,
 ): EmbeddingEncoding {
   if (!pruned) return { kind: 'dense', dim, table: tensors.put(name, weights, [rows, dim]) };
-  const bytes = Math.ceil(dim / 8);
-  const masks = new Uint8Array(rows * bytes);
-  let nnz = 0;
-  for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) nnz++;
-  const values = new Float32Array(nnz);
-  let at = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let k = 0; k < dim; k++) {
-      const v = weights[r * dim + k];
-      if (v === 0) continue;
-      masks[r * bytes + (k >> 3)] |= 1 << (k & 7);
-      values[at++] = v;
-    }
-  }
+  return prunedEncoding(tensors, name, packPrunedTable(weights, rows, dim));
+}
+
+/** A packed pruned table (its bitmasks and stored entries) as a model file stores it. */
+export function prunedEncoding(
+  tensors: TensorCollector,
+  name: string,
+  table: PrunedTable,
+): EmbeddingEncoding {
   return {
     kind: 'pruned',
-    dim,
-    masks: tensors.put(`${name}.masks`, masks, [rows, bytes], 'uint8'),
-    values: tensors.put(`${name}.values`, values, [nnz]),
+    dim: table.dim,
+    masks: tensors.put(
+      `${name}.masks`,
+      table.masks,
+      [table.rows, maskBytesPerRow(table.dim)],
+      'uint8',
+    ),
+    values: tensors.put(`${name}.values`, table.values, [table.values.length]),
   };
 }
 

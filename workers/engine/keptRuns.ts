@@ -3,6 +3,7 @@
  * step can evaluate, retrain, compare or export them. The registry counts what they hold.
  */
 import type { CtrDataset } from '../data/dataset';
+import { snapshotBuffers, type ModelSnapshot } from '../export/modelSnapshot';
 import type { RankingModel } from '../models/rankingModel';
 import type { KeptRunInfo, MethodChoice, RunResult, TrainConfig } from '../protocol';
 
@@ -10,6 +11,11 @@ export class KeptRun {
   runId = 0;
   /** What the method handed over beyond the model (masks, snapshots...), by name. */
   readonly artifacts = new Map<string, ArrayBufferView>();
+  /**
+   * Models the run passed through, exportable beside the final one (PEP: snapshot k + 1 at index
+   * k). Empty for methods that take none.
+   */
+  readonly snapshots: ModelSnapshot[] = [];
 
   constructor(
     readonly label: string,
@@ -21,19 +27,29 @@ export class KeptRun {
     readonly result: RunResult,
   ) {}
 
-  /** Host bytes (row stores with optimizer state, artifacts) plus device bytes of the weights. */
+  /**
+   * Host bytes (row stores with optimizer state, artifacts, snapshots) plus device bytes of the
+   * weights. A buffer shared by several snapshots counts once.
+   */
   get bytes(): number {
     let total = 0;
     for (const t of this.model.tables) total += t.bytes;
     for (const v of [...this.model.denseVariables, ...this.model.stateVariables])
       total += 4 * v.size;
-    for (const a of this.artifacts.values()) total += a.byteLength;
+    const seen = new Set<ArrayBufferLike>();
+    const views = [...this.artifacts.values(), ...this.snapshots.flatMap(snapshotBuffers)];
+    for (const a of views) {
+      if (seen.has(a.buffer)) continue;
+      seen.add(a.buffer);
+      total += a.byteLength;
+    }
     return total;
   }
 
   dispose(): void {
     this.model.dispose();
     this.artifacts.clear();
+    this.snapshots.length = 0;
   }
 }
 

@@ -36,6 +36,7 @@ import { learningRateAt, type LearningRateSchedule } from '../optim/lrSchedules'
 import type { CompressionMethod, MethodPhase, MethodPlan, PhaseContext } from '../methods/method';
 import { methodById } from '../methods/registry';
 import type { OptionValue } from '../options';
+import type { ModelSnapshot } from '../export/modelSnapshot';
 import { copyModelWeights, ModelCheckpoint } from './checkpoint';
 import { KeptRun } from './keptRuns';
 import { datasetForModel } from './modelDataset';
@@ -277,6 +278,7 @@ export async function runExperiment(
   );
   const methodResult: Record<string, number | string | number[]> = {};
   const artifacts = new Map<string, ArrayBufferView>();
+  const snapshots: ModelSnapshot[] = [];
   const evaluations: EvaluationMetrics[] = [];
   const phaseResults: PhaseResult[] = [];
   const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
@@ -354,6 +356,12 @@ export async function runExperiment(
         plan.phases.push(next);
       },
       keep: (name, data) => artifacts.set(name, data),
+      keepSnapshot: (index, snapshot) => {
+        if (!Number.isInteger(index) || index < 0 || index > snapshots.length) {
+          throw new Error(`snapshot ${index + 1} kept before snapshot ${snapshots.length + 1}`);
+        }
+        snapshots[index] = snapshot;
+      },
       refreshLearningRates: () => {
         const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
         setLearningRate(lr);
@@ -656,6 +664,7 @@ export async function runExperiment(
       result,
     );
     for (const [name, data] of artifacts) kept.artifacts.set(name, data);
+    kept.snapshots.push(...snapshots);
     return { result, kept };
   } finally {
     (best as ModelCheckpoint | null)?.dispose();

@@ -12,15 +12,20 @@ import type { Linear, Mlp } from '../models/layers';
 import { BatchNorm1d } from '../models/layers';
 import type { RankingModel } from '../models/rankingModel';
 import { WideDeepModel } from '../models/wideDeep';
+import { prunedEncoding } from '../embedding/featureEmbedding';
+import type { ModelSummary } from '../protocol';
 import {
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   type Architecture,
   type DatasetDescription,
   type DenseRef,
+  type EmbeddingEncoding,
+  type ExportMetrics,
   type MlpRef,
   type ModelFile,
 } from './modelFormat';
+import type { ModelSnapshot } from './modelSnapshot';
 import { TensorCollector } from './tensorCollector';
 
 export const LAB_VERSION = '0.1.0';
@@ -153,8 +158,42 @@ export function datasetDescription(ds: CtrDataset): DatasetDescription {
   };
 }
 
-/** The model file of a kept run. */
-export async function exportRun(run: KeptRun): Promise<ModelFile> {
+/** What to export of a kept run: its final model, or one of its snapshots. */
+export interface ExportOptions {
+  /**
+   * A snapshot the run took, numbered from 1 in the order it took them (PEP: snapshot k is the
+   * one phase retrain-k retrains): the retrained model when it was retrained, else the model as
+   * it was at the snapshot. Absent: the run's final model.
+   */
+  snapshot?: number;
+}
+
+/** Snapshot `n` (from 1) of a kept run, or an error saying which ones the run has. */
+export function snapshotOfRun(run: KeptRun, n: number): ModelSnapshot {
+  const count = run.snapshots.length;
+  const name = `${run.runId > 0 ? `Run ${run.runId}` : 'The run'} (${run.result.method.label})`;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`A snapshot is numbered from 1 in the order it was taken, got ${n}`);
+  }
+  if (count === 0) {
+    throw new Error(
+      `${name} took no snapshots${run.method.id === 'pep' ? ' (it reached none of its targets)' : ': only PEP runs take them'}`,
+    );
+  }
+  const snapshot = run.snapshots[n - 1] as ModelSnapshot | undefined;
+  if (!snapshot) {
+    throw new Error(
+      `${name} has no snapshot ${n}: it took ${count} (${count === 1 ? 'snapshot 1' : `snapshots 1 to ${count}`})`,
+    );
+  }
+  return snapshot;
+}
+
+/** The model file of a kept run: its final model, or the snapshot `options.snapshot`. */
+export async function exportRun(run: KeptRun, options: ExportOptions = {}): Promise<ModelFile> {
+  if (options.snapshot !== undefined) {
+    return exportSnapshot(run, options.snapshot, snapshotOfRun(run, options.snapshot));
+  }
   const c = new TensorCollector();
   const model = run.model;
   const result = run.result;
@@ -170,17 +209,8 @@ export async function exportRun(run: KeptRun): Promise<ModelFile> {
   const weightBytes = c.bytes;
   const tensors = await c.encode();
   const summary = result.model;
-  const embeddingParts = summary.parts.filter((p) => p.part === 'embedding');
-  const embeddingParameters = embeddingParts.reduce((a, p) => a + p.params, 0);
+  const embeddingParameters = embeddingParametersOf(summary);
   const best = result.phases.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
-  // The same model uncompressed: its dense parts plus the full N x d table.
-  const compressedParts = summary.parts.filter(
-    (p) => p.part === 'embedding' || p.part === 'projection',
-  );
-  const denseParams =
-    summary.totalParams -
-    compressedParts.reduce((a, p) => a + p.params, 0) +
-    summary.denseEmbeddingParams;
   return {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -202,13 +232,101 @@ export async function exportRun(run: KeptRun): Promise<ModelFile> {
       testAuc: result.test?.auc ?? null,
       testLogloss: result.test?.logloss ?? null,
       testAccuracy: result.test?.accuracy ?? null,
-      sparsity: 1 - embeddingParameters / Math.max(1, summary.denseEmbeddingParams),
-      parameters: summary.totalParams,
-      embeddingParameters,
-      denseEmbeddingParameters: summary.denseEmbeddingParams,
-      flopsPerExample: summary.flopsPerExample,
-      weightBytes,
-      denseWeightBytes: 4 * denseParams,
+      ...sizeMetrics(summary, embeddingParameters, weightBytes),
+    },
+    config: { train: run.train, method: run.method },
+  };
+}
+
+function embeddingParametersOf(summary: ModelSummary): number {
+  return summary.parts.filter((p) => p.part === 'embedding').reduce((a, p) => a + p.params, 0);
+}
+
+/**
+ * Sizes of a model that has the run's final one's parts but `embeddingParameters` stored
+ * embedding parameters, and whose file holds `weightBytes` bytes of tensors.
+ */
+function sizeMetrics(
+  summary: ModelSummary,
+  embeddingParameters: number,
+  weightBytes: number,
+): Pick<
+  ExportMetrics,
+  | 'sparsity'
+  | 'parameters'
+  | 'embeddingParameters'
+  | 'denseEmbeddingParameters'
+  | 'flopsPerExample'
+  | 'weightBytes'
+  | 'denseWeightBytes'
+> {
+  // The same model uncompressed: its dense parts plus the full N x d table.
+  const compressedParts = summary.parts.filter(
+    (p) => p.part === 'embedding' || p.part === 'projection',
+  );
+  const denseParams =
+    summary.totalParams -
+    compressedParts.reduce((a, p) => a + p.params, 0) +
+    summary.denseEmbeddingParams;
+  return {
+    sparsity: 1 - embeddingParameters / Math.max(1, summary.denseEmbeddingParams),
+    parameters: summary.totalParams - embeddingParametersOf(summary) + embeddingParameters,
+    embeddingParameters,
+    denseEmbeddingParameters: summary.denseEmbeddingParams,
+    flopsPerExample: summary.flopsPerExample,
+    weightBytes,
+    denseWeightBytes: 4 * denseParams,
+  };
+}
+
+/**
+ * A snapshot's model file: the kept model's architecture with the snapshot's weights in place of
+ * the final ones, its packed table as the pruned embedding, and its own metrics and plan.
+ */
+async function exportSnapshot(
+  run: KeptRun,
+  n: number,
+  snapshot: ModelSnapshot,
+): Promise<ModelFile> {
+  const c = new TensorCollector();
+  const result = run.result;
+  const table = snapshot.embedding;
+  let architecture: Architecture;
+  let embedding: EmbeddingEncoding;
+  try {
+    if (table.rows !== run.dataset.totalVocabulary || table.dim !== run.model.embedding.dim) {
+      throw new Error(
+        `export: snapshot ${n} holds a [${table.rows}, ${table.dim}] table, the run's model [${run.dataset.totalVocabulary}, ${run.model.embedding.dim}]`,
+      );
+    }
+    architecture = architectureOf(run.model, c);
+    c.substitute(snapshot.weights, `snapshot ${n}`);
+    embedding = prunedEncoding(c, 'embedding', table);
+  } catch (err) {
+    c.dispose();
+    throw err;
+  }
+  const weightBytes = c.bytes;
+  const tensors = await c.encode();
+  const state = snapshot.retrained ? 'retrained' : 'not retrained';
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    labVersion: LAB_VERSION,
+    dataset: datasetDescription(run.dataset),
+    architecture,
+    embedding,
+    compression: {
+      method: result.method.id,
+      label: `${result.method.label}, snapshot ${n} (${snapshot.label}, ${state})`,
+      options: run.method.options,
+      plan: { ...snapshot.plan, retrained: snapshot.retrained ? 1 : 0 },
+    },
+    tensors,
+    metrics: {
+      ...snapshot.metrics,
+      ...sizeMetrics(result.model, table.values.length, weightBytes),
     },
     config: { train: run.train, method: run.method },
   };

@@ -9,6 +9,13 @@ import { encodeTensor } from './tensorCodec';
 
 type Source = tf.Variable | tf.Tensor | Float32Array | Uint8Array | Int32Array;
 
+/** A tensor's values on the host, as a model file will store them. */
+export interface HostTensor {
+  dtype: TensorDtype;
+  shape: number[];
+  values: Float32Array | Uint8Array | Int32Array;
+}
+
 interface Entry {
   dtype: TensorDtype;
   shape: number[];
@@ -50,6 +57,45 @@ export class TensorCollector {
   dispose(): void {
     for (const e of this.entries.values()) {
       if (e.owned && !ArrayBuffer.isView(e.source)) e.source.dispose();
+    }
+  }
+
+  /**
+   * Host copies of the registered tensors, by name (host arrays copied, device ones read once):
+   * the weights as they are now, to be exported later (a snapshot of a run).
+   */
+  async copy(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
+    try {
+      for (const [name, e] of this.entries) {
+        // Copied, device reads too: the cpu backend's data() is the tensor's own store.
+        const source = ArrayBuffer.isView(e.source)
+          ? e.source
+          : ((await e.source.data()) as Float32Array | Int32Array | Uint8Array);
+        out.set(name, { dtype: e.dtype, shape: [...e.shape], values: source.slice() });
+      }
+    } finally {
+      this.dispose();
+    }
+    return out;
+  }
+
+  /**
+   * Writes `copies` (from copy(), of a model of the same architecture) in place of every
+   * registered tensor: the file then holds those weights. Every registered name must be there,
+   * with the same dtype and shape.
+   */
+  substitute(copies: ReadonlyMap<string, HostTensor>, what: string): void {
+    for (const [name, e] of this.entries) {
+      const copy = copies.get(name);
+      if (!copy) throw new Error(`export: ${what} holds no weight "${name}"`);
+      if (copy.dtype !== e.dtype || copy.shape.join(',') !== e.shape.join(',')) {
+        throw new Error(
+          `export: ${what}'s weight "${name}" is ${copy.dtype} [${copy.shape}], the model's ${e.dtype} [${e.shape}]`,
+        );
+      }
+      if (e.owned && !ArrayBuffer.isView(e.source)) e.source.dispose();
+      this.entries.set(name, { ...e, source: copy.values, owned: false });
     }
   }
 

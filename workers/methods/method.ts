@@ -14,6 +14,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
 import type { EmbeddingFactory } from '../embedding/featureEmbedding';
+import type { ModelSnapshot } from '../export/modelSnapshot';
 import type { RankingModel } from '../models/rankingModel';
 import type { OptionValue } from '../options';
 import type {
@@ -76,8 +77,13 @@ export interface PhaseContext {
   readonly result: Record<string, number | string | number[]>;
   /** Runs `phase` after the ones planned so far (e.g. one retrain per snapshot taken). */
   addPhase(phase: MethodPhase): void;
-  /** Keeps data with the run's model after it ends (snapshots, masks), for export and retrain. */
+  /** Keeps data with the run's model after it ends (masks, rewind points), by name. */
   keep(name: string, data: ArrayBufferView): void;
+  /**
+   * Keeps (or replaces) the run's snapshot number `index + 1`, a model it passed through, to be
+   * exported after the run beside the final model (KeptRun.snapshots).
+   */
+  keepSnapshot(index: number, snapshot: ModelSnapshot): void;
   /** Applies the current learning rates again (after a method changed a group's scale). */
   refreshLearningRates(): void;
   /**

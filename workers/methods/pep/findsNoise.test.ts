@@ -25,6 +25,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticCtr, type SyntheticDataset } from '../../data/synthetic';
 import { RunControl } from '../../engine/runControl';
 import { runExperiment } from '../../engine/trainer';
+import { unpackMask } from '../../embedding/prunedTable';
 import { defaultsOf } from '../../options';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../protocol';
 import { PEP_SPEC } from './spec';
@@ -110,7 +111,10 @@ describe('PEP finds what is there', () => {
       try {
         expect(result.stopReason).toBeNull();
         expect(result.methodResult.unreachedTargets).toBeUndefined();
-        const mask = kept.artifacts.get('pep.snapshot.0.mask') as Uint8Array | undefined;
+        // Snapshot 1, not retrained: V̂ packed as at the snapshot, its bitmasks unpacked.
+        const snapshot = kept.snapshots.at(0);
+        expect(snapshot?.retrained).toBe(false);
+        const mask = snapshot ? unpackMask(snapshot.embedding) : undefined;
         expect(mask).toBeInstanceOf(Uint8Array);
         const d = TRAIN.embeddingDim;
         expect(mask!.length).toBe(ds.totalVocabulary * d);

@@ -7,10 +7,22 @@
  * 2. retrain (lottery ticket), per snapshot: every weight back to step 0, V = V̂₀ × mask (or a
  *    fresh init × mask), thresholds off, the whole model trained again with the mask fixed,
  *    early stopping on validation, the test split scored with the best validation weights.
+ *
+ * Every snapshot stays exportable after the run (ctx.keepSnapshot, exportRun's `snapshot`): the
+ * retrained model when its retrain ran, else the model as it was at the snapshot. What is kept
+ * per snapshot is the cheapest that still gives that model back: V̂ packed as the model file
+ * stores it (N · ceil(d / 8) bytes of row bitmasks + 4 bytes per non-zero; the bitmasks are also
+ * the retrain's mask and the per-feature sizes) and host copies of the other weights (the
+ * first-order table, N floats, and the MLP / attention weights, small). Never a dense N x d copy:
+ * a ModelCheckpoint would hold V (4 · N · d bytes) per snapshot, a byte-per-entry mask N · d; at
+ * 90% sparsity and d = 16 the packed table is 8.4 bytes a row against 64. A snapshot retrained
+ * replaces its prune-time copy, so a run keeps one model per snapshot.
  */
 import { initialWeights, type EmbeddingInit } from '../../embedding/featureEmbedding';
 import { ModelCheckpoint } from '../../engine/checkpoint';
-import type { MethodPoint } from '../../protocol';
+import { unpackMask, type PrunedTable } from '../../embedding/prunedTable';
+import { copyArchitectureWeights, type ModelSnapshot } from '../../export/modelSnapshot';
+import type { MethodPoint, PhaseResult, TestMetrics } from '../../protocol';
 import { Rng } from '../../rng';
 import type { CompressionMethod, MethodPhase, PhaseContext } from '../method';
 import { buildPepEmbedding, type PepEmbedding, type PepSettings } from './pepEmbedding';
@@ -43,7 +55,8 @@ interface Snapshot {
   nonZeros: number;
   sparsity: number;
   validationAuc: number;
-  mask: Uint8Array;
+  /** V̂ at the snapshot, packed: its row bitmasks are the retrain's mask. */
+  table: PrunedTable;
 }
 
 function targetsOf(options: Record<string, unknown>, total: number): Target[] {
@@ -115,34 +128,116 @@ export const pepMethod: CompressionMethod = {
       );
     };
 
+    /** What a snapshot's model file says about it in its plan. */
+    const snapshotPlan = (
+      s: Snapshot,
+      index: number,
+      ctx: PhaseContext,
+    ): Record<string, number | string | number[]> => ({
+      snapshot: index + 1,
+      target: s.label,
+      snapshotStep: s.step,
+      snapshotNonZeros: s.nonZeros,
+      snapshotSparsity: s.sparsity,
+      snapshotValidationAuc: s.validationAuc,
+      // Mean embedding size (kept entries of d) of each field's features, as stored.
+      fieldMeanSize: fieldSizes(tableOf(), ctx.dataset),
+    });
+
     const takeSnapshots = async (ctx: PhaseContext) => {
       const t = tableOf();
       if (pending.length === 0 || t.nonZeros > pending[0].nonZeros) return;
-      let mask: Uint8Array | null = null;
-      let validationAuc = Number.NaN;
+      // Taken once for every target this step reaches: V̂ packed, the validation split scored,
+      // the other weights copied (snapshots of one step share them).
+      let moment: {
+        table: PrunedTable;
+        validation: TestMetrics;
+        weights: ModelSnapshot['weights'];
+      } | null = null;
       while (pending.length > 0 && t.nonZeros <= pending[0].nonZeros) {
         const target = pending.shift() as Target;
-        if (!mask) {
-          const vhat = t.thresholded();
-          mask = new Uint8Array(vhat.length);
-          for (let i = 0; i < vhat.length; i++) mask[i] = vhat[i] !== 0 ? 1 : 0;
-          validationAuc = (await ctx.scoreValidation()).auc;
-        }
+        moment ??= {
+          table: t.packThresholded(),
+          validation: await ctx.scoreValidation(),
+          weights: await copyArchitectureWeights(ctx.model),
+        };
+        const { validation } = moment;
         const snapshot: Snapshot = {
           label: target.label,
           step: ctx.step,
           nonZeros: t.nonZeros,
           sparsity: 1 - t.nonZeros / total,
-          validationAuc,
-          mask,
+          validationAuc: validation.auc,
+          table: moment.table,
         };
+        const index = snapshots.length;
         snapshots.push(snapshot);
-        ctx.keep(`pep.snapshot.${snapshots.length - 1}.mask`, mask);
+        ctx.keepSnapshot(index, {
+          label: snapshot.label,
+          step: snapshot.step,
+          retrained: false,
+          embedding: moment.table,
+          weights: moment.weights,
+          metrics: {
+            validationAuc: validation.auc,
+            validationLogloss: validation.logloss,
+            testAuc: null,
+            testLogloss: null,
+            testAccuracy: null,
+          },
+          plan: {
+            ...snapshotPlan(snapshot, index, ctx),
+            model: `not retrained: every weight as at the snapshot (step ${snapshot.step}); validation AUC measured then, no test score`,
+          },
+        });
         ctx.marker(
-          `snapshot ${target.label}: ${t.nonZeros} non-zeros (${(100 * snapshot.sparsity).toFixed(1)}% sparse), val AUC ${validationAuc.toFixed(4)}`,
+          `snapshot ${target.label}: ${t.nonZeros} non-zeros (${(100 * snapshot.sparsity).toFixed(1)}% sparse), val AUC ${validation.auc.toFixed(4)}`,
         );
       }
       sizeCharts(ctx, true);
+    };
+
+    /** A retrained snapshot's model (its best validation weights, restored) replaces its copy. */
+    const keepRetrained = async (
+      ctx: PhaseContext,
+      snapshot: Snapshot,
+      index: number,
+      phaseId: string,
+      result: PhaseResult,
+    ) => {
+      const best = result.bestEvaluation;
+      if (!best) return;
+      const test = result.test;
+      ctx.keepSnapshot(index, {
+        label: snapshot.label,
+        step: best.step,
+        retrained: true,
+        embedding: tableOf().packThresholded(),
+        weights: await copyArchitectureWeights(ctx.model),
+        metrics: {
+          validationAuc: best.validationAuc,
+          validationLogloss: best.validationLogloss,
+          testAuc: test?.auc ?? null,
+          testLogloss: test?.logloss ?? null,
+          testAccuracy: test?.accuracy ?? null,
+        },
+        plan: {
+          ...snapshotPlan(snapshot, index, ctx),
+          model: `retrained (lottery ticket, phase ${phaseId}): the best validation evaluation's weights (step ${best.step})`,
+          retrainSteps: result.steps,
+          retrainBestStep: best.step,
+          ...(result.endReason ? { retrainEndReason: result.endReason } : {}),
+        },
+      });
+      // The run's figures per snapshot: its retrained validation and test AUC (NaN: none).
+      const r = ctx.result;
+      const set = (key: string, value: number) => {
+        const list = ((r[key] as number[] | undefined) ?? snapshots.map(() => Number.NaN)).slice();
+        list[index] = value;
+        r[key] = list;
+      };
+      set('snapshotRetrainedValidationAuc', best.validationAuc);
+      set('snapshotTestAuc', test?.auc ?? Number.NaN);
     };
 
     const retrainPhase = (snapshot: Snapshot | null, index: number): MethodPhase => {
@@ -168,15 +263,16 @@ export const pepMethod: CompressionMethod = {
                 new Rng(ctx.train.seed).fork(97 + index),
               )
             : (rewindTable as Float32Array);
-          const mask = snapshot ? snapshot.mask : new Uint8Array(start.length).fill(1);
+          const mask = snapshot ? unpackMask(snapshot.table) : new Uint8Array(start.length).fill(1);
           t.startRetrain(start, mask);
           sizeCharts(ctx, true);
         },
         afterStep: (ctx) => recordSize(ctx),
-        end: (ctx, result) => {
+        end: async (ctx, result) => {
           const t = tableOf();
           const best = result.bestEvaluation;
           if (!best) return;
+          if (snapshot) await keepRetrained(ctx, snapshot, index, `retrain-${index + 1}`, result);
           const point = (y: number): MethodPoint => ({ x: t.nonZeros, y, label });
           if (snapshot) {
             retrained.val.push(point(best.validationAuc));
@@ -251,6 +347,9 @@ export const pepMethod: CompressionMethod = {
         r.snapshotSteps = snapshots.map((s) => s.step);
         r.snapshotNonZeros = snapshots.map((s) => s.nonZeros);
         r.snapshotValidationAuc = snapshots.map((s) => s.validationAuc);
+        // Filled in by each snapshot's retrain (NaN while not retrained).
+        r.snapshotRetrainedValidationAuc = snapshots.map(() => Number.NaN);
+        r.snapshotTestAuc = snapshots.map(() => Number.NaN);
         r.pruneFinalNonZeros = tableOf().nonZeros;
         r.tableEntries = total;
         if (pending.length > 0) {

@@ -9,6 +9,7 @@ import { BatchPlanner } from '../../embedding/batchPlan';
 import type { SparseOptimizerConfig } from '../../embedding/hostEmbeddingTable';
 import { TorchAdam } from '../../optim/denseOptimizers';
 import { Rng } from '../../rng';
+import { packPrunedTable, rowSizes, unpackMask } from '../../embedding/prunedTable';
 import { buildPepEmbedding, type PepEmbedding } from './pepEmbedding';
 import { PEP_GRANULARITIES, type PepGranularity } from './spec';
 
@@ -338,4 +339,57 @@ describe('the dynamics of the official code', () => {
     exact.dispose();
     lazy.dispose();
   });
+});
+
+describe('V̂ packed for snapshots and exports', () => {
+  // More rows than one block of the packer (4096), d not a multiple of 8.
+  const fieldDims = Int32Array.of(4000, 5000);
+  const rows = 9000;
+  const d = 5;
+  for (const granularity of ['feature_dim', 'feature', 'field', 'global'] as PepGranularity[]) {
+    it(`${granularity}: block by block, the same masks and values as the dense V̂ packed whole, and the retrain's mask back`, () => {
+      const e = buildPepEmbedding(
+        {
+          numFields: 2,
+          vocabulary: rows,
+          fieldDims,
+          fieldOffsets: Int32Array.of(0, 4000),
+          dim: d,
+          init: { kind: 'xavier-uniform' },
+          optimizer: adamConfig('exact', 0),
+          rng: new Rng(9),
+          allocate: true,
+        },
+        {
+          granularity,
+          thresholdInit: 0,
+          // gk · σ(0) is half the init bound: about half of the entries survive.
+          gk: Math.sqrt(6 / (rows + d)),
+          thresholdWeightDecay: 0,
+          thresholdLearningRateScale: 1,
+        },
+      );
+      const t = e.table;
+      // Per-row thresholds differ where S is per feature.
+      if (t.s) for (let i = 0; i < t.s.weights.length; i++) t.s.weights[i] = (i % 7) - 3;
+      t.recountAll();
+      const dense = t.thresholded();
+      const packed = t.packThresholded();
+      const whole = packPrunedTable(dense, rows, d);
+      expect(packed.masks).toEqual(whole.masks);
+      expect(packed.values).toEqual(whole.values);
+      expect(packed.values.length).toBe(t.nonZeros);
+      expect(t.nonZeros).toBeGreaterThan(0.1 * rows * d);
+      expect(t.nonZeros).toBeLessThan(0.9 * rows * d);
+      expect(Array.from(rowSizes(packed))).toEqual(Array.from(t.rowNonZeros));
+      const mask = unpackMask(packed);
+      expect(Array.from(mask)).toEqual(Array.from(dense, (v) => (v !== 0 ? 1 : 0)));
+      // Retraining with that mask: V̂ is V masked, packed the same way.
+      t.startRetrain(dense, mask);
+      const retrained = t.packThresholded();
+      expect(retrained.masks).toEqual(packed.masks);
+      expect(retrained.values).toEqual(packed.values);
+      e.dispose();
+    });
+  }
 });

@@ -13,8 +13,8 @@ import type {
 } from '../../embedding/featureEmbedding';
 import {
   initialisedTable,
+  prunedEncoding,
   prunedTableBytes,
-  tableEncoding,
 } from '../../embedding/featureEmbedding';
 import type { EmbeddingEncoding } from '../../export/modelFormat';
 import type { TensorCollector } from '../../export/tensorCollector';
@@ -101,8 +101,7 @@ export class PepEmbedding implements FeatureEmbedding {
 
   /** V̂ as it is now (the retrained V, masked; or V thresholded), stored as a pruned table. */
   exportEncoding(tensors: TensorCollector): EmbeddingEncoding {
-    const t = this.table;
-    return tableEncoding(tensors, 'embedding', t.thresholded(), t.numRows, t.d, true);
+    return prunedEncoding(tensors, 'embedding', this.table.packThresholded());
   }
 
   dispose(): void {

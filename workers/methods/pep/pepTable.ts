@@ -21,6 +21,7 @@
 import type { BatchPlan } from '../../embedding/batchPlan';
 import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
 import type { RowStore } from '../../embedding/rowStore';
+import { PrunedTablePacker, type PrunedTable } from '../../embedding/prunedTable';
 
 /** Below this, σ(s) is exactly 0 in float32 (it rounds under half the smallest denormal). */
 export const SIGMOID32_ZERO_BELOW = -104;
@@ -38,6 +39,8 @@ export function threshold32(gk: number, s: number): number {
 
 /** Rows per chunk of the 'exact' pass (V, S and the count of a chunk while it is in cache). */
 const EXACT_CHUNK_ROWS = 256;
+/** Rows of V̂ computed at a time when it is packed (a snapshot, an export). */
+const PACK_CHUNK_ROWS = 4096;
 
 /** Where the threshold of entry (row, k) comes from when S is not on the host. */
 export interface DeviceThreshold {
@@ -290,15 +293,39 @@ export class PepTable implements RowStore {
 
   /** V̂ now: sign(v) · (|v| − t) where |v| > t, else 0 (float32, as the device computes it). */
   thresholded(): Float32Array {
+    const out = new Float32Array(this.v.weights.length);
+    this.thresholdedRows(0, this.rowNonZeros.length, out);
+    return out;
+  }
+
+  /**
+   * V̂ now as a packed pruned table (a bitmask per row and the non-zeros), computed a block of
+   * rows at a time: never a dense copy of the table beside V.
+   */
+  packThresholded(): PrunedTable {
+    const rows = this.rowNonZeros.length;
+    const packer = new PrunedTablePacker(rows, this.d, this.nonZeros);
+    const block = new Float32Array(PACK_CHUNK_ROWS * this.d);
+    for (let start = 0; start < rows; start += PACK_CHUNK_ROWS) {
+      const end = Math.min(rows, start + PACK_CHUNK_ROWS);
+      const out = block.subarray(0, (end - start) * this.d);
+      out.fill(0);
+      this.thresholdedRows(start, end, out);
+      packer.addRows(out);
+    }
+    return packer.finish();
+  }
+
+  /** V̂ of rows `start`..`end - 1` into `out` ([end - start, d], zeros where pruned). */
+  private thresholdedRows(start: number, end: number, out: Float32Array): void {
     const d = this.d;
     const w = this.v.weights;
-    const out = new Float32Array(w.length);
     const deviceT =
       this.thresholdsOn && !this.s && this.device ? this.deviceThresholds(this.device) : null;
     // The threshold of the entry before, and the S value it came from (host S).
     let lastS = Number.NaN;
     let lastT = Number.NaN;
-    for (let row = 0; row < this.rowNonZeros.length; row++) {
+    for (let row = start; row < end; row++) {
       for (let k = 0; k < d; k++) {
         const i = row * d + k;
         let t = 0;
@@ -314,10 +341,9 @@ export class PepTable implements RowStore {
           t = deviceT[rowOf(row) * width + (width === 1 ? 0 : k)];
         }
         const a = Math.abs(w[i]);
-        if (a > t) out[i] = Math.sign(w[i]) * Math.fround(a - t);
+        if (a > t) out[i - start * d] = Math.sign(w[i]) * Math.fround(a - t);
       }
     }
-    return out;
   }
 
   /**
