@@ -79,6 +79,14 @@ export class SequenceScorer {
     return this.idOfToken.get(token);
   }
 
+  /** Refuses an item id the model does not have (ids run from 1 to the number of items). */
+  private checkItem(id: number, what: string): void {
+    const n = this.model.arch.numItems;
+    if (!Number.isInteger(id) || id < 1 || id > n) {
+      throw new RangeError(`${what} ${id} is outside the model's item ids 1 to ${n}`);
+    }
+  }
+
   tokenOf(id: number): string {
     return this.model.file.dataset.itemTokens[id - 1];
   }
@@ -93,6 +101,7 @@ export class SequenceScorer {
     const T = file.dataset.maxLen - 1;
     const eps = file.architecture.layerNormEps;
     const recent = history.slice(Math.max(0, history.length - T));
+    for (const id of history) this.checkItem(id, 'history item');
     let x = new Float32Array(T * d);
     recent.forEach((id, i) =>
       x.set(this.inputRows.subarray(id * d, id * d + d), (T - recent.length + i) * d),
@@ -144,6 +153,7 @@ export class SequenceScorer {
 
   /** 0-based rank (items scored strictly higher) of `target` after `history`. */
   rankOf(history: readonly number[], target: number): number {
+    this.checkItem(target, 'target item');
     const logp = this.softmax.fullLogProbs(this.lastHidden(history));
     const score = logp[target - 1];
     let rank = 0;

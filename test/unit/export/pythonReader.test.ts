@@ -164,6 +164,57 @@ describe.skipIf(!PYTHON)(`the Python reference reader on rows of ids ${NEEDS}`, 
     });
   }
 
+  it("a PEP snapshot not retrained (deepfm): the scorer's probabilities (1e-6) and the validation AUC the lab measured at the snapshot (1e-4)", async () => {
+    const { result, kept } = await runExperiment(
+      ds,
+      {
+        ...DEFAULT_TRAIN_CONFIG,
+        model: 'deepfm',
+        embeddingDim: 8,
+        mlpLayers: [8],
+        batchSize: 64,
+        epochs: 6,
+        learningRate: 0.01,
+      },
+      {
+        id: 'pep',
+        options: {
+          ...defaultsOf(methodById('pep').spec.options),
+          // 50% at about step 4, 80% at about step 18.
+          thresholdInit: -4,
+          gk: 4,
+          thresholdLearningRate: 0.1,
+          targets: [50, 80],
+          retrain: 'last',
+          retrainEpochs: 1,
+        },
+      },
+      new RunControl(),
+      () => {},
+    );
+    try {
+      expect(kept.snapshots.map((x) => x.retrained)).toEqual([false, true]);
+      const file = await exportRun(kept, { snapshot: 1 });
+      expect(file.compression.plan.model).toMatch(/^not retrained/);
+      const text = JSON.stringify(file);
+      const rows: string[] = [];
+      const scorer = new ModelScorer(readModelFile(text));
+      const m = ds.numFields;
+      const validation = kept.dataset.split.validation;
+      const expected = Float64Array.from(validation, (r) => {
+        const ids = kept.dataset.ids.subarray(r * m, (r + 1) * m);
+        rows.push(`${kept.dataset.labels[r]},${Array.from(ids).join(',')}`);
+        return scorer.probability(ids, null);
+      });
+      const py = scoreWithPython('pep-snapshot-1', text, rows, 'ids');
+      expect(maxDifference(py.probs, expected)).toBeLessThan(1e-6);
+      const atSnapshot = (result.methodResult.snapshotValidationAuc as number[])[0];
+      expect(Math.abs(py.auc - atSnapshot)).toBeLessThan(1e-4);
+    } finally {
+      kept.dispose();
+    }
+  });
+
   it('is importable (load_model, score_line) and refuses the broken files the lab refuses', () => {
     if (!fmText) throw new Error('the none/fm export did not run');
     const valid = JSON.parse(fmText) as ModelFile;
