@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import type {
+  BackendCalibration,
   BackendName,
   DatasetSummary,
   EngineEvent,
@@ -20,9 +21,15 @@ import type {
   SyntheticDataConfig,
   TestMetrics,
 } from './protocol';
-import { checkTuning, DATA_OPTIONS, validateRunConfig } from './protocol';
+import { checkTuning, DATA_OPTIONS, isSoftwareAdapter, validateRunConfig } from './protocol';
 import { checkOption, validateOptions, type OptionValue } from './options';
-import { activeWebGpuDevice, selectBackend } from './engine/backend';
+import { activeWebGpuDevice, selectBackend, setWasmThreads, startBackend } from './engine/backend';
+import {
+  CALIBRATION_ORDER,
+  calibrateBackends,
+  modelShapeKey,
+  timeModelSteps,
+} from './engine/backendCalibration';
 import { RunControl } from './engine/runControl';
 import { describeRun, memoryInfo, runExperiment } from './engine/trainer';
 import { KeptRunRegistry, type KeptRun } from './engine/keptRuns';
@@ -168,9 +175,11 @@ const api: LabEngineApi = {
   async init(
     forceBackend: BackendName | null,
     onDeviceLost: (message: string) => void,
+    wasmThreads: number | null = null,
   ): Promise<EngineInfo> {
     if (!engineInfo) {
       reportDeviceLoss = onDeviceLost;
+      setWasmThreads(wasmThreads);
       engineInfo = await selectBackend(forceBackend);
       watchDeviceLoss();
     }
@@ -190,6 +199,58 @@ const api: LabEngineApi = {
     }
     watchDeviceLoss();
     return engineInfo;
+  },
+
+  async calibrateBackends(
+    config: RunConfig,
+    onProgress: (message: string) => void,
+  ): Promise<{ calibration: BackendCalibration; engine: EngineInfo }> {
+    if (!engineInfo) throw new Error('Engine not initialised: call init() first');
+    if (control) throw new Error('Stop the run before measuring backends');
+    checkConfig(config);
+    const dataset = datasetOf(config);
+    if (config.train.batchSize > dataset.split.train.length) {
+      throw new Error(
+        `Batch size ${config.train.batchSize} is larger than the ${dataset.split.train.length} training rows`,
+      );
+    }
+    const previous = engineInfo.backend;
+    control = new RunControl();
+    try {
+      const measured = await calibrateBackends(CALIBRATION_ORDER, config.train.batchSize, {
+        start: async (name) => {
+          const info = await startBackend(name);
+          return {
+            adapterDescription: info.adapterDescription,
+            softwareAdapter: isSoftwareAdapter(
+              name,
+              info.adapterDescription,
+              info.isFallbackAdapter,
+            ),
+          };
+        },
+        timeSteps: (batchSize, budget) => timeModelSteps(dataset, config.train, batchSize, budget),
+        onProgress: (message) => void onProgress(message),
+      });
+      engineInfo = await startBackend(measured.chosen);
+      watchDeviceLoss();
+      const calibration: BackendCalibration = {
+        ...measured,
+        shapeKey: modelShapeKey(config.train, dataset.numFields),
+        measuredAt: new Date().toISOString(),
+      };
+      return { calibration, engine: engineInfo };
+    } catch (err) {
+      engineInfo = await startBackend(previous);
+      throw err;
+    } finally {
+      control = null;
+    }
+  },
+
+  async backendShapeKey(config: RunConfig): Promise<string> {
+    checkConfig(config);
+    return modelShapeKey(config.train, datasetOf(config).numFields);
   },
 
   async memory(): Promise<MemoryInfo> {

@@ -406,6 +406,49 @@ export interface EngineInfo {
   fallbacks: { backend: BackendName; reason: string }[];
   adapterDescription: string;
   isFallbackAdapter: boolean | null;
+  /** Threads of the wasm backend's kernels (when wasm has started; null before). */
+  wasmThreads: number | null;
+  /** Whether the page is cross-origin isolated (what wasm threads need). */
+  crossOriginIsolated: boolean;
+}
+
+/** An emulated GPU: SwiftShader, llvmpipe, or a WebGPU adapter that says it is a fallback. */
+export function isSoftwareAdapter(
+  backend: BackendName,
+  description: string,
+  isFallback: boolean | null,
+): boolean {
+  if (backend === 'webgpu') return isFallback === true || /swiftshader/i.test(description);
+  if (backend === 'webgl') return /swiftshader|llvmpipe|software/i.test(description);
+  return false;
+}
+
+/** One backend's line in an "auto" calibration (see workers/engine/backendCalibration.ts). */
+export interface BackendMeasurement {
+  backend: BackendName;
+  /**
+   * measured: timed at the run's batch; slower: a probe at a smaller batch was already slower
+   * than the best full batch; failed: the backend did not start or the step failed.
+   */
+  status: 'measured' | 'slower' | 'failed';
+  msPerStep: number | null;
+  samplesPerSecond: number | null;
+  timedSteps: number;
+  adapterDescription: string;
+  /** An emulated GPU (SwiftShader, llvmpipe, or an adapter that says it is a fallback). */
+  softwareAdapter: boolean;
+  note: string;
+}
+
+/** The result of timing a model's step on every backend, and the one chosen. */
+export interface BackendCalibration {
+  /** What the choice is remembered by (model, sizes, batch, optimizers, update mode). */
+  shapeKey: string;
+  chosen: BackendName;
+  rows: BackendMeasurement[];
+  batchSize: number;
+  totalMs: number;
+  measuredAt: string;
 }
 
 export interface MemoryInfo {
@@ -660,6 +703,8 @@ export interface LabEngineApi {
   init(
     forceBackend: BackendName | null,
     onDeviceLost: (message: string) => void,
+    /** Threads of the wasm backend (null: every core); only a cross-origin isolated page has them. */
+    wasmThreads?: number | null,
   ): Promise<EngineInfo>;
   memory(): Promise<MemoryInfo>;
   /**
@@ -667,6 +712,16 @@ export interface LabEngineApi {
    * Rejects while a run is in progress, or when that backend cannot start (the current one stays).
    */
   switchBackend(name: BackendName): Promise<EngineInfo>;
+  /**
+   * "auto": times the step of `config`'s model on every backend that starts (about a second
+   * each), leaves the engine on the fastest and returns the table. Between runs only.
+   */
+  calibrateBackends(
+    config: RunConfig,
+    onProgress: (message: string) => void,
+  ): Promise<{ calibration: BackendCalibration; engine: EngineInfo }>;
+  /** The key a calibration of `config` is remembered by (see calibrateBackends). */
+  backendShapeKey(config: RunConfig): Promise<string>;
   /**
    * Trains one run. Events travel on the callback's own MessagePort and the result on the
    * worker's, which are not ordered with each other: the worker awaits the callback's return

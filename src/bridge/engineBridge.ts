@@ -22,6 +22,8 @@ export class EngineCrashError extends Error {
 
 export interface EngineBridgeOptions {
   forceBackend: BackendName | null;
+  /** Threads of the wasm backend (null: every core). */
+  wasmThreads?: number | null;
   /** Called when a started engine reports its backend. */
   onReady(info: EngineInfo): void;
   /** Called when the worker crashed or was lost; the bridge has already terminated it. */
@@ -141,10 +143,12 @@ export class EngineBridge {
     const onDeviceLost = Comlink.proxy((message: string) => {
       if (generation === this.generation) this.fail(message);
     });
-    engine.ready = api.init(this.options.forceBackend, onDeviceLost).then((info) => {
-      if (generation === this.generation) this.options.onReady(info);
-      return info;
-    });
+    engine.ready = api
+      .init(this.options.forceBackend, onDeviceLost, this.options.wasmThreads ?? null)
+      .then((info) => {
+        if (generation === this.generation) this.options.onReady(info);
+        return info;
+      });
     // A failed init is reported through the calls that await it; keep it from going unhandled.
     engine.ready.catch(() => undefined);
     this.live = engine;

@@ -1,29 +1,33 @@
 import { useState } from 'react';
-import { BACKEND_ORDER, isBackendName } from '../../workers/protocol';
+import {
+  BACKEND_ORDER,
+  isBackendName,
+  isSoftwareAdapter,
+  type BackendCalibration,
+} from '../../workers/protocol';
 import { isRunActive, useLabStore } from '../state/labStore';
 import { runController } from '../state/runController';
 import { useSeqStore } from '../state/seqStore';
 import { formatBytes } from '../format';
-
-/** A software WebGPU/WebGL adapter (SwiftShader) emulates the GPU on the CPU: slow for training. */
-function onSoftwareAdapter(backend: string, adapter: string, isFallback: boolean | null): boolean {
-  if (backend === 'webgpu') return isFallback === true || /swiftshader/i.test(adapter);
-  return backend === 'webgl' && /swiftshader|llvmpipe|software/i.test(adapter);
-}
 
 export function EngineHeader() {
   const status = useLabStore((s) => s.engineStatus);
   const info = useLabStore((s) => s.engineInfo);
   const memory = useLabStore((s) => s.memory);
   const runState = useLabStore((s) => s.run.state);
+  const choice = useLabStore((s) => s.backendChoice);
   const [switching, setSwitching] = useState(false);
   const seqRunState = useSeqStore((s) => s.run.state);
   const busy = isRunActive(runState) || isRunActive(seqRunState);
   const software =
     info !== null &&
-    onSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);
+    isSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);
   const choose = (value: string) => {
-    if (!isBackendName(value) || value === info?.backend) return;
+    if (value === 'auto') {
+      runController.setAutoBackend();
+      return;
+    }
+    if (!isBackendName(value) || (value === info?.backend && choice.mode === value)) return;
     setSwitching(true);
     void runController.switchBackend(value).finally(() => setSwitching(false));
   };
@@ -42,14 +46,16 @@ export function EngineHeader() {
           <select
             aria-label="Switch backend"
             data-testid="backend-select"
-            value={info?.backend ?? ''}
+            value={choice.mode}
             disabled={status !== 'ready' || busy || switching}
             title={
-              busy ? 'Stop the run to switch backends' : 'Switch the engine to another backend'
+              busy
+                ? 'Stop the run to switch backends'
+                : 'auto: each model is timed on every backend once and trains on the fastest; or force one'
             }
             onChange={(e) => choose(e.target.value)}
           >
-            {info === null && <option value="">…</option>}
+            <option value="auto">auto</option>
             {BACKEND_ORDER.map((b) => (
               <option key={b} value={b}>
                 {b}
@@ -57,6 +63,14 @@ export function EngineHeader() {
             ))}
           </select>
         </span>
+        {choice.measuring && (
+          <span className="hint" data-testid="backend-measuring">
+            choosing the backend: {choice.measuring}…
+          </span>
+        )}
+        {choice.mode === 'auto' && choice.calibration && (
+          <BackendCalibrationTable calibration={choice.calibration} busy={busy} />
+        )}
         <span
           className="adapter"
           data-testid="adapter-description"
@@ -65,7 +79,7 @@ export function EngineHeader() {
           {info?.adapterDescription ?? '…'}
           {info?.isFallbackAdapter ? ' (software fallback adapter)' : ''}
         </span>
-        {software && info?.backend !== 'wasm' && (
+        {software && info?.backend !== 'wasm' && choice.mode !== 'auto' && (
           <span className="hint" data-testid="software-adapter-hint">
             this {info?.backend} adapter emulates the GPU on the CPU; wasm usually trains several
             times faster here{' '}
@@ -139,4 +153,78 @@ function KeptRunsMenu() {
       )}
     </details>
   );
+}
+
+/** The measurement behind auto's choice: one line per backend, the chosen one marked. */
+function BackendCalibrationTable({
+  calibration,
+  busy,
+}: {
+  calibration: BackendCalibration & { remembered: boolean };
+  busy: boolean;
+}) {
+  const when = new Date(calibration.measuredAt).toLocaleString();
+  return (
+    <details className="calibration" data-testid="backend-calibration">
+      <summary>
+        auto chose <strong data-testid="calibration-chosen">{calibration.chosen}</strong>
+        {calibration.remembered ? ' (remembered)' : ''}
+      </summary>
+      <div className="calibration-body">
+        <p>
+          This model&apos;s training step (batch {calibration.batchSize}) timed on each backend
+          {calibration.remembered
+            ? `, ${when}`
+            : ` in ${(calibration.totalMs / 1000).toFixed(1)} s`}
+          .
+        </p>
+        <table>
+          <thead>
+            <tr>
+              <th>backend</th>
+              <th>ms/step</th>
+              <th>samples/s</th>
+              <th>adapter</th>
+            </tr>
+          </thead>
+          <tbody>
+            {calibration.rows.map((r) => (
+              <tr
+                key={r.backend}
+                data-testid={`calibration-row-${r.backend}`}
+                className={r.backend === calibration.chosen ? 'chosen' : undefined}
+                title={r.note || undefined}
+              >
+                <td>{r.backend}</td>
+                <td>{r.msPerStep === null ? statusText(r.status) : r.msPerStep.toFixed(1)}</td>
+                <td>
+                  {r.samplesPerSecond === null
+                    ? '–'
+                    : Math.round(r.samplesPerSecond).toLocaleString()}
+                </td>
+                <td>
+                  {r.adapterDescription || '–'}
+                  {r.softwareAdapter ? ' (software adapter)' : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => runController.measureBackendsAgain()}
+          title="Forget this measurement: the next run of this model times every backend again"
+        >
+          measure again
+        </button>
+      </div>
+    </details>
+  );
+}
+
+function statusText(status: BackendCalibration['rows'][number]['status']): string {
+  if (status === 'slower') return 'slower';
+  if (status === 'failed') return 'failed';
+  return '–';
 }

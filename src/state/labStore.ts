@@ -4,6 +4,8 @@
  */
 import { create } from 'zustand';
 import type {
+  BackendCalibration,
+  BackendName,
   DatasetSummary,
   EngineInfo,
   EvaluationMetrics,
@@ -25,7 +27,13 @@ import type {
 } from '../../workers/sequence/seqProtocol';
 import type { SeriesPoint, ValuePoint } from './seriesBuffer';
 import type { RunStatus, StoredRunRecord, StoredSeqRunRecord } from './runRecords';
-import { DEFAULT_RUN_CONFIG, formFromConfig, formFromUrl, type RunForm } from './runForm';
+import {
+  DEFAULT_RUN_CONFIG,
+  forcedBackendFromUrl,
+  formFromConfig,
+  formFromUrl,
+  type RunForm,
+} from './runForm';
 
 /** A run holds the engine: it is being prepared, trains, or is paused. */
 export function isRunActive(state: RunState): boolean {
@@ -170,9 +178,20 @@ export interface ModelPreview {
   error: string | null;
 }
 
+/** How the engine's backend is chosen, and what the last choice measured. */
+export interface BackendChoiceView {
+  /** 'auto' measures the model on every backend; a name forces that one (from the URL). */
+  mode: BackendName | 'auto';
+  /** The calibration behind the current auto choice (remembered: measured on an earlier run). */
+  calibration: (BackendCalibration & { remembered: boolean }) | null;
+  /** The progress line while measuring. */
+  measuring: string | null;
+}
+
 export interface LabState {
   engineStatus: EngineStatus;
   engineInfo: EngineInfo | null;
+  backendChoice: BackendChoiceView;
   memory: MemoryInfo | null;
   form: RunForm;
   /** The synthetic slice the form describes, shown before and during runs. */
@@ -259,6 +278,11 @@ let bannerId = 0;
 export const useLabStore = create<LabState>()((set) => ({
   engineStatus: 'starting',
   engineInfo: null,
+  backendChoice: {
+    mode: forcedBackendFromUrl(typeof location === 'undefined' ? '' : location.search) ?? 'auto',
+    calibration: null,
+    measuring: null,
+  },
   memory: null,
   form: initialUrl.form,
   dataPreview: null,

@@ -24,7 +24,8 @@ import {
   type LabState,
   type RunView,
 } from './labStore';
-import { forcedBackendFromUrl, MODEL_LABELS } from './runForm';
+import { forcedBackendFromUrl, MODEL_LABELS, wasmThreadsFromUrl } from './runForm';
+import { choiceKey, forgetChoice, rememberChoice, rememberedChoice } from './backendChoice';
 import { defaultRunName, type StoredRunRecord } from './runRecords';
 import { recordOf, runHistory } from './runHistory';
 import { methodSpecOf } from '../methods/catalog';
@@ -82,6 +83,7 @@ class RunController {
   constructor() {
     this.bridge = new EngineBridge({
       forceBackend: forcedBackendFromUrl(location.search),
+      wasmThreads: wasmThreadsFromUrl(location.search),
       onReady: (info) => {
         useLabStore.setState({ engineStatus: 'ready', engineInfo: info });
         // A new engine holds no models of earlier runs.
@@ -123,15 +125,87 @@ class RunController {
     try {
       const info = await this.bridge.call((api) => api.switchBackend(name));
       this.bridge.setForcedBackend(name);
-      const params = new URLSearchParams(location.search);
-      params.set('backend', name);
-      history.replaceState(null, '', `${location.pathname}?${params.toString()}`);
-      useLabStore.setState({ engineInfo: info });
+      setBackendParam(name);
+      useLabStore.setState((s) => ({
+        engineInfo: info,
+        backendChoice: { ...s.backendChoice, mode: name, measuring: null },
+      }));
       void this.pollMemory();
     } catch (err) {
       useLabStore
         .getState()
         .showBanner('error', `Could not switch to the ${name} backend: ${messageOf(err)}`);
+    }
+  }
+
+  /**
+   * Back to "auto": the next run uses the remembered measurement of its model, or measures every
+   * backend first. The engine stays where it is until then.
+   */
+  setAutoBackend(): void {
+    this.bridge.setForcedBackend(null);
+    setBackendParam(null);
+    useLabStore.setState((s) => ({ backendChoice: { ...s.backendChoice, mode: 'auto' } }));
+  }
+
+  /** Forgets the measurement shown, so that the next run of that model measures again. */
+  measureBackendsAgain(): void {
+    const current = useLabStore.getState().backendChoice.calibration;
+    if (current) forgetChoice(localStorage, choiceKey(current.shapeKey, cores()));
+    useLabStore.setState((s) => ({ backendChoice: { ...s.backendChoice, calibration: null } }));
+  }
+
+  /**
+   * "auto": puts the engine on the backend measured fastest for this model (remembered per model
+   * shape, or measured now). A failed measurement leaves the engine where it was, with a notice.
+   */
+  private async chooseBackendFor(config: RunConfig, signal: AbortSignal): Promise<void> {
+    if (useLabStore.getState().backendChoice.mode !== 'auto') return;
+    const shapeKey = await this.bridge.call((api) => api.backendShapeKey(config), signal);
+    const key = choiceKey(shapeKey, cores());
+    const remembered = rememberedChoice(localStorage, key);
+    if (remembered) {
+      const current = useLabStore.getState().engineInfo?.backend;
+      const info =
+        current === remembered.chosen
+          ? useLabStore.getState().engineInfo
+          : await this.bridge.call((api) => api.switchBackend(remembered.chosen), signal);
+      useLabStore.setState((s) => ({
+        engineInfo: info,
+        backendChoice: {
+          ...s.backendChoice,
+          calibration: { ...remembered, remembered: true },
+          measuring: null,
+        },
+      }));
+      return;
+    }
+    const onProgress = Comlink.proxy((message: string) =>
+      useLabStore.setState((s) => ({ backendChoice: { ...s.backendChoice, measuring: message } })),
+    );
+    try {
+      const { calibration, engine } = await this.bridge.call(
+        (api) => api.calibrateBackends(config, onProgress),
+        signal,
+      );
+      rememberChoice(localStorage, key, calibration);
+      useLabStore.setState((s) => ({
+        engineInfo: engine,
+        backendChoice: {
+          ...s.backendChoice,
+          calibration: { ...calibration, remembered: false },
+          measuring: null,
+        },
+      }));
+    } catch (err) {
+      useLabStore.setState((s) => ({ backendChoice: { ...s.backendChoice, measuring: null } }));
+      if (err instanceof EngineAbortError || err instanceof EngineCrashError) throw err;
+      useLabStore
+        .getState()
+        .showBanner(
+          'info',
+          `Could not measure the backends (${messageOf(err)}); training on ${useLabStore.getState().engineInfo?.backend ?? 'the current backend'}`,
+        );
     }
   }
 
@@ -155,6 +229,7 @@ class RunController {
     this.startFlushing(id, config);
     const onEvent = Comlink.proxy((event: EngineEvent) => this.onEvent(id, event));
     try {
+      await this.chooseBackendFor(config, abort.signal);
       const result = await this.bridge.call(
         (api) => api.train(config, onEvent, startFromRunId),
         abort.signal,
@@ -683,3 +758,16 @@ function messageOf(err: unknown): string {
 export const runController = new RunController();
 // The stored runs fill the runs table as the page loads.
 void runHistory.load();
+
+/** Writes (or removes, for auto) the URL's backend parameter. */
+function setBackendParam(name: BackendName | null): void {
+  const params = new URLSearchParams(location.search);
+  if (name) params.set('backend', name);
+  else params.delete('backend');
+  const search = params.toString();
+  history.replaceState(null, '', `${location.pathname}${search ? `?${search}` : ''}`);
+}
+
+function cores(): number {
+  return navigator.hardwareConcurrency || 1;
+}

@@ -223,6 +223,12 @@ export function forcedBackendFromUrl(search: string): BackendName | null {
   return isBackendName(v) ? v : null;
 }
 
+/** `threads=N` in the URL: the wasm backend's thread count (default: every core). */
+export function wasmThreadsFromUrl(search: string): number | null {
+  const v = Number(new URLSearchParams(search).get('threads') ?? NaN);
+  return Number.isInteger(v) && v >= 1 && v <= 64 ? v : null;
+}
+
 /**
  * Reads a config file (as "download config" writes it, or as the headless runner reads it) into
  * a form. Values are taken as they are, so that invalid ones show next to their fields; what is

@@ -1,9 +1,10 @@
-import { expect, test } from '@playwright/test';
-import { TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { test, TINY_RUN, trainToCompletion, waitForEngine, webGpuLaneOnly } from './lab';
 
 test('two finished runs of different sizes: Pareto chart with its front, a click opens a run', async ({
   page,
 }) => {
+  webGpuLaneOnly('the comparison');
   await page.goto(TINY_RUN);
   await waitForEngine(page);
   // Run #1: the dense model. No Compare panel with a single finished run.

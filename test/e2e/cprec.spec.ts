@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { chartNumber, waitForEngine } from './lab';
+import { expect, type Page } from '@playwright/test';
+import { chartNumber, test, waitForEngine, webGpuLaneOnly } from './lab';
 
 /**
  * The next-item task through the form: NextItNet compressed by CpRec on small synthetic
@@ -20,10 +20,6 @@ const SMALL_SEQUENCES: [string, string][] = [
   ['seq.train.batchSize', '64'],
 ];
 
-function webGpuLaneOnly(project: string): void {
-  test.skip(project !== 'webgpu', 'runs in the WebGPU lane (the model is the same in both)');
-}
-
 async function openSequenceTask(page: Page): Promise<void> {
   await page.goto('/');
   await waitForEngine(page);
@@ -34,8 +30,8 @@ async function openSequenceTask(page: Page): Promise<void> {
 
 test('CpRec through the form: fewer parameters than NextItNet, then ranking metrics and a test card', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the model');
   test.setTimeout(300_000);
   await openSequenceTask(page);
   for (const [id, value] of SMALL_SEQUENCES) await page.getByTestId(`field-${id}`).fill(value);
@@ -122,8 +118,8 @@ test('CpRec through the form: fewer parameters than NextItNet, then ranking metr
 
 test('bad sequence settings are refused in the form, and named when they come from a link', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the model');
   await page.goto('/?task=seq&seqs=600&items=200&len=10&sepochs=0&cuts=50,500');
   await waitForEngine(page);
   await expect(page.getByTestId('task-seq')).toHaveAttribute('aria-pressed', 'true');
@@ -154,8 +150,8 @@ test('bad sequence settings are refused in the form, and named when they come fr
 
 test('loading an item-sequence file switches to the sequence task with the file as its data', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the model');
   const dir = mkdtempSync(join(tmpdir(), 'lab-cprec-'));
   try {
     // 300 sessions of 6 to 12 items over 150 items, seeded.

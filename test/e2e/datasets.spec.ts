@@ -10,8 +10,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { trainToCompletion, waitForEngine } from './lab';
+import { expect, type Page } from '@playwright/test';
+import { test, trainToCompletion, waitForEngine } from './lab';
 
 const DATA_DIR = resolve(process.env.RECSYS_DATA_DIR ?? resolve(process.cwd(), '../shared/data'));
 const CRITEO = join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt');

@@ -4,10 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import type { EngineEvent, RunConfig, RunResult } from '../../workers/protocol';
 import { DEFAULT_TRAIN_CONFIG } from '../../workers/protocol';
-import { waitForEngine } from './lab';
+import { test, waitForEngine } from './lab';
 
 const CONFIG: RunConfig = {
   source: 'synthetic',

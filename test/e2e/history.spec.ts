@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import {
   chartNumber,
   putStoredRun,
   readStoredRuns,
+  test,
   TINY_RUN,
   trainToCompletion,
   waitForEngine,
+  webGpuLaneOnly,
 } from './lab';
 
 // Each test gets a fresh browser context, so storage starts empty and runs count from 1.
@@ -14,6 +16,7 @@ import {
 test('a run cut off by a reload is listed as interrupted, with its curve up to the last save', async ({
   page,
 }) => {
+  webGpuLaneOnly('the run history');
   await page.goto(TINY_RUN.replace('epochs=3', 'epochs=50'));
   await waitForEngine(page);
   expect(await readStoredRuns(page)).toEqual([]);
@@ -61,6 +64,7 @@ test('a run cut off by a reload is listed as interrupted, with its curve up to t
 test('a finished run survives a reload and exports its stored model file; a corrupt record is skipped with a notice', async ({
   page,
 }) => {
+  webGpuLaneOnly('the run history');
   await page.goto(TINY_RUN);
   await waitForEngine(page);
   await trainToCompletion(page);
@@ -140,6 +144,7 @@ test('a finished run survives a reload and exports its stored model file; a corr
 });
 
 test('without storage, runs go on in memory and a banner says so once', async ({ page }) => {
+  webGpuLaneOnly('the run history');
   await page.addInitScript(() => {
     Object.defineProperty(window, 'indexedDB', { get: () => undefined });
   });

@@ -1,5 +1,39 @@
 /** Helpers shared by the end-to-end specs. */
-import { expect, type Page } from '@playwright/test';
+import { expect, test as base, type Page } from '@playwright/test';
+
+/**
+ * The backend each lane's pages open with when the spec's URL names none: the lab's own default
+ * ("auto") times every backend before a run, which backendChoice.spec.ts tests once per lane;
+ * every other spec trains on its lane's backend directly. The WebGPU lane runs WebGPU (on
+ * SwiftShader), the lab's target; the lane without WebGPU runs wasm, what auto picks there.
+ */
+export const LANE_BACKEND: Record<string, string> = { webgpu: 'webgpu', fallback: 'wasm' };
+
+/** `url` with `backend=<the lane's backend>` added unless it names a backend already. */
+export function withLaneBackend(url: string, lane: string): string {
+  const backend = LANE_BACKEND[lane];
+  const parsed = new URL(url, 'http://lab.invalid');
+  if (!backend || parsed.searchParams.has('backend')) return url;
+  parsed.searchParams.set('backend', backend);
+  return `${parsed.pathname}${parsed.search}${parsed.hash}`;
+}
+
+/** Playwright's test, with `page.goto` opening the lab on the lane's backend (above). */
+export const test = base.extend({
+  page: async ({ page }, use, info) => {
+    const goto = page.goto.bind(page);
+    page.goto = (url, options) => goto(withLaneBackend(url, info.project.name), options);
+    await use(page);
+  },
+});
+
+/** Skips the calling test outside the WebGPU lane, saying why (`what` is the same in both). */
+export function webGpuLaneOnly(what: string): void {
+  test.skip(
+    test.info().project.name !== 'webgpu',
+    `runs in the WebGPU lane only (${what} is the same in both lanes)`,
+  );
+}
 
 /** A model small enough to train in seconds on SwiftShader. */
 export const TINY_RUN =

@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
-import { chartNumber, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import {
+  chartNumber,
+  test,
+  TINY_RUN,
+  trainToCompletion,
+  waitForEngine,
+  webGpuLaneOnly,
+} from './lab';
 
 test('a baseline picked in the form trains, and its method charts fill', async ({ page }) => {
+  webGpuLaneOnly('the method form');
   await page.goto(TINY_RUN);
   await waitForEngine(page);
   await page.getByTestId('field-method.id').selectOption('magnitude');
@@ -30,6 +38,7 @@ test('a baseline picked in the form trains, and its method charts fill', async (
 test('a method option out of range is refused in the form, and what was typed stays', async ({
   page,
 }) => {
+  webGpuLaneOnly('the method form');
   await page.goto(`${TINY_RUN}&method=hashing`);
   await waitForEngine(page);
   const input = page.getByTestId('field-method.hashing.fraction');
@@ -44,6 +53,7 @@ test('a method option out of range is refused in the form, and what was typed st
 });
 
 test('a downloaded config opens again, and a bad one marks its fields', async ({ page }, info) => {
+  webGpuLaneOnly('the method form');
   await page.goto(`${TINY_RUN}&method=qr&qrc=8`);
   await waitForEngine(page);
   const download = page.waitForEvent('download');

@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
-import { TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { test, TINY_RUN, trainToCompletion, waitForEngine, webGpuLaneOnly } from './lab';
 
 test('train, export, reload, open the model file, evaluate: the same test AUC', async ({
   page,
 }, info) => {
+  webGpuLaneOnly('the model file');
   test.setTimeout(240_000);
   const url = `${TINY_RUN}&method=magnitude&sparsity=0.8&ftepochs=1`;
   await page.goto(url);

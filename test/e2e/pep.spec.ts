@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { chartNumber, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { chartNumber, test, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
 
 /** PEP on the tiny synthetic slice: thresholds that start low and learn fast, one target. */
 const PEP_RUN = `${TINY_RUN}&eupd=exact&method=pep&sinit=-8&gk=6&slr=0.05&targets=50&retrain=last&rtepochs=1`;

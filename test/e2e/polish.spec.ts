@@ -1,15 +1,11 @@
-import { expect, test, type Page } from '@playwright/test';
-import { TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect, type Page } from '@playwright/test';
+import { test, TINY_RUN, trainToCompletion, waitForEngine, webGpuLaneOnly } from './lab';
 
 /**
  * The lab as a finished tool: light and dark themes that follow the system setting, a layout
  * without cut-off cards from 1280 px wide up, and keyboard access to the main controls. Runs in
  * the WebGPU lane (the page is the same in both lanes).
  */
-function webGpuLaneOnly(project: string): void {
-  test.skip(project !== 'webgpu', 'runs in the WebGPU lane (the page is the same in both)');
-}
-
 /** Background and text colour of the page and of a card, as the browser computes them. */
 async function themeColours(page: Page) {
   return page.evaluate(() => {
@@ -42,10 +38,8 @@ function contrast(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-test('the dark theme follows the system setting and keeps text readable', async ({
-  page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+test('the dark theme follows the system setting and keeps text readable', async ({ page }) => {
+  webGpuLaneOnly('the page');
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto(TINY_RUN);
   await waitForEngine(page);
@@ -104,8 +98,8 @@ async function overflowingCards(page: Page): Promise<string[]> {
 
 test('at 1280x800 no card overflows in either task; the runs table scrolls inside its card', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the page');
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto(TINY_RUN);
   await waitForEngine(page);
@@ -139,8 +133,8 @@ test('at 1280x800 no card overflows in either task; the runs table scrolls insid
 
 test('Tab from the top reaches Train with a visible focus ring, in both themes', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the page');
   await page.goto(TINY_RUN);
   await waitForEngine(page);
   for (const colorScheme of ['light', 'dark'] as const) {

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
-import { trainToCompletion, waitForEngine } from './lab';
+import { expect, type Page } from '@playwright/test';
+import { test, trainToCompletion, waitForEngine } from './lab';
 
 /**
  * The presets menu: "CpRec quick demo" switches to the next-item task and fills its form;

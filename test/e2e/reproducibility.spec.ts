@@ -1,7 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import type { ModelKind, RunConfig, RunResult } from '../../workers/protocol';
 import { DEFAULT_TRAIN_CONFIG } from '../../workers/protocol';
-import { waitForEngine } from './lab';
+import { test, waitForEngine } from './lab';
 
 /** A slice and models small enough for SwiftShader; dropout and BatchNorm on, as in real runs. */
 function tinyConfig(model: ModelKind): RunConfig {

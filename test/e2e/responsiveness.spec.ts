@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { test, waitForEngine } from './lab';
 
 interface LongTask {
   start: number;

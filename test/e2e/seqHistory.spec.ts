@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
-import { chartNumber, readStoredRuns, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { chartNumber, readStoredRuns, test, waitForEngine, webGpuLaneOnly } from './lab';
 
 /**
  * Next-item runs in the run history and in Compare: a tiny NextItNet and a tiny CpRec (400
@@ -10,14 +10,10 @@ import { chartNumber, readStoredRuns, waitForEngine } from './lab';
  */
 const TINY_SEQ = '/?task=seq&seqs=400&items=100&len=8&sdim=8&dil=1-2&sepochs=1&smethod=none';
 
-function webGpuLaneOnly(project: string): void {
-  test.skip(project !== 'webgpu', 'runs in the WebGPU lane (the model is the same in both)');
-}
-
 test('sequence runs are stored, listed, compared on MRR@20, and exported after a reload', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the model');
   test.setTimeout(420_000);
   await page.goto(TINY_SEQ);
   await waitForEngine(page);
@@ -115,8 +111,8 @@ test('sequence runs are stored, listed, compared on MRR@20, and exported after a
 
 test('a sequence run cut off by a reload is listed as interrupted, with its curve', async ({
   page,
-}, info) => {
-  webGpuLaneOnly(info.project.name);
+}) => {
+  webGpuLaneOnly('the model');
   test.setTimeout(240_000);
   await page.goto(TINY_SEQ.replace('sepochs=1', 'sepochs=1000'));
   await waitForEngine(page);

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
-import { waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { test, waitForEngine } from './lab';
 
 /**
  * A sequence model file in the Model files panel: a tiny CpRec (400 sessions of 8 over 100 items,

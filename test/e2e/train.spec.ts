@@ -1,11 +1,12 @@
-import { expect, test } from '@playwright/test';
-import { chartNumber, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { chartNumber, LANE_BACKEND, test, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
 
-test("the engine picks the lane's backend and shows it in the header", async ({ page }, info) => {
+test('the engine starts the backend the URL names and shows it in the header', async ({
+  page,
+}, info) => {
   await page.goto(TINY_RUN);
-  const backend = await waitForEngine(page);
-  if (info.project.name === 'webgpu') expect(backend).toBe('webgpu');
-  else expect(['webgl', 'cpu']).toContain(backend);
+  expect(await waitForEngine(page)).toBe(LANE_BACKEND[info.project.name]);
+  await expect(page.getByTestId('backend-select')).toHaveValue(LANE_BACKEND[info.project.name]);
   await expect(page.getByTestId('adapter-description')).not.toHaveText('…');
   await expect(page.getByTestId('memory-tensors')).toHaveText(/^\d+$/);
 });

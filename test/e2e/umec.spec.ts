@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { chartNumber, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { chartNumber, test, waitForEngine } from './lab';
 
 /**
  * UMEC on the small synthetic slice, DLRM with an 8 x 4 input and one hidden layer of 16: two

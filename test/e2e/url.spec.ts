@@ -3,8 +3,8 @@
  * history), shows the same configuration; a URL with bad values shows a notice naming them and
  * the defaults in their place.
  */
-import { expect, test } from '@playwright/test';
-import { waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { test, waitForEngine } from './lab';
 
 test('a copied URL opens the same configuration in a fresh context', async ({ page, browser }) => {
   await page.goto('/');

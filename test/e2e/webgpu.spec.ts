@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { TINY_RUN, trainToCompletion, waitForEngine } from './lab';
+import { expect } from '@playwright/test';
+import { test, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
 
 test.describe('WebGPU only', () => {
   test('device loss is reported and the engine restarts on WebGPU', async ({ page }, info) => {
