@@ -16,7 +16,7 @@ import { RunControl } from './runControl';
 import { runExperiment } from './trainer';
 
 /** Rows with Zipf(1)-like ids over equal-sized fields that add up to `totalVocabulary`. */
-function benchmarkDataset(cfg: StepBenchmarkConfig, rng: Rng): CtrDataset {
+export function benchmarkDataset(cfg: StepBenchmarkConfig, rng: Rng): CtrDataset {
   const m = cfg.numFields;
   const perField = Math.max(1, Math.floor(cfg.totalVocabulary / m));
   const fieldDims = new Int32Array(m).fill(perField);

@@ -7,6 +7,7 @@
  * and no LayerNorm inside (AutoInt adds its own residual outside).
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropout } from './dropout';
 import type { Rng } from '../rng';
 import { buildVariables } from './blocks';
 import { batchMatMulFast, matMulFast } from './fastMatMul';
@@ -75,8 +76,7 @@ export class MultiheadSelfAttention {
       true,
     );
     let weights = tf.softmax(scores, -1);
-    if (training && this.dropout > 0)
-      weights = tf.dropout(weights, this.dropout, undefined, dropoutSeed);
+    if (training && this.dropout > 0) weights = dropout(weights, this.dropout, dropoutSeed);
     const context = batchMatMulFast(weights as tf.Tensor3D, heads(v))
       .reshape([b, h, l, hd])
       .transpose([0, 2, 1, 3])

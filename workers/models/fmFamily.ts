@@ -13,6 +13,7 @@ import type { FeatureEmbedding } from '../embedding/featureEmbedding';
 import type { RowStore } from '../embedding/rowStore';
 import { lookupRows } from '../embedding/rowLookup';
 import { Mlp, uniqueVariableName } from './layers';
+import { fmInteraction } from './fmInteraction';
 import { buildVariables } from './blocks';
 import { buildLinearTable } from './featureTables';
 import {
@@ -113,9 +114,7 @@ export class FmFamilyModel implements RankingModel {
       .reshape([b, m, d]);
     const firstOrder = lookupRows(linearRows, localIndex).reshape([b, m]).sum(1).add(this.bias);
     // FM second-order term: 0.5 * sum_k [(sum_i v_ik)^2 - sum_i v_ik^2].
-    const sumSquare = emb.sum(1).square();
-    const squareSum = emb.square().sum(1);
-    const fm = sumSquare.sub(squareSum).sum(1).mul(0.5);
+    const fm = fmInteraction(emb as tf.Tensor3D);
     let logit = firstOrder.add(fm) as tf.Tensor1D;
     if (this.mlp) {
       const deep = this.mlp.apply(emb.reshape([b, m * d]), training, dropoutSeed);

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import { matMulFast } from './fastMatMul';
+import { dropout } from './dropout';
+import { batchNormTraining, isFusedBatchNormEnabled } from './fusedBatchNorm';
 
 let variableCounter = 0;
 export function uniqueVariableName(prefix: string): string {
@@ -88,14 +90,28 @@ export class BatchNorm1d {
         .mul(this.gamma)
         .add(this.beta);
     }
-    const n = x.shape[0];
+    if (isFusedBatchNormEnabled()) {
+      return batchNormTraining(
+        x,
+        this.gamma as tf.Tensor1D,
+        this.beta as tf.Tensor1D,
+        BatchNorm1d.EPS,
+        ({ mean, variance }) => this.updateRunning(x.shape[0], mean, variance),
+      );
+    }
     const { mean, variance } = tf.moments(x, 0);
-    // Running statistics are updated from the batch, outside of the gradient's concern.
-    const unbiased = n > 1 ? variance.mul(n / (n - 1)) : variance;
-    const m = BatchNorm1d.MOMENTUM;
-    this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
-    this.runningVar.assign(this.runningVar.mul(1 - m).add(unbiased.mul(m)));
+    this.updateRunning(x.shape[0], mean as tf.Tensor1D, variance as tf.Tensor1D);
     return x.sub(mean).div(variance.add(BatchNorm1d.EPS).sqrt()).mul(this.gamma).add(this.beta);
+  }
+
+  /** Running statistics from the batch's (biased) moments, outside of the gradient's concern. */
+  private updateRunning(n: number, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+    tf.tidy(() => {
+      const unbiased = n > 1 ? variance.mul(n / (n - 1)) : variance;
+      const m = BatchNorm1d.MOMENTUM;
+      this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+      this.runningVar.assign(this.runningVar.mul(1 - m).add(unbiased.mul(m)));
+    });
   }
 
   get variables(): tf.Variable[] {
@@ -147,7 +163,7 @@ export class Mlp {
       if (this.config.batchNorm) h = this.norms[i].apply(h, training);
       h = tf.relu(h);
       if (training && this.config.dropout > 0) {
-        h = tf.dropout(h, this.config.dropout, undefined, dropoutSeed + i) as tf.Tensor2D;
+        h = dropout(h, this.config.dropout, dropoutSeed + i);
       }
     });
     return this.output ? this.output.apply(h) : h;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSyntheticCtr } from '../../../workers/data/synthetic';
 import { trainCtr } from '../../../workers/engine/trainer';
@@ -238,37 +239,40 @@ describe('batchMatMulFast', () => {
   }
 });
 
-describe('whole models train the same with the fast and the stock gradient', () => {
-  const ds = generateSyntheticCtr({ seed: 5, numRows: 1200, numFields: 5, maxCardinality: 200 });
-  const cfg = {
-    ...DEFAULT_TRAIN_CONFIG,
-    epochs: 1,
-    maxSteps: 20,
-    batchSize: 32,
-    embeddingDim: 4,
-    mlpLayers: [8, 4],
-    learningRate: 0.01,
-  };
-  const lossesOf = async (model: ModelKind, fast: boolean): Promise<number[]> => {
-    setFastMatMulEnabled(fast);
-    const losses: number[] = [];
-    await trainCtr(ds, { ...cfg, model }, new RunControl(), (e) => {
-      if (e.type === 'progress') losses.push(...e.batch.losses);
-    });
-    return losses;
-  };
-  for (const model of ['fm', 'deepfm', 'widedeep', 'autoint', 'dlrm'] as ModelKind[]) {
-    it(`${model}: 20 losses agree to 1e-5 relative`, async () => {
-      const before = tf.memory().numTensors;
-      const fast = await lossesOf(model, true);
-      const stock = await lossesOf(model, false);
-      expect(fast.length).toBe(20);
-      expect(stock.length).toBe(20);
-      for (let i = 0; i < fast.length; i++) {
-        expect(Number.isFinite(fast[i])).toBe(true);
-        expect(Math.abs(fast[i] - stock[i])).toBeLessThanOrEqual(1e-5 * Math.abs(stock[i]));
-      }
-      expect(tf.memory().numTensors).toBe(before);
-    });
-  }
-});
+for (const backend of ['cpu', 'wasm']) {
+  describe(`whole models train the same with the fast and the stock gradient on ${backend}`, () => {
+    const ds = generateSyntheticCtr({ seed: 5, numRows: 1200, numFields: 5, maxCardinality: 200 });
+    const cfg = {
+      ...DEFAULT_TRAIN_CONFIG,
+      epochs: 1,
+      maxSteps: 20,
+      batchSize: 32,
+      embeddingDim: 4,
+      mlpLayers: [8, 4],
+      learningRate: 0.01,
+    };
+    const lossesOf = async (model: ModelKind, fast: boolean): Promise<number[]> => {
+      setFastMatMulEnabled(fast);
+      const losses: number[] = [];
+      await trainCtr(ds, { ...cfg, model }, new RunControl(), (e) => {
+        if (e.type === 'progress') losses.push(...e.batch.losses);
+      });
+      return losses;
+    };
+    for (const model of ['fm', 'deepfm', 'widedeep', 'autoint', 'dlrm'] as ModelKind[]) {
+      it(`${model}: 20 losses agree to 1e-5 relative`, async () => {
+        expect(await tf.setBackend(backend)).toBe(true);
+        const before = tf.memory().numTensors;
+        const fast = await lossesOf(model, true);
+        const stock = await lossesOf(model, false);
+        expect(fast.length).toBe(20);
+        expect(stock.length).toBe(20);
+        for (let i = 0; i < fast.length; i++) {
+          expect(Number.isFinite(fast[i])).toBe(true);
+          expect(Math.abs(fast[i] - stock[i])).toBeLessThanOrEqual(1e-5 * Math.abs(stock[i]));
+        }
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+  });
+}
