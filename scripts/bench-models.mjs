@@ -27,6 +27,8 @@ const backends = cliArg('backends', 'webgpu,webgl,wasm,cpu').split(',');
 const models = cliArg('models', 'fm,deepfm,widedeep,autoint,dlrm').split(',');
 const timedSteps = Number(cliArg('steps', '4'));
 const warmup = Number(cliArg('warmup', '2'));
+// wasm threads (the lab's `?threads=`); by default the lab's own choice, one per core.
+const threads = cliArg('threads', '');
 const criteo = join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt');
 
 // Timing only: lazy embedding updates and no clipping, for every model.
@@ -49,7 +51,11 @@ const browser = await launchChromium({ webgpu: true });
 const results = {}; // results[model][backend] = { samplesPerSec, msPerStep }
 try {
   for (const backend of backends) {
-    const page = await openLab(browser, server.url, `?backend=${backend}`);
+    const page = await openLab(
+      browser,
+      server.url,
+      `?backend=${backend}${threads ? `&threads=${threads}` : ''}`,
+    );
     const active = await page.getByTestId('backend-name').textContent();
     if (active !== backend) throw new Error(`asked for ${backend}, engine runs ${active}`);
     const adapter = await page.getByTestId('adapter-description').textContent();

@@ -52,5 +52,6 @@ export function paperRunConfig(model, overrides = {}) {
       seed: 1,
       ...overrides,
     },
+    method: { id: 'none', options: {} },
   };
 }
