@@ -4,6 +4,7 @@
  * declares arrives.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticCtr } from '../../../workers/data/synthetic';
 import { runExperiment } from '../../../workers/engine/trainer';
@@ -20,8 +21,9 @@ import {
 import { METHOD_SPECS } from '../../../workers/methods/registry';
 import { METHOD_CATALOG } from '../../../src/methods/catalog';
 
+// wasm, the headless runner's backend: AutoInt's 20 steps take seconds there, not half a minute.
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  expect(await tf.setBackend('wasm')).toBe(true);
 });
 
 const data = { seed: 4, numRows: 1000, numFields: 6, maxCardinality: 400 };
