@@ -212,11 +212,7 @@ export async function exportRun(run: KeptRun, options: ExportOptions = {}): Prom
   const embeddingParameters = embeddingParametersOf(summary);
   const best = result.phases.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
   return {
-    format: MODEL_FORMAT,
-    version: MODEL_FORMAT_VERSION,
-    createdAt: new Date().toISOString(),
-    labVersion: LAB_VERSION,
-    dataset: datasetDescription(run.dataset),
+    ...fileHeader(run),
     architecture,
     embedding,
     compression: {
@@ -310,11 +306,7 @@ async function exportSnapshot(
   const tensors = await c.encode();
   const state = snapshot.retrained ? 'retrained' : 'not retrained';
   return {
-    format: MODEL_FORMAT,
-    version: MODEL_FORMAT_VERSION,
-    createdAt: new Date().toISOString(),
-    labVersion: LAB_VERSION,
-    dataset: datasetDescription(run.dataset),
+    ...fileHeader(run),
     architecture,
     embedding,
     compression: {
@@ -330,4 +322,15 @@ async function exportSnapshot(
     },
     config: { train: run.train, method: run.method },
   };
+}
+
+/** What every model file of `run` starts with: the envelope and the dataset description. */
+function fileHeader(run: KeptRun) {
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    labVersion: LAB_VERSION,
+    dataset: datasetDescription(run.dataset),
+  } as const;
 }
