@@ -72,6 +72,8 @@ class RunController {
   private readonly describeDebounce = new IdleDebounce();
   /** The last step whose loss the chart shows (-1: none yet). */
   private publishedLossStep = -1;
+  /** Whether the last publish held the loss back (see publishNow). */
+  private lossDeferred = false;
   private runStartedAt = 0;
   private runId = 0;
   private abort: AbortController | null = null;
@@ -223,6 +225,7 @@ class RunController {
     this.methodSeries = new Map();
     this.methodSeriesChanged = false;
     this.publishedLossStep = this.series.lastStep;
+    this.lossDeferred = false;
     this.pending = {};
     this.runStartedAt = performance.now();
     useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
@@ -696,7 +699,11 @@ class RunController {
     // fast backend evaluates within a second): the charts' first drawings wait until they are
     // over; the step counter and the run state do not.
     const warmingUp = !final && performance.now() - this.runStartedAt < FIRST_CHART_DRAW_MS;
-    const deferEvaluations = warmingUp && patch.evaluations !== undefined;
+    // When epochs are shorter than the publish interval (a small slice on a fast backend) every
+    // publish brings an evaluation: after a deferred loss, the loss goes first and the evaluation
+    // waits, so the two charts take turns instead of the loss chart never being drawn.
+    const lossFirst = this.lossDeferred && lossChanged && !final;
+    const deferEvaluations = (warmingUp || lossFirst) && patch.evaluations !== undefined;
     if (deferEvaluations) {
       this.pending.evaluations = patch.evaluations;
       delete patch.evaluations;
@@ -710,6 +717,7 @@ class RunController {
             lastLoss: this.series.meanLoss('last', 20),
           }
         : {};
+    this.lossDeferred = deferLoss;
     if (lossChanged && !deferLoss) this.publishedLossStep = this.series.lastStep;
     // Method step series travel with the loss (same cadence, same deferral).
     if (this.methodSeriesChanged && (!deferLoss || final)) {
