@@ -1,6 +1,9 @@
 import { expect } from '@playwright/test';
 import { test, TINY_RUN, trainToCompletion, waitForEngine, webGpuLaneOnly } from './lab';
 
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 test('two finished runs of different sizes: Pareto chart with its front, a click opens a run', async ({
   page,
 }) => {

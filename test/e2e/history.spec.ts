@@ -11,13 +11,17 @@ import {
   webGpuLaneOnly,
 } from './lab';
 
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 // Each test gets a fresh browser context, so storage starts empty and runs count from 1.
 
 test('a run cut off by a reload is listed as interrupted, with its curve up to the last save', async ({
   page,
 }) => {
   webGpuLaneOnly('the run history');
-  await page.goto(TINY_RUN.replace('epochs=3', 'epochs=50'));
+  // Long enough on wasm (a few ms a step) to still be running when the page reloads.
+  await page.goto(TINY_RUN.replace('epochs=3', 'epochs=1000'));
   await waitForEngine(page);
   expect(await readStoredRuns(page)).toEqual([]);
   await page.getByTestId('train-button').click();

@@ -9,20 +9,27 @@ import { expect, test as base, type Page } from '@playwright/test';
  */
 export const LANE_BACKEND: Record<string, string> = { webgpu: 'webgpu', fallback: 'wasm' };
 
-/** `url` with `backend=<the lane's backend>` added unless it names a backend already. */
-export function withLaneBackend(url: string, lane: string): string {
-  const backend = LANE_BACKEND[lane];
+/** `url` with `backend=<backend>` added unless it names a backend already. */
+export function withBackend(url: string, backend: string | undefined): string {
   const parsed = new URL(url, 'http://lab.invalid');
   if (!backend || parsed.searchParams.has('backend')) return url;
   parsed.searchParams.set('backend', backend);
   return `${parsed.pathname}${parsed.search}${parsed.hash}`;
 }
 
-/** Playwright's test, with `page.goto` opening the lab on the lane's backend (above). */
-export const test = base.extend({
-  page: async ({ page }, use, info) => {
+/**
+ * Playwright's test, with `page.goto` opening the lab on the lane's backend (above), or on
+ * `labBackend` where a spec sets one: specs about the page rather than training (history,
+ * comparison, files, presets) use `test.use({ labBackend: 'wasm' })`, since on SwiftShader's
+ * WebGPU their tiny runs spend most of their time compiling shaders; training on WebGPU is
+ * covered by the specs that are about it (train, webgpu, pep, umec, cprec, reproducibility).
+ */
+export const test = base.extend<{ labBackend: string | null }>({
+  labBackend: [null, { option: true }],
+  page: async ({ page, labBackend }, use, info) => {
+    const backend = labBackend ?? LANE_BACKEND[info.project.name];
     const goto = page.goto.bind(page);
-    page.goto = (url, options) => goto(withLaneBackend(url, info.project.name), options);
+    page.goto = (url, options) => goto(withBackend(url, backend), options);
     await use(page);
   },
 });

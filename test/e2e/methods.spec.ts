@@ -9,6 +9,9 @@ import {
   webGpuLaneOnly,
 } from './lab';
 
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 test('a baseline picked in the form trains, and its method charts fill', async ({ page }) => {
   webGpuLaneOnly('the method form');
   await page.goto(TINY_RUN);

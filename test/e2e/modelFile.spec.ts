@@ -2,6 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { expect } from '@playwright/test';
 import { test, TINY_RUN, trainToCompletion, waitForEngine, webGpuLaneOnly } from './lab';
 
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 test('train, export, reload, open the model file, evaluate: the same test AUC', async ({
   page,
 }, info) => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect } from '@playwright/test';
 import { chartNumber, test, TINY_RUN, trainToCompletion, waitForEngine } from './lab';
 
@@ -29,4 +30,17 @@ test('PEP through the form: sparsity rises, sizes appear, the retrained snapshot
   await expect(page.getByTestId('run-history')).toContainText('PEP');
   const sparsity = page.getByTestId('method-chart-sparsity');
   await expect(sparsity).toContainText('snapshot 50%');
+
+  // The run's card lists the snapshot; its Export downloads a model file of its own: the
+  // retrained model of that snapshot, with a pruned table.
+  await page.getByTestId('history-open-1').click();
+  await expect(page.getByTestId('run-snapshots')).toBeVisible();
+  await expect(page.getByTestId('snapshot-row-1')).toContainText('50%');
+  const download = page.waitForEvent('download');
+  await page.locator('[data-testid^="export-snapshot-"][data-testid$="-1"]').click();
+  const file = JSON.parse(await readFile((await (await download).path())!, 'utf8'));
+  expect(file.format).toBe('recsys-lab-model');
+  expect(file.embedding.kind).toBe('pruned');
+  expect(file.compression.plan.snapshot).toBe(1);
+  expect(file.compression.label).toContain('snapshot 1');
 });

@@ -1,11 +1,15 @@
 import { expect, type Page } from '@playwright/test';
 import { test, TINY_RUN, trainToCompletion, waitForEngine, webGpuLaneOnly } from './lab';
 
-/**
+/*
  * The lab as a finished tool: light and dark themes that follow the system setting, a layout
  * without cut-off cards from 1280 px wide up, and keyboard access to the main controls. Runs in
  * the WebGPU lane (the page is the same in both lanes).
  */
+
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 /** Background and text colour of the page and of a card, as the browser computes them. */
 async function themeColours(page: Page) {
   return page.evaluate(() => {

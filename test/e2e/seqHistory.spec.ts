@@ -2,11 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { expect } from '@playwright/test';
 import { chartNumber, readStoredRuns, test, waitForEngine, webGpuLaneOnly } from './lab';
 
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 /**
  * Next-item runs in the run history and in Compare: a tiny NextItNet and a tiny CpRec (400
- * sessions of 8 over 100 items, d 8, one residual block, one epoch: seconds each on SwiftShader)
+ * sessions of 8 over 100 items, d 8, one residual block, one epoch: seconds each on wasm)
  * are stored as they train, listed in the Runs table, compared on test MRR@20 against their size,
- * and still listed and exported after a reload. WebGPU lane only (the model is the same in both).
+ * and still listed and exported after a reload. WebGPU lane only (the page is the same in both).
  */
 const TINY_SEQ = '/?task=seq&seqs=400&items=100&len=8&sdim=8&dil=1-2&sepochs=1&smethod=none';
 

@@ -2,6 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { expect } from '@playwright/test';
 import { test, waitForEngine } from './lab';
 
+// About the page, not the backend: trains on wasm (see labBackend in lab.ts).
+test.use({ labBackend: 'wasm' });
+
 /**
  * A sequence model file in the Model files panel: a tiny CpRec (400 sessions of 8 over 100 items,
  * d 8, one residual block, one epoch, blocks cut at 20% and 50% of the items) trains, exports,
