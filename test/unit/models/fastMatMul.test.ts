@@ -2,8 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSyntheticCtr } from '../../../workers/data/synthetic';
-import { trainCtr } from '../../../workers/engine/trainer';
-import { RunControl } from '../../../workers/engine/runControl';
 import {
   batchMatMulFast,
   isFastMatMulActive,
@@ -12,6 +10,7 @@ import {
 } from '../../../workers/models/fastMatMul';
 import { DEFAULT_TRAIN_CONFIG, type ModelKind } from '../../../workers/protocol';
 import { Rng } from '../../../workers/rng';
+import { expectSameLosses } from '../kit/sameLosses';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -251,27 +250,10 @@ for (const backend of ['cpu', 'wasm']) {
       mlpLayers: [8, 4],
       learningRate: 0.01,
     };
-    const lossesOf = async (model: ModelKind, fast: boolean): Promise<number[]> => {
-      setFastMatMulEnabled(fast);
-      const losses: number[] = [];
-      await trainCtr(ds, { ...cfg, model }, new RunControl(), (e) => {
-        if (e.type === 'progress') losses.push(...e.batch.losses);
-      });
-      return losses;
-    };
     for (const model of ['fm', 'deepfm', 'widedeep', 'autoint', 'dlrm'] as ModelKind[]) {
       it(`${model}: 20 losses agree to 1e-5 relative`, async () => {
         expect(await tf.setBackend(backend)).toBe(true);
-        const before = tf.memory().numTensors;
-        const fast = await lossesOf(model, true);
-        const stock = await lossesOf(model, false);
-        expect(fast.length).toBe(20);
-        expect(stock.length).toBe(20);
-        for (let i = 0; i < fast.length; i++) {
-          expect(Number.isFinite(fast[i])).toBe(true);
-          expect(Math.abs(fast[i] - stock[i])).toBeLessThanOrEqual(1e-5 * Math.abs(stock[i]));
-        }
-        expect(tf.memory().numTensors).toBe(before);
+        await expectSameLosses(ds, { ...cfg, model }, setFastMatMulEnabled, 20);
       });
     }
   });

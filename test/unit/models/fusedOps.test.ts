@@ -2,8 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSyntheticCtr } from '../../../workers/data/synthetic';
-import { trainCtr } from '../../../workers/engine/trainer';
-import { RunControl } from '../../../workers/engine/runControl';
 import { BatchNorm1d } from '../../../workers/models/layers';
 import {
   batchNormTraining,
@@ -12,6 +10,7 @@ import {
 import { fmInteraction, setFusedFmEnabled } from '../../../workers/models/fmInteraction';
 import { DEFAULT_TRAIN_CONFIG, type ModelKind } from '../../../workers/protocol';
 import { Rng } from '../../../workers/rng';
+import { expectSameLosses } from '../kit/sameLosses';
 
 afterEach(() => {
   setFusedBatchNormEnabled(true);
@@ -161,28 +160,14 @@ for (const backend of ['cpu', 'wasm']) {
         dropout: 0.2,
         learningRate: 0.01,
       };
-      const lossesOf = async (model: ModelKind, fused: boolean): Promise<number[]> => {
-        setFusedBatchNormEnabled(fused);
-        setFusedFmEnabled(fused);
-        const losses: number[] = [];
-        await trainCtr(ds, { ...cfg, model }, new RunControl(), (e) => {
-          if (e.type === 'progress') losses.push(...e.batch.losses);
-        });
-        return losses;
+      const setFused = (on: boolean) => {
+        setFusedBatchNormEnabled(on);
+        setFusedFmEnabled(on);
       };
       for (const model of ['fm', 'deepfm', 'widedeep'] as ModelKind[]) {
         it(`${model}: 20 losses agree to 1e-5 relative`, async () => {
           await tf.setBackend(backend);
-          const before = tf.memory().numTensors;
-          const fused = await lossesOf(model, true);
-          const stock = await lossesOf(model, false);
-          expect(fused.length).toBe(20);
-          expect(stock.length).toBe(20);
-          for (let i = 0; i < fused.length; i++) {
-            expect(Number.isFinite(fused[i])).toBe(true);
-            expect(Math.abs(fused[i] - stock[i])).toBeLessThanOrEqual(1e-5 * Math.abs(stock[i]));
-          }
-          expect(tf.memory().numTensors).toBe(before);
+          await expectSameLosses(ds, { ...cfg, model }, setFused, 20);
         });
       }
     });
