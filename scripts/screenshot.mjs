@@ -4,7 +4,7 @@
 // `--scheme=dark` draws the page in the dark theme (as with a system set to dark), e.g. for
 // docs/screenshot-dark.png:
 //
-//   node scripts/screenshot.mjs [--backend=webgpu] [--search='?epochs=4'] [--scheme=light|dark]
+//   node scripts/screenshot.mjs [--backend=webgpu|auto|...] [--search='?epochs=4'] [--scheme=light|dark]
 //   node scripts/screenshot.mjs --backend=wasm --scheme=dark --out=docs/screenshot-dark.png
 import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
 
@@ -19,7 +19,12 @@ const server = await servePreview(4180);
 const browser = await launchChromium({ webgpu: true });
 try {
   const sep = search.includes('?') ? '&' : '?';
-  const page = await openLab(browser, server.url, `${search}${sep}backend=${backend}`);
+  // 'auto': no backend in the URL, as a user opens the lab (the first run measures the backends).
+  const page = await openLab(
+    browser,
+    server.url,
+    backend === 'auto' ? search : `${search}${sep}backend=${backend}`,
+  );
   await page.emulateMedia({ colorScheme: scheme });
   await page.getByTestId('dataset-panel').waitFor({ timeout: 60_000 });
   const started = Date.now();
