@@ -9,6 +9,7 @@ import { clipGradNorm, type DenseOptimizer } from '../optim/denseOptimizers';
 import type { RankingModel } from '../models/rankingModel';
 import { bceWithLogits } from '../models/losses';
 import { uniqueVariableName } from '../models/layers';
+import { hostCopyOf, withHostCopy } from '../embedding/rowLookup';
 
 export interface BatchBuffers {
   ids: Int32Array;
@@ -38,9 +39,17 @@ function uploadDense(
   return tf.tensor2d(buffers.dense.subarray(0, count * k), [count, k]);
 }
 
+/** The batch's rows of each table, as [U, dim] tensors that remember their host arrays. */
 function uploadTableRows(model: RankingModel, plan: BatchPlan): tf.Tensor2D[] {
   const u = plan.uniqueRows.length;
-  return model.tables.map((t) => tf.tensor2d(t.gatherRows(plan), [u, t.dim]));
+  return model.tables.map((t) => {
+    const rows = t.gatherRows(plan);
+    return withHostCopy(tf.tensor2d(rows, [u, t.dim]), rows);
+  });
+}
+
+function uploadLocalIndex(plan: BatchPlan): tf.Tensor1D {
+  return withHostCopy(tf.tensor1d(plan.localIndex, 'int32'), plan.localIndex);
 }
 
 /**
@@ -101,12 +110,12 @@ export async function trainStep(
   try {
     const tableRows = uploadTableRows(model, plan).map((t) => {
       // The variable shares t's data; t itself must go or it stays counted (a leak per step).
-      const v = tf.variable(t, true, uniqueVariableName('batch_rows'));
+      const v = withHostCopy(tf.variable(t, true, uniqueVariableName('batch_rows')), hostCopyOf(t));
       t.dispose();
       owned.push(v);
       return v;
     });
-    const localIndex = tf.tensor1d(plan.localIndex, 'int32');
+    const localIndex = uploadLocalIndex(plan);
     owned.push(localIndex);
     const labels = tf.tensor1d(buffers.labels.subarray(0, count));
     owned.push(labels);
@@ -171,7 +180,7 @@ export async function predictProbabilities(
         model.forward(
           {
             tableRows: uploadTableRows(model, plan),
-            localIndex: tf.tensor1d(plan.localIndex, 'int32'),
+            localIndex: uploadLocalIndex(plan),
             dense: uploadDense(ds, buffers, rows, start, count),
             batchSize: count,
             dropoutSeed: 0,

@@ -5,7 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gatherRowsOnHost, lookupRows, setHostGather } from '../../../workers/embedding/rowLookup';
+import {
+  gatherRowsOnHost,
+  lookupRows,
+  setHostGather,
+  withHostCopy,
+} from '../../../workers/embedding/rowLookup';
 import { dropout } from '../../../workers/models/dropout';
 import { Rng } from '../../../workers/rng';
 
@@ -33,12 +38,11 @@ for (const backend of ['cpu', 'wasm']) {
         const rng = new Rng(dim);
         const rows = 50;
         const n = 300; // more lookups than rows: duplicates, whose gradients add up
-        const block = tf.tensor2d(
-          Float32Array.from({ length: rows * dim }, () => rng.uniform(-1, 1)),
-          [rows, dim],
-        );
+        const blockValues = Float32Array.from({ length: rows * dim }, () => rng.uniform(-1, 1));
+        // Uploaded as the training step does: the tensors remember their host arrays.
+        const block = withHostCopy(tf.tensor2d(blockValues, [rows, dim]), blockValues);
         const idx = Int32Array.from({ length: n }, () => rng.int(rows));
-        const index = tf.tensor1d(idx, 'int32');
+        const index = withHostCopy(tf.tensor1d(idx, 'int32'), idx);
         const weights = tf.tensor2d(
           Float32Array.from({ length: n * dim }, () => rng.uniform(-1, 1)),
           [n, dim],
@@ -62,6 +66,24 @@ for (const backend of ['cpu', 'wasm']) {
         tf.dispose([block, index, weights]);
       });
     }
+
+    it('the host gather reads the recorded arrays, never the tensors; without them it uses tf.gather', async () => {
+      expect(await tf.setBackend(backend)).toBe(true);
+      const tensorValues = Float32Array.from([1, 2, 3, 4]);
+      const hostValues = Float32Array.from([10, 20, 30, 40]);
+      const idx = Int32Array.from([1, 0, 1]);
+      const index = withHostCopy(tf.tensor1d(idx, 'int32'), idx);
+      // A recorded array that differs from the tensor shows which one the gather read.
+      const recorded = withHostCopy(tf.tensor2d(tensorValues, [2, 2]), hostValues);
+      const plain = tf.tensor2d(tensorValues, [2, 2]);
+      const [fromHost, fromDevice] = tf.tidy(() => [
+        lookupRows(recorded, index),
+        lookupRows(plain, index),
+      ]);
+      expect(Array.from(await fromHost.data())).toEqual([30, 40, 10, 20, 30, 40]);
+      expect(Array.from(await fromDevice.data())).toEqual([3, 4, 1, 2, 3, 4]);
+      tf.dispose([index, recorded, plain, fromHost, fromDevice]);
+    });
 
     it('dropout: about `rate` zeroed, the rest scaled by 1/(1-rate); the gradient is the same mask; the seed fixes it', async () => {
       expect(await tf.setBackend(backend)).toBe(true);
