@@ -13,13 +13,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { sumTensors } from '../../models/sumTensors';
-import { projectStructure, type UnitScores } from './projection';
-import type { KeptStructure, ResourceKind } from './resources';
-import { comparableScores, rowSquares, type UmecTarget } from './target';
+import { projectBudget, type UnitScores } from './projection';
+import type { BudgetKind, KeptStructure } from './resources';
+import { comparableScores, factored, rowSquares, type UmecTarget } from './target';
 
 export interface AdmmSettings {
   budget: number;
-  kind: ResourceKind;
+  kind: BudgetKind;
   mode: 'joint' | 'inputs';
   rhoGrowth: number;
   rhoMax: number;
@@ -90,7 +90,10 @@ export class AdmmSolver {
       for (let r = g.start; r < g.start + g.size; r++) s += rows[0][r];
       return s;
     });
-    return comparableScores({ groups, neurons: rows.slice(1) }, target.scoreKind);
+    return comparableScores(
+      factored({ groups, neurons: rows.slice(1) }, target.groupFactors),
+      target.scoreKind,
+    );
   }
 
   private static async project(
@@ -98,7 +101,7 @@ export class AdmmSolver {
     u: tf.Tensor[],
     settings: AdmmSettings,
   ): Promise<KeptStructure> {
-    return projectStructure(
+    return projectBudget(
       target.layout,
       await AdmmSolver.scoresOfSum(target, u),
       settings.kind,

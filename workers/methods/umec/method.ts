@@ -14,14 +14,17 @@ import type { MethodPoint } from '../../protocol';
 import { Rng } from '../../rng';
 import type { CompressionMethod, MethodOptions, MethodPhase, PhaseContext } from '../method';
 import { AdmmSolver, type AdmmSettings } from './admm';
+import { importanceFactors } from './fieldImportance';
 import { PrimalDualSolver, type PrimalDualSettings } from './primalDual';
-import { projectStructure, type UnitScores } from './projection';
+import { projectBudget, type UnitScores } from './projection';
 import {
-  minimumRatio,
+  budgetKindLabel,
+  budgetRatio,
+  minimumBudgetRatio,
   structureRatio,
+  type BudgetKind,
   type KeptStructure,
   type PrunableLayout,
-  type ResourceKind,
 } from './resources';
 import { UMEC_CHARTED_LAYERS, UMEC_SPEC } from './spec';
 import { mlpLayout, umecTarget, unitCounts, type ScoreKind, type UmecTarget } from './target';
@@ -64,7 +67,7 @@ function filledStructure(
   layout: PrunableLayout,
   structure: KeptStructure,
   scores: UnitScores,
-  kind: ResourceKind,
+  kind: BudgetKind,
   budget: number,
   mode: 'joint' | 'inputs',
 ): KeptStructure {
@@ -79,7 +82,7 @@ function filledStructure(
       Float64Array.from(n, (v, j) => v + (structure.keepNeurons[l][j] ? bonus : 0)),
     ),
   };
-  const filled = projectStructure(layout, boosted, kind, budget, mode);
+  const filled = projectBudget(layout, boosted, kind, budget, mode);
   // The bonus makes the projection keep every unit of `structure` whenever that fits (it does).
   const keepsAll =
     structure.keepGroups.every((k, i) => !k || filled.keepGroups[i]) &&
@@ -96,18 +99,18 @@ export const umecMethod: CompressionMethod = {
   spec: UMEC_SPEC,
   plan: (options, setup) => {
     const mode = options.prune as 'joint' | 'inputs';
-    const kind = options.resource as ResourceKind;
+    const kind = options.resource as BudgetKind;
     const fixDense = options.fixDense as boolean;
     const layout =
       setup.train.model === 'dlrm'
         ? dlrmLayout(setup.dataset, setup.train.mlpLayers, setup.train.embeddingDim, fixDense)
         : mlpLayout(setup.dataset, setup.train.mlpLayers, setup.train.embeddingDim);
     const budgets = [options.budget as number, ...(options.sweep as number[])];
-    const minimum = minimumRatio(layout, kind, mode);
+    const minimum = minimumBudgetRatio(layout, kind, mode);
     for (const b of budgets) {
       if (b < minimum) {
         throw new Error(
-          `UMEC: budget ${b} is below the smallest model that can exist: ${kind === 'flops' ? 'FLOPs' : 'parameter'} ratio ${minimum.toPrecision(4)} (${
+          `UMEC: budget ${b} is below the smallest model that can exist: ${budgetKindLabel(kind)} ratio ${minimum.toPrecision(4)} (${
             mode === 'inputs'
               ? 'one input field, every neuron'
               : 'one input field and one neuron per layer'
@@ -154,6 +157,8 @@ class UmecRun {
   private solveSteps = 0;
   private solveEpochs = 0;
   private prunedRatios = { flops: 1, params: 1 };
+  /** The groups' held-out importance last measured (the held-out field score only). */
+  private importance: Float64Array | null = null;
   private readonly outcomes: BudgetOutcome[] = [];
   private readonly points = {
     auc: [] as MethodPoint[],
@@ -164,7 +169,7 @@ class UmecRun {
     private readonly options: MethodOptions,
     private readonly layout: PrunableLayout,
     private readonly mode: 'joint' | 'inputs',
-    private readonly kind: ResourceKind,
+    private readonly kind: BudgetKind,
     private readonly fixDense: boolean,
     private readonly budgets: number[],
   ) {}
@@ -214,6 +219,7 @@ class UmecRun {
         norms.map((n, i) => (structure.keepGroups[i] ? 0 : n)),
         this.target.groupLabels,
       );
+      this.recordImportance(ctx, this.target);
     }
   }
 
@@ -298,6 +304,42 @@ class UmecRun {
     };
   }
 
+  private get heldOut(): boolean {
+    return this.options.fieldScore === 'held-out';
+  }
+
+  /**
+   * The held-out field score: measures every group's importance on the validation rows and sets
+   * the factors the solvers' group scores are multiplied by (fieldImportance.ts). Once per
+   * budget, on the model the solver starts from: with factors that changed while it runs, ADMM's
+   * projection would chase a moving metric and never settle (measured: refreshed every epoch, a
+   * DeepFM run that settles in 7.6 epochs ran to its 15-epoch limit), and the solver's own
+   * shrinking lowers a field's importance anyway.
+   */
+  private async refreshImportance(ctx: PhaseContext, target: UmecTarget): Promise<void> {
+    const importance = await target.importance();
+    this.importance = importance;
+    target.groupFactors = importanceFactors(importance, this.layout.fixedGroups);
+    this.recordImportance(ctx, target);
+  }
+
+  private recordImportance(ctx: PhaseContext, target: UmecTarget): void {
+    const importance = this.importance;
+    if (!importance) return;
+    const structure = this.structure;
+    const milli = Array.from(importance, (v) => v * 1000);
+    ctx.vector(
+      'importance-kept',
+      milli.map((v, i) => (!structure || structure.keepGroups[i] ? v : 0)),
+      target.groupLabels,
+    );
+    ctx.vector(
+      'importance-dropped',
+      milli.map((v, i) => (structure && !structure.keepGroups[i] ? v : 0)),
+      target.groupLabels,
+    );
+  }
+
   solvePhase(index: number): MethodPhase {
     const budget = () => this.budgetOf(index);
     return {
@@ -312,6 +354,8 @@ class UmecRun {
         this.metBudget = false;
         this.lastRound = null;
         this.target = this.targetOf(ctx);
+        this.importance = null;
+        if (this.heldOut) await this.refreshImportance(ctx, this.target);
         if (this.solver === 'admm') {
           this.admm?.dispose();
           this.admm = await AdmmSolver.start(
@@ -378,7 +422,7 @@ class UmecRun {
         } else if (this.pd) {
           this.structure = this.pd.structure(scores);
           if (this.metBudget && this.options.fill) {
-            const before = structureRatio(this.layout, this.kind, this.structure);
+            const before = budgetRatio(this.layout, this.kind, this.structure);
             this.structure = filledStructure(
               this.layout,
               this.structure,
@@ -387,10 +431,10 @@ class UmecRun {
               budget(),
               this.mode,
             );
-            const after = structureRatio(this.layout, this.kind, this.structure);
+            const after = budgetRatio(this.layout, this.kind, this.structure);
             if (after > before) {
               ctx.marker(
-                `budget filled: ${this.kind} ratio ${ratioText(before)} → ${ratioText(after)} (strongest pruned units put back)`,
+                `budget filled: ${budgetKindLabel(this.kind)} ratio ${ratioText(before)} → ${ratioText(after)} (strongest pruned units put back)`,
               );
             }
           }
@@ -400,13 +444,12 @@ class UmecRun {
         Object.assign(ctx.result, {
           groupLabels: this.target.groupLabels.join(','),
           groupNorms: Array.from(raw.groups, Math.sqrt),
+          ...(this.importance ? { groupImportance: Array.from(this.importance) } : {}),
         });
-        const flops = structureRatio(this.layout, 'flops', this.structure);
-        const params = structureRatio(this.layout, 'params', this.structure);
-        const ratio = this.kind === 'flops' ? flops : params;
+        const ratio = budgetRatio(this.layout, this.kind, this.structure);
         if (ratio > budget() && !this.diverged) {
           ctx.marker(
-            `budget ${budget()} not reached in ${this.options.solveEpochs} epochs: ${this.kind} ratio ${ratioText(ratio)}`,
+            `budget ${budget()} not reached in ${this.options.solveEpochs} epochs: ${budgetKindLabel(this.kind)} ratio ${ratioText(ratio)}`,
           );
         }
       },
@@ -509,7 +552,12 @@ class UmecRun {
       evaluationSeries: this.accuracySeries,
       end: (ctx, result) => {
         const b = this.budgetOf(index);
-        const ratio = this.kind === 'flops' ? this.prunedRatios.flops : this.prunedRatios.params;
+        const ratio =
+          this.kind === 'flops'
+            ? this.prunedRatios.flops
+            : this.kind === 'params'
+              ? this.prunedRatios.params
+              : Math.max(this.prunedRatios.flops, this.prunedRatios.params);
         const outcome: BudgetOutcome = {
           budget: b,
           flopsRatio: this.prunedRatios.flops,

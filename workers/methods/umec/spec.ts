@@ -80,6 +80,14 @@ const CHARTS: ChartSpec[] = [
     yLabel: 'norm',
   },
   {
+    id: 'field-importance',
+    title: 'Input fields: held-out importance',
+    help: 'How much the validation log loss rises (in 10⁻³ nats) when a field is replaced by its average, measured on the model the solver starts from: a field at or below 0 is worth nothing on unseen rows; grey = dropped',
+    type: 'bars',
+    xLabel: 'field',
+    yLabel: 'loss increase (10⁻³)',
+  },
+  {
     id: 'units',
     title: 'Units kept per layer',
     help: 'Input fields and neurons each layer keeps now (blue) and has pruned (grey): the bars are the dense widths',
@@ -168,6 +176,22 @@ const SERIES: SeriesSpec[] = [
     chart: 'group-norms',
     color: '#b0b7bf',
   },
+  {
+    id: 'importance-kept',
+    label: 'kept',
+    kind: 'vector',
+    chart: 'field-importance',
+    color: '#2e7d32',
+    onlyWhen: 'fields are scored by held-out importance',
+  },
+  {
+    id: 'importance-dropped',
+    label: 'dropped',
+    kind: 'vector',
+    chart: 'field-importance',
+    color: '#b0b7bf',
+    onlyWhen: 'fields are scored by held-out importance',
+  },
   { id: 'units-kept', label: 'kept', kind: 'vector', chart: 'units', color: '#1f5fa8' },
   { id: 'units-pruned', label: 'pruned', kind: 'vector', chart: 'units', color: '#d5dae0' },
   {
@@ -234,12 +258,13 @@ const UMEC_OPTIONS = {
   }),
   resource: choiceOption({
     label: 'Budget on',
-    help: 'FLOPs of the pruned MLP (the paper’s R; DLRM’s top MLP, DeepFM’s or Wide&Deep’s MLP), or its parameters plus the kept fields’ tables',
+    help: 'FLOPs of the pruned MLP (the paper’s R; DLRM’s top MLP, DeepFM’s or Wide&Deep’s MLP), its parameters plus the kept fields’ tables, or both (each within the budget; the lab’s)',
     param: 'res',
     default: 'flops',
     choices: [
       { value: 'flops', label: 'FLOPs' },
       { value: 'params', label: 'parameters' },
+      { value: 'both', label: 'FLOPs and parameters (lab)' },
     ],
   }),
   budget: numberOption({
@@ -307,6 +332,16 @@ const UMEC_OPTIONS = {
       { value: 'auto', label: 'auto: relative for primal-dual, squared norm for ADMM' },
       { value: 'layer-mean', label: 'norm relative to its layer (lab)' },
       { value: 'raw', label: 'squared norm (official)' },
+    ],
+  }),
+  fieldScore: choiceOption({
+    label: 'Score fields by',
+    help: 'official: the squared norm of the field’s first-layer weights; held-out (lab): that norm times how much the validation loss rises without the field (measured when the solver starts), so a memorised noise field scores 0 and goes first',
+    param: 'fscore',
+    default: 'norm',
+    choices: [
+      { value: 'norm', label: 'weight norm (official)' },
+      { value: 'held-out', label: 'norm × held-out importance (lab)' },
     ],
   }),
   fill: flagOption({
@@ -476,7 +511,7 @@ export const UMEC_SPEC: MethodSpec = {
       id: 'umec-quick',
       label: 'Quick demo: drop noise fields and neurons to a 0.4 FLOPs budget (synthetic)',
       summary:
-        'A small synthetic slice with planted noise fields, DLRM with a 64-32 top MLP: 3 dense epochs, then the primal-dual solver reaches 0.4 of the FLOPs within a few epochs, a hard prune and a short fine-tune',
+        'A small synthetic slice with planted noise fields, DLRM with a 64-32 top MLP: 3 dense epochs, then the primal-dual solver with the held-out field score reaches 0.4 of the FLOPs within a few epochs (the two noise fields and the redundant copy dropped), a hard prune and a short fine-tune',
       source: 'synthetic',
       data: { seed: 7, numRows: 20000, numFields: 8, maxCardinality: 3000 },
       train: {
@@ -497,6 +532,7 @@ export const UMEC_SPEC: MethodSpec = {
         denseEpochs: 3,
         solveEpochs: 20,
         fineTuneEpochs: 3,
+        fieldScore: 'held-out',
         sStep: 'width',
         sLearningRate: 0.005,
         yLearningRate: 0.1,
@@ -528,6 +564,7 @@ export const UMEC_SPEC: MethodSpec = {
       train: UMEC_DLRM_TRAIN,
       options: umecOptions({
         scores: 'raw',
+        fieldScore: 'norm',
         fill: false,
         solver: 'primal-dual',
         sStep: 'official',

@@ -22,6 +22,7 @@ import type { TrainConfig } from '../../protocol';
 import type { Rng } from '../../rng';
 import type { KeptStructure, PrunableLayout } from './resources';
 import type { UnitScores } from './projection';
+import { heldOutImportance, type GroupTable } from './fieldImportance';
 
 export type ScoreKind = 'raw' | 'layer-mean';
 
@@ -34,10 +35,17 @@ export interface UmecTarget {
   readonly groupLabels: string[];
   /** How the solvers compare units (see comparableScores). */
   readonly scoreKind: ScoreKind;
+  /**
+   * Multipliers of the groups' squared norms in `scores` (the held-out field score, see
+   * fieldImportance.ts); null = the official scores, the norms alone.
+   */
+  groupFactors: Float64Array | null;
   /** Squared L2 norm of every unit, read from the device. */
   rawScores(): Promise<UnitScores>;
-  /** The scores the solvers compare: rawScores as `scoreKind` says. */
+  /** The scores the solvers compare: rawScores times groupFactors, as `scoreKind` says. */
   scores(): Promise<UnitScores>;
+  /** The held-out importance of every group now (heldOutImportance). */
+  importance(): Promise<Float64Array>;
   /** Multiplies the rows of unit layer `layer` by `rowScale` (one factor per unit). */
   scaleUnits(layer: number, unitScale: Float32Array): void;
   /**
@@ -117,10 +125,15 @@ export function dlrmTarget(
     groups,
     groupLabels: groups.map((g) => (g.source === 'dense' ? 'dense' : dataset.fieldNames[g.source])),
     scoreKind,
+    groupFactors: null,
     async scores() {
-      return comparableScores(await this.rawScores(), scoreKind);
+      return comparableScores(factored(await this.rawScores(), this.groupFactors), scoreKind);
     },
     rawScores: () => groupedRowScores(linears, groups),
+    importance: () =>
+      heldOutImportance(model, dataset, groups, [
+        { weights: plainTableOf(model.embedding).weights, width: d },
+      ]),
     scaleUnits: (layer, unitScale) => scaleRows(linears, groups, layer, unitScale),
     prune(keep, rng) {
       return pruneDlrm(model, dataset, train, keep, rng);
@@ -153,10 +166,18 @@ export function mlpTarget(
     groups,
     groupLabels: [...dataset.fieldNames],
     scoreKind,
+    groupFactors: null,
     async scores() {
-      return comparableScores(await this.rawScores(), scoreKind);
+      return comparableScores(factored(await this.rawScores(), this.groupFactors), scoreKind);
     },
     rawScores: () => groupedRowScores(linears, groups),
+    importance: () => {
+      const tables: GroupTable[] = [
+        { weights: plainTableOf(model.embedding).weights, width: d },
+        { weights: model.linear.weights, width: 1 },
+      ];
+      return heldOutImportance(model, dataset, groups, tables);
+    },
     scaleUnits: (layer, unitScale) => scaleRows(linears, groups, layer, unitScale),
     prune: (keep, rng) => pruneMlpOverFields(model, dataset, train, keep, rng),
   };
@@ -327,6 +348,12 @@ export function pruneMlpOverFields(
     }
   });
   return { model: pruned, dataset: view };
+}
+
+/** `scores` with each group's score multiplied by its factor (none: unchanged). */
+export function factored(scores: UnitScores, factors: ArrayLike<number> | null): UnitScores {
+  if (!factors) return scores;
+  return { ...scores, groups: Float64Array.from(scores.groups, (v, i) => v * factors[i]) };
 }
 
 /**

@@ -304,7 +304,7 @@ describe('UMEC runs on the synthetic slice', () => {
   });
 
   for (const solver of ['primal-dual', 'admm']) {
-    it(`input selection (${solver}) drops the lowest-norm fields, as few as the budget allows`, async () => {
+    it(`input selection (${solver}, official field score) drops the lowest-norm fields, as few as the budget allows`, async () => {
       const layout = dlrmLayout(ds, [32, 16], 8, false);
       const full = [new Uint8Array(32).fill(1), new Uint8Array(16).fill(1)];
       const ratioDropping = (k: number) =>
@@ -320,6 +320,7 @@ describe('UMEC runs on the synthetic slice', () => {
           solver,
           prune: 'inputs',
           budget,
+          fieldScore: 'norm',
           denseEpochs: 3,
           solveEpochs: 10,
           fineTuneEpochs: 1,
@@ -395,6 +396,7 @@ describe('UMEC runs on the synthetic slice', () => {
         ds,
         {
           solver,
+          fieldScore: 'norm',
           budget: 0.4,
           denseEpochs: 1,
           solveEpochs: 15,
@@ -418,6 +420,35 @@ describe('UMEC runs on the synthetic slice', () => {
       kept.dispose();
     });
   }
+
+  for (const solver of ['primal-dual', 'admm']) {
+    it(`${solver} meets a budget on FLOPs and parameters at once`, async () => {
+      const { result, kept } = await umecRun(ds, {
+        solver,
+        resource: 'both',
+        budget: 0.45,
+        denseEpochs: 1,
+        solveEpochs: 15,
+        fineTuneEpochs: 1,
+        sLearningRate: 0.01,
+      });
+      const m = result.methodResult;
+      expect(m.budgetsMet).toEqual([1]);
+      expect((m.flopsRatios as number[])[0]).toBeLessThanOrEqual(0.45);
+      expect((m.paramsRatios as number[])[0]).toBeLessThanOrEqual(0.45);
+      // The binding one comes close to the budget (within a few units).
+      expect(
+        Math.max((m.flopsRatios as number[])[0], (m.paramsRatios as number[])[0]),
+      ).toBeGreaterThan(0.35);
+      kept.dispose();
+    });
+  }
+
+  it('refuses a FLOPs-and-parameters budget below the smallest model, naming that minimum', async () => {
+    await expect(umecRun(ds, { resource: 'both', budget: 0.0001 })).rejects.toThrow(
+      /budget 0\.0001 is below the smallest model that can exist: FLOPs and parameter ratio 0\.\d+/,
+    );
+  });
 
   it('a budget changed while the solver runs takes effect at the next step', async () => {
     const control = new RunControl();
