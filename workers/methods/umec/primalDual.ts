@@ -15,14 +15,19 @@
  * that a 512-wide layer, whose single neuron costs 1/12 of a field's FLOPs, moves as fast in share
  * as the 27 input fields.
  */
-import { officialResourceRatio, type PrunableLayout, type ResourceKind } from './resources';
+import {
+  officialResourceRatio,
+  type BudgetKind,
+  type PrunableLayout,
+  type ResourceKind,
+} from './resources';
 import type { UnitScores } from './projection';
 import { unitCounts, type UmecTarget } from './target';
 import type { KeptStructure } from './resources';
 
 export interface PrimalDualSettings {
   budget: number;
-  kind: ResourceKind;
+  kind: BudgetKind;
   /** SGD step of s; per unit ('official') or share of the layer's units ('width'). */
   sLearningRate: number;
   sStep: 'official' | 'width';
@@ -105,13 +110,21 @@ export class PrimalDualSolver {
   /**
    * Resource ratio of the structure ceil(s) prunes, and its straight-through gradient. FLOPs: the
    * official flops2. Parameters: the MLP's weights and biases as the same polynomial, plus the
-   * tables of the kept fields (the next field to drop gives the gradient of s_0).
+   * tables of the kept fields (the next field to drop gives the gradient of s_0). Both (the
+   * lab's): the larger of the two ratios, with the gradient of that one (one constraint
+   * max(R_flops, R_params) <= B, one dual z).
    */
   resource(
-    kind: ResourceKind,
+    kind: BudgetKind,
     ceiled: Float64Array,
     order0: Int32Array,
   ): { ratio: number; gradient: Float64Array } {
+    if (kind === 'both') {
+      const [flops, params] = (['flops', 'params'] as ResourceKind[]).map((k) =>
+        this.resource(k, ceiled, order0),
+      );
+      return flops.ratio >= params.ratio ? flops : params;
+    }
     if (kind === 'flops') return officialResourceRatio(this.layout, ceiled, this.mode);
     return paramsRatio(this.layout, ceiled, order0, this.mode);
   }

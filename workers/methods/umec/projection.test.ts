@@ -7,10 +7,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../rng';
-import { projectStructure, type ProjectionOptions, type UnitScores } from './projection';
 import {
+  projectBudget,
+  projectStructure,
+  type ProjectionOptions,
+  type UnitScores,
+} from './projection';
+import {
+  budgetRatio,
+  minimumBudgetRatio,
   minimumRatio,
   structureRatio,
+  type BudgetKind,
   type KeptStructure,
   type PrunableLayout,
   type PruneMode,
@@ -39,9 +47,20 @@ function subsets(n: number, allowEmpty = false): Uint8Array[] {
 function bruteForce(
   layout: PrunableLayout,
   scores: UnitScores,
-  kind: ResourceKind,
+  kind: BudgetKind,
   budget: number,
   mode: PruneMode,
+): number {
+  return bruteForceStructures(layout, mode, (s) =>
+    budgetRatio(layout, kind, s) <= budget ? keptScore(scores, s) : -Infinity,
+  );
+}
+
+/** The largest `value` over every structure (-Infinity if none). */
+function bruteForceStructures(
+  layout: PrunableLayout,
+  mode: PruneMode,
+  value: (s: KeptStructure) => number,
 ): number {
   const hidden = layout.layerSizes.slice(0, -1);
   const groupSets = subsets(layout.groupSizes.length).filter((m) =>
@@ -54,8 +73,7 @@ function bruteForce(
   const walk = (l: number, chosen: Uint8Array[]): void => {
     if (l === hidden.length) {
       for (const keepGroups of groupSets) {
-        const s = { keepGroups, keepNeurons: chosen };
-        if (structureRatio(layout, kind, s) <= budget) best = Math.max(best, keptScore(scores, s));
+        best = Math.max(best, value({ keepGroups, keepNeurons: chosen }));
       }
       return;
     }
@@ -211,6 +229,72 @@ describe('projectStructure: params', () => {
         `mean gap ${((100 * sumGap) / runs).toFixed(3)}%, worst ${(100 * worstGap).toFixed(2)}%`,
     );
     expect(optimal / runs).toBeGreaterThan(0.8);
+  });
+});
+
+describe('projectBudget: FLOPs and parameters both within the budget', () => {
+  it('the smallest budget is the brute-force smallest larger ratio', () => {
+    const rng = new Rng(5);
+    for (const hidden of HIDDEN_SHAPES) {
+      for (const mode of ['joint', 'inputs'] as const) {
+        const c = randomCase(rng, hidden, [1, 2, 3], true);
+        const smallest = -bruteForceStructures(
+          c.layout,
+          mode,
+          (s) => -budgetRatio(c.layout, 'both', s),
+        );
+        expect(minimumBudgetRatio(c.layout, 'both', mode)).toBeCloseTo(smallest, 12);
+      }
+    }
+  });
+
+  it('always feasible for both resources; never above brute force; gap reported', () => {
+    const rng = new Rng(7);
+    let runs = 0;
+    let optimal = 0;
+    let worstGap = 0;
+    for (const hidden of HIDDEN_SHAPES) {
+      for (const mode of ['joint', 'inputs'] as const) {
+        for (let trial = 0; trial < 4; trial++) {
+          const c = randomCase(rng, hidden, [1, 2, 3], true);
+          const min = minimumBudgetRatio(c.layout, 'both', mode);
+          for (const f of [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]) {
+            const b = min + (1 - min) * f;
+            const s = projectBudget(c.layout, c.scores, 'both', b, mode);
+            checkValid(c.layout, s, 'flops', b, mode);
+            checkValid(c.layout, s, 'params', b, mode);
+            const best = bruteForce(c.layout, c.scores, 'both', b, mode);
+            const got = keptScore(c.scores, s);
+            expect(got).toBeLessThanOrEqual(best + 1e-9);
+            const gap = best > 0 ? (best - got) / best : 0;
+            runs++;
+            if (gap < 1e-12) optimal++;
+            worstGap = Math.max(worstGap, gap);
+          }
+        }
+      }
+    }
+    console.info(
+      `UMEC 'both' projection vs brute force: ${optimal}/${runs} optimal, worst gap ${(100 * worstGap).toFixed(2)}%`,
+    );
+    expect(optimal / runs).toBeGreaterThan(0.7);
+  });
+
+  it('one resource alone is projectStructure', () => {
+    const c = randomCase(new Rng(3), [3, 4], [2], true);
+    for (const kind of ['flops', 'params'] as const) {
+      expect(projectBudget(c.layout, c.scores, kind, 0.5, 'joint')).toEqual(
+        projectStructure(c.layout, c.scores, kind, 0.5, 'joint'),
+      );
+    }
+  });
+
+  it('names the smallest model when the budget is below it', () => {
+    const c = randomCase(new Rng(4), [3], [2], true);
+    const min = minimumBudgetRatio(c.layout, 'both', 'joint');
+    expect(() => projectBudget(c.layout, c.scores, 'both', min * 0.99, 'joint')).toThrow(
+      /below the smallest model that can exist \(FLOPs and parameter ratio/,
+    );
   });
 });
 

@@ -35,12 +35,17 @@
  * structures of equal score the enumeration prefers the larger one.
  */
 import {
+  budgetRatio,
   denseResource,
+  minimumBudgetRatio,
+  minimumBudgetStructure,
+  minimumRatio,
   minimumStructure,
   mlpFlops,
   mlpParams,
   structureRatio,
   validateLayout,
+  type BudgetKind,
   type KeptStructure,
   type PrunableLayout,
   type PruneMode,
@@ -820,4 +825,66 @@ function polishParams(
     if (!best || full > best.total) best = { total: full, keep, k };
   }
   return best ? buildStructure(best.keep, best.k, orders, ctx.n) : null;
+}
+
+/** Sum of the kept units' scores (what a projection maximises). */
+export function keptScore(structure: KeptStructure, scores: UnitScores): number {
+  let total = 0;
+  structure.keepGroups.forEach((k, g) => (total += k ? scores.groups[g] : 0));
+  structure.keepNeurons.forEach((mask, l) =>
+    mask.forEach((k, j) => (total += k ? scores.neurons[l][j] : 0)),
+  );
+  return total;
+}
+
+/** Bisection steps of the 'both' projection (the budget ratio to about 1e-9 of the range). */
+const BOTH_BISECTION_STEPS = 30;
+
+/**
+ * projectStructure for a budget kind. 'both' (FLOPs and parameters each within the budget) is a
+ * knapsack with two constraints; this is an APPROXIMATION, always feasible: for each resource k,
+ * the exact (or, for parameters, the usual) projection on k alone at the largest budget b <= the
+ * budget (found by bisection) whose structure also keeps the other resource within the budget;
+ * of the two, the structure with the larger kept score. When the budget leaves both resources
+ * slack at once, that is the exact projection of the tighter one.
+ */
+export function projectBudget(
+  layout: PrunableLayout,
+  scores: UnitScores,
+  kind: BudgetKind,
+  ratio: number,
+  mode: PruneMode,
+  options: ProjectionOptions = {},
+): KeptStructure {
+  if (kind !== 'both') return projectStructure(layout, scores, kind, ratio, mode, options);
+  const minimum = minimumBudgetRatio(layout, kind, mode);
+  if (!(ratio >= minimum)) {
+    throw new Error(
+      `budget ${ratio} is below the smallest model that can exist (FLOPs and parameter ratio ${minimum.toPrecision(4)})`,
+    );
+  }
+  let best: { structure: KeptStructure; score: number } | null = null;
+  for (const k of ['flops', 'params'] as const) {
+    const fits = (st: KeptStructure) => budgetRatio(layout, kind, st) <= ratio;
+    const project = (b: number) => projectStructure(layout, scores, k, b, mode, options);
+    let candidate: KeptStructure | null = project(ratio);
+    if (!fits(candidate)) {
+      let lo = minimumRatio(layout, k, mode);
+      let hi = ratio;
+      const atLo = project(lo);
+      candidate = fits(atLo) ? atLo : null;
+      for (let i = 0; candidate && i < BOTH_BISECTION_STEPS && hi > lo; i++) {
+        const mid = (lo + hi) / 2;
+        const st = project(mid);
+        if (fits(st)) {
+          candidate = st;
+          lo = mid;
+        } else hi = mid;
+      }
+    }
+    if (!candidate) continue;
+    const score = keptScore(candidate, scores);
+    if (!best || score > best.score) best = { structure: candidate, score };
+  }
+  return best ? best.structure : minimumBudgetStructure(layout, kind, mode);
 }

@@ -11,8 +11,24 @@
  * in * out + out, plus (resource 'params' only) the embedding parameters of the kept groups.
  */
 
-/** The resource a UMEC budget constrains. */
+/** A resource UMEC counts. */
 export type ResourceKind = 'flops' | 'params';
+
+/**
+ * What a UMEC budget constrains: one resource, or 'both' (FLOPs AND parameters each within the
+ * budget: the budget ratio of a structure is then the larger of its two ratios).
+ */
+export type BudgetKind = ResourceKind | 'both';
+
+/** The resources a budget kind constrains. */
+export function resourcesOf(kind: BudgetKind): ResourceKind[] {
+  return kind === 'both' ? ['flops', 'params'] : [kind];
+}
+
+/** How a budget kind reads in messages. */
+export function budgetKindLabel(kind: BudgetKind): string {
+  return kind === 'flops' ? 'FLOPs' : kind === 'params' ? 'parameter' : 'FLOPs and parameter';
+}
 
 /** Which units may be pruned: 'joint' = input groups and hidden neurons; 'inputs' = groups only. */
 export type PruneMode = 'joint' | 'inputs';
@@ -187,6 +203,11 @@ export function structureRatio(
   return structureResource(layout, kind, s) / denseResource(layout, kind);
 }
 
+/** The ratio a budget of `kind` compares: one resource's ratio, or the larger of the two. */
+export function budgetRatio(layout: PrunableLayout, kind: BudgetKind, s: KeptStructure): number {
+  return Math.max(...resourcesOf(kind).map((k) => structureRatio(layout, k, s)));
+}
+
 /**
  * The smallest structure that can exist, as KeptStructure, and a description of it.
  * joint: every fixed group (or, if none is fixed, the one cheapest group) and 1 neuron per hidden
@@ -249,6 +270,43 @@ export function minimumStructure(
  */
 export function minimumRatio(layout: PrunableLayout, kind: ResourceKind, mode: PruneMode): number {
   return structureRatio(layout, kind, minimumStructure(layout, kind, mode).structure);
+}
+
+/**
+ * The structure with the smallest budget ratio: for one resource, minimumStructure; for 'both',
+ * the fixed groups when there are some, else the one kept group whose structure has the smallest
+ * larger ratio; with 1 neuron per hidden layer (joint) or all of them (inputs).
+ */
+export function minimumBudgetStructure(
+  layout: PrunableLayout,
+  kind: BudgetKind,
+  mode: PruneMode,
+): KeptStructure {
+  if (kind !== 'both') return minimumStructure(layout, kind, mode).structure;
+  const base = minimumStructure(layout, 'flops', mode).structure;
+  if (layout.fixedGroups.some(Boolean)) return base;
+  let best = base;
+  let bestRatio = Infinity;
+  for (let g = 0; g < layout.groupSizes.length; g++) {
+    const keepGroups = new Uint8Array(layout.groupSizes.length);
+    keepGroups[g] = 1;
+    const candidate = { ...base, keepGroups };
+    const ratio = budgetRatio(layout, kind, candidate);
+    if (ratio < bestRatio) {
+      best = candidate;
+      bestRatio = ratio;
+    }
+  }
+  return best;
+}
+
+/** The smallest budget ratio any structure can have (see minimumBudgetStructure). */
+export function minimumBudgetRatio(
+  layout: PrunableLayout,
+  kind: BudgetKind,
+  mode: PruneMode,
+): number {
+  return budgetRatio(layout, kind, minimumBudgetStructure(layout, kind, mode));
 }
 
 /**
