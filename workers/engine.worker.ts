@@ -14,6 +14,7 @@ import type {
   LabEngineApi,
   MemoryInfo,
   ModelSummary,
+  PhaseResult,
   RunConfig,
   RunResult,
   StepBenchmarkConfig,
@@ -373,7 +374,18 @@ const api: LabEngineApi = {
   },
 
   async stop(): Promise<void> {
+    // A snapshot retraining while the run is paused is stopped alone; the run stays paused.
+    if (control?.stopAside()) return;
     control?.stop();
+  },
+
+  async retrainSnapshotNow(snapshot: number): Promise<PhaseResult> {
+    if (!control) throw new Error('No run is in progress');
+    if (!Number.isInteger(snapshot) || snapshot < 1) {
+      throw new Error(`Snapshots are numbered from 1, got ${String(snapshot)}`);
+    }
+    if (!control.retrainSnapshotNow) throw new Error('The run in progress keeps no snapshots');
+    return control.retrainSnapshotNow(snapshot);
   },
 
   async tune(changes: Record<string, OptionValue>): Promise<void> {

@@ -497,6 +497,12 @@ export interface EvaluationMetrics {
   seconds: number;
   /** The method's evaluation series (SeriesSpec kind 'evaluation') at this point. */
   method: Record<string, number>;
+  /**
+   * Set on the evaluations of a phase run aside while the run was paused (PEP's "Retrain now"
+   * of a snapshot, on a model of its own): the run's step it was paused at. Their `step` counts
+   * on from there; the run itself resumed from this step, so these are a branch, not its line.
+   */
+  pausedAt?: number;
 }
 
 export interface TestMetrics {
@@ -537,6 +543,49 @@ export interface PhaseInfo {
   startStep: number;
   /** Steps this phase will take at most (0: it only evaluates). */
   plannedSteps: number;
+  /**
+   * While the run is paused in this phase, a snapshot taken so far can be retrained now, on a
+   * model of its own (LabEngineApi.retrainSnapshotNow): PEP's pruning phase.
+   */
+  retrainsSnapshotsWhilePaused: boolean;
+}
+
+/**
+ * A model a run keeps beside its final one (PEP: a snapshot at a target sparsity), sent when it
+ * is kept and again when it is replaced (its retrained model).
+ */
+export interface SnapshotInfo {
+  /** Numbered from 1, in the order the run took them (exportRun's `snapshot`). */
+  number: number;
+  /** The method's name for it (PEP: its target, e.g. "90%"). */
+  label: string;
+  /** The run's step its weights come from (the snapshot, or the retrain's best evaluation). */
+  step: number;
+  /** Whether it is the retrained model now (else the model as it was at the snapshot). */
+  retrained: boolean;
+  /** Stored (non-zero) entries of its embedding table, and entries of the dense table. */
+  nonZeros: number;
+  entries: number;
+  /** Validation AUC of the model it holds (at the snapshot, or the retrain's best). */
+  validationAuc: number | null;
+  /** Test AUC of the retrained model; null when not retrained. */
+  testAuc: number | null;
+  /** Mean stored entries per feature of each field (the field's mean embedding size). */
+  fieldSizes: number[];
+  fieldNames: string[];
+}
+
+/** A phase run aside while the run is paused (PEP's "Retrain now"): how far it is. */
+export interface AsideProgress {
+  /** What runs, e.g. "Retrain snapshot 50% now". */
+  label: string;
+  /** The snapshot it retrains (from 1). */
+  snapshot: number;
+  state: 'running' | 'done' | 'stopped' | 'failed';
+  /** The run's step it was paused at. */
+  pausedAt: number;
+  stepsDone: number;
+  plannedSteps: number;
 }
 
 export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'stopping' | 'done' | 'failed';
@@ -561,7 +610,11 @@ export type EngineEvent =
   /** A points series' latest value: labelled (x, y) points. */
   | { type: 'method-points'; series: string; step: number; points: MethodPoint[] }
   /** Something worth a mark on the step axis: a phase change, a snapshot, a setting changed. */
-  | { type: 'marker'; step: number; label: string };
+  | { type: 'marker'; step: number; label: string }
+  /** A snapshot kept, or replaced by its retrained model. */
+  | { type: 'snapshot'; snapshot: SnapshotInfo }
+  /** A phase run aside while the run is paused: started, progressing, ended. */
+  | { type: 'aside'; aside: AsideProgress };
 
 export interface MethodPoint {
   x: number;
@@ -775,8 +828,26 @@ export interface LabEngineApi {
   /** Times training steps of one model on random ids over `totalVocabulary` rows. */
   benchmarkSteps(config: StepBenchmarkConfig): Promise<StepBenchmarkResult>;
   pause(): Promise<void>;
+  /** Resumes a paused run; while a snapshot retrains now, the run goes on once that ends. */
   resume(): Promise<void>;
+  /**
+   * Stops the run in progress; while a snapshot retrains now (retrainSnapshotNow), stops only
+   * that retrain (nothing is recorded for the snapshot) and the run stays paused.
+   */
   stop(): Promise<void>;
+  /**
+   * While the run in progress is paused in a phase that allows it (PhaseInfo
+   * .retrainsSnapshotsWhilePaused: PEP's pruning), retrains snapshot `snapshot` (from 1) now on
+   * a model of its own: the run's model, optimizer state and random streams are left as they
+   * are, so Resume continues the same trajectory. Its evaluations and its end stream to the
+   * run's callback ('aside', 'evaluation' with `pausedAt`, 'method-points', 'snapshot'), and its
+   * result is recorded for the snapshot as the end-of-run retrain records it (the snapshot's
+   * Export gives the retrained model; the end-of-run retrain skips it). Resolves with what the
+   * retrain did (endReason 'stopped by the user' when stopped: then nothing is recorded).
+   * Rejects when no run is paused, the phase does not allow it, the snapshot was not taken or
+   * is retrained already, or a retrain runs.
+   */
+  retrainSnapshotNow(snapshot: number): Promise<PhaseResult>;
   /**
    * Changes settings of the run in progress that are marked `live` in their option table:
    * `train.<key>` or `method.<key>` to the new value. Takes effect before the next step and is

@@ -117,3 +117,22 @@ export function rowSizes(table: PrunedTable): Uint16Array {
   }
   return out;
 }
+
+/**
+ * Mean stored entries per row of each field's rows (field f: `fieldDims[f]` rows from
+ * `fieldOffsets[f]`): the field's mean embedding size, read from the bitmasks alone.
+ */
+export function fieldMeanSizes(
+  table: PrunedTable,
+  fieldDims: ArrayLike<number>,
+  fieldOffsets: ArrayLike<number>,
+): number[] {
+  const sizes = rowSizes(table);
+  return Array.from({ length: fieldDims.length }, (_, f) => {
+    const n = fieldDims[f];
+    const start = fieldOffsets[f];
+    let sum = 0;
+    for (let row = start; row < start + n; row++) sum += sizes[row];
+    return n > 0 ? sum / n : 0;
+  });
+}

@@ -1,14 +1,28 @@
 import type { OptionValue } from '../options';
+import type { PhaseResult } from '../protocol';
 
 /**
  * Pause / resume / stop and live setting changes for a running loop, plus a cheap yield so
  * control messages get through.
+ *
+ * While the loop is paused, one task may run aside (runAside: PEP's retrain of a snapshot now,
+ * on a model of its own) with a control of its own: stopping the aside task leaves the paused
+ * run as it is, and the loop does not go on, even when resumed, until the task has ended.
  */
 export class RunControl {
   private pausedResolve: (() => void) | null = null;
   private pausedPromise: Promise<void> | null = null;
   private tuning = new Map<string, OptionValue>();
+  /** True while the loop waits in waitWhilePaused (between two steps). */
+  private parked = false;
+  private asideTask: Promise<unknown> | null = null;
+  private asideControl: RunControl | null = null;
   stopRequested = false;
+  /**
+   * Set by the trainer while a run goes whose method can do it: retrains snapshot `snapshot`
+   * (from 1) now, while the run is paused, and resolves with what that retrain did.
+   */
+  retrainSnapshotNow: ((snapshot: number) => Promise<PhaseResult>) | null = null;
 
   /** Queues validated setting changes (`train.<key>` / `method.<key>`) for the next step. */
   requestTuning(changes: Record<string, OptionValue>): void {
@@ -27,6 +41,11 @@ export class RunControl {
     return this.pausedPromise !== null;
   }
 
+  /** Whether a task runs aside (runAside) now. */
+  get asideRunning(): boolean {
+    return this.asideTask !== null;
+  }
+
   pause(): void {
     if (this.pausedPromise) return;
     this.pausedPromise = new Promise((resolve) => (this.pausedResolve = resolve));
@@ -38,13 +57,55 @@ export class RunControl {
     this.pausedResolve = null;
   }
 
+  /** Stops the loop, and the task running aside if there is one. */
   stop(): void {
     this.stopRequested = true;
+    this.asideControl?.stop();
     this.resume();
   }
 
+  /** Stops only the task running aside (the run stays paused); false when none runs. */
+  stopAside(): boolean {
+    if (!this.asideControl) return false;
+    this.asideControl.stop();
+    return true;
+  }
+
+  /**
+   * Waits while the run is paused, and, after a resume, until the task running aside (if any)
+   * has ended: the loop never steps while it runs.
+   */
   async waitWhilePaused(): Promise<void> {
-    while (this.pausedPromise) await this.pausedPromise;
+    this.parked = true;
+    try {
+      while (this.pausedPromise || this.asideTask) {
+        await (this.pausedPromise ?? this.asideTask?.catch(() => undefined));
+      }
+    } finally {
+      this.parked = false;
+    }
+  }
+
+  /**
+   * Runs `task` while the loop is paused between two steps, with a control of its own (never
+   * paused; stopped by stopAside or stop). One at a time; refused unless the loop is parked.
+   */
+  async runAside<T>(task: (control: RunControl) => Promise<T>): Promise<T> {
+    if (this.stopRequested) throw new Error('The run is stopping');
+    if (!this.paused || !this.parked) {
+      throw new Error('Pause the run first (it pauses after the step in progress)');
+    }
+    if (this.asideTask) throw new Error('A retrain is already running: wait for it or stop it');
+    const control = new RunControl();
+    this.asideControl = control;
+    const running = task(control);
+    this.asideTask = running;
+    try {
+      return await running;
+    } finally {
+      this.asideTask = null;
+      this.asideControl = null;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
 import { featureCounts } from '../data/featureCounts';
 import type {
+  AsideProgress,
   EngineEvent,
   EvaluationMetrics,
   MemoryInfo,
@@ -41,7 +42,9 @@ import { copyModelWeights, ModelCheckpoint } from './checkpoint';
 import { KeptRun } from './keptRuns';
 import { datasetForModel } from './modelDataset';
 import { ProgressStream } from './progressStream';
-import { makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
+import { type BatchBuffers, makeBatchBuffers, predictProbabilities, trainStep } from './trainStep';
+import { asideEvents } from './asideEvents';
+import { fieldMeanSizes } from '../embedding/prunedTable';
 import { type RunControl, yieldToEventLoop } from './runControl';
 
 export interface TrainOptions {
@@ -234,6 +237,46 @@ export interface ExperimentOutcome {
 }
 
 /**
+ * What a phase trains and the state it trains with. The run has one (its model, optimizers,
+ * data order, step count and progress stream); a phase run aside while the run is paused
+ * (PEP's retrain of a snapshot now) gets one of its own, so the run resumes exactly as it
+ * paused: nothing of the run's lane changes while the aside one trains.
+ */
+interface Lane {
+  /** A phase may replace both (UMEC's hard prune: fewer fields, smaller layers); see replaceModel. */
+  model: RankingModel;
+  ds: CtrDataset;
+  planner: BatchPlanner;
+  buffers: BatchBuffers;
+  optimizers: DenseOptimizers;
+  /** The best evaluation's weights in the phase in progress. */
+  best: ModelCheckpoint | null;
+  /** Training steps so far (for an aside lane: from the step the run was paused at). */
+  step: number;
+  readonly shuffleRng: Rng;
+  /** The training rows, shuffled in place every epoch. */
+  readonly trainRows: Int32Array;
+  readonly stream: ProgressStream;
+  readonly control: RunControl;
+  readonly emit: (event: EngineEvent) => void;
+  /** The learning rate before the schedule (a live change sets it), and the one in use. */
+  baseLearningRate: number;
+  learningRate: number;
+  stepMsTotal: number;
+  stoppedEarly: boolean;
+  stopReason: string | null;
+  stoppedByPatience: boolean;
+  /** Set on an aside lane: the run's step it was paused at, and what the UI is told of it. */
+  readonly aside: AsideProgress | null;
+}
+
+function setLaneLearningRate(lane: Lane, lr: number): void {
+  lane.learningRate = lr;
+  lane.optimizers.setLearningRate(lr);
+  for (const t of lane.model.tables) t.setLearningRate(lr);
+}
+
+/**
  * Trains `train.model` compressed by `method` (options validated by the caller) on `fullDataset`.
  * The returned KeptRun owns the model: the caller disposes it when it is no longer wanted.
  */
@@ -249,62 +292,114 @@ export async function runExperiment(
   const methodOptions: Record<string, OptionValue> = { ...methodChoice.options };
   const planned = planRun(fullDataset, train, { ...methodChoice, options: methodOptions });
   const { method, plan, modelConfig: cfg } = planned;
-  // A phase may replace both (UMEC's hard prune: fewer fields, smaller layers); see replaceModel.
-  let ds = planned.dataset;
   const rng = new Rng(train.seed);
-  let model = buildModel(ds, cfg, rng.fork(1), { embedding: plan.embedding });
+  const firstModel = buildModel(planned.dataset, cfg, rng.fork(1), { embedding: plan.embedding });
   if (options.startFrom) {
     try {
-      copyModelWeights(options.startFrom, model);
+      copyModelWeights(options.startFrom, firstModel);
     } catch (err) {
-      model.dispose();
+      firstModel.dispose();
       plan.dispose?.();
       throw err;
     }
   }
   /** The uncompressed embedding the model card compares with (the dataset as first planned). */
-  const denseEmbeddingParams = ds.totalVocabulary * train.embeddingDim;
-  const shuffleRng = rng.fork(2);
-  let planner = new BatchPlanner(ds.totalVocabulary);
-  let buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
-  const trainRows = Int32Array.from(ds.split.train);
-  const hostBytes = () =>
-    model.tables.reduce((a, t) => a + t.bytes, planner.bytes) + (best?.bytes ?? 0);
-  const stream = new ProgressStream(
-    emit,
-    () => memoryInfo(hostBytes(), options.keptRunBytes?.() ?? 0),
-    options.progressEverySteps,
-    options.progressEveryMs,
-  );
+  const denseEmbeddingParams = planned.dataset.totalVocabulary * train.embeddingDim;
+  const stepsPerEpoch = Math.ceil(planned.dataset.split.train.length / cfg.batchSize);
   const methodResult: Record<string, number | string | number[]> = {};
   const artifacts = new Map<string, ArrayBufferView>();
   const snapshots: ModelSnapshot[] = [];
   const evaluations: EvaluationMetrics[] = [];
+  /** Every phase's result in the order they ended (phases run aside included). */
   const phaseResults: PhaseResult[] = [];
-  const stepsPerEpoch = Math.ceil(trainRows.length / cfg.batchSize);
-  let baseLearningRate = cfg.learningRate;
-  let step = 0;
-  let stepMsTotal = 0;
-  let stoppedEarly = false;
-  let stopReason: string | null = null;
-  let stoppedByPatience = false;
-  let best = null as ModelCheckpoint | null;
-  let optimizers = new DenseOptimizers(model, cfg);
-  /** The learning rate the dense optimizers and the tables step with now. */
-  let learningRate = cfg.learningRate;
-  const setLearningRate = (lr: number) => {
-    learningRate = lr;
-    optimizers.setLearningRate(lr);
-    for (const t of model.tables) t.setLearningRate(lr);
-  };
+  /** The run's own phases' results (what its final model comes from). */
+  const mainResults: PhaseResult[] = [];
   const started = performance.now();
 
-  const marker = (label: string) => {
-    stream.flush(false);
-    emit({ type: 'marker', step, label });
+  /** A lane training `model` on `ds`; its bytes are reported with the run's memory figures. */
+  const makeLane = (
+    model: RankingModel,
+    ds: CtrDataset,
+    laneControl: RunControl,
+    laneEmit: (event: EngineEvent) => void,
+    shuffleRng: Rng,
+    aside: AsideProgress | null,
+    baseLearningRate: number,
+  ): Lane => {
+    const lane: Lane = {
+      model,
+      ds,
+      planner: new BatchPlanner(ds.totalVocabulary),
+      buffers: makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0),
+      optimizers: new DenseOptimizers(model, cfg),
+      best: null,
+      step: aside?.pausedAt ?? 0,
+      shuffleRng,
+      trainRows: Int32Array.from(ds.split.train),
+      stream: new ProgressStream(
+        laneEmit,
+        () => memoryInfo(hostBytes(), options.keptRunBytes?.() ?? 0),
+        options.progressEverySteps,
+        options.progressEveryMs,
+      ),
+      control: laneControl,
+      emit: laneEmit,
+      baseLearningRate,
+      learningRate: cfg.learningRate,
+      stepMsTotal: 0,
+      stoppedEarly: false,
+      stopReason: null,
+      stoppedByPatience: false,
+      aside,
+    };
+    const hostBytes = () =>
+      lane.model.tables.reduce((a, t) => a + t.bytes, lane.planner.bytes) + (lane.best?.bytes ?? 0);
+    return lane;
   };
 
-  const runPhase = async (phase: MethodPhase, index: number): Promise<PhaseResult> => {
+  const main = makeLane(
+    firstModel,
+    planned.dataset,
+    control,
+    emit,
+    rng.fork(2),
+    null,
+    cfg.learningRate,
+  );
+
+  /** A mark on the step axis; an aside lane's go at the step the run was paused at. */
+  const markerOf = (lane: Lane) => (label: string) => {
+    lane.stream.flush(false);
+    lane.emit({ type: 'marker', step: lane.aside?.pausedAt ?? lane.step, label });
+  };
+
+  const keepSnapshot = (lane: Lane, index: number, snapshot: ModelSnapshot) => {
+    if (!Number.isInteger(index) || index < 0 || index > snapshots.length) {
+      throw new Error(`snapshot ${index + 1} kept before snapshot ${snapshots.length + 1}`);
+    }
+    snapshots[index] = snapshot;
+    const { embedding } = snapshot;
+    lane.emit({
+      type: 'snapshot',
+      snapshot: {
+        number: index + 1,
+        label: snapshot.label,
+        step: snapshot.step,
+        retrained: snapshot.retrained,
+        nonZeros: embedding.values.length,
+        entries: embedding.rows * embedding.dim,
+        validationAuc: snapshot.metrics.validationAuc,
+        testAuc: snapshot.metrics.testAuc,
+        fieldSizes:
+          embedding.rows === lane.ds.totalVocabulary
+            ? fieldMeanSizes(embedding, lane.ds.fieldDims, lane.ds.fieldOffsets)
+            : [],
+        fieldNames: [...lane.ds.fieldNames],
+      },
+    });
+  };
+
+  const runPhase = async (lane: Lane, phase: MethodPhase, index: number): Promise<PhaseResult> => {
     const epochs = phase.budget ? phase.budget.epochs : cfg.epochs;
     const maxSteps = phase.budget ? (phase.budget.maxSteps ?? 0) : cfg.maxSteps;
     const planned =
@@ -314,7 +409,9 @@ export async function runExperiment(
           ? Math.min(maxSteps, stepsPerEpoch * epochs)
           : stepsPerEpoch * epochs;
     const schedule = scheduleOf(cfg, epochs);
-    const phaseStart = step;
+    const { control: laneControl, stream, shuffleRng, trainRows } = lane;
+    const marker = markerOf(lane);
+    const phaseStart = lane.step;
     let phaseEpoch = 0;
     let lossSinceEval = 0;
     let stepsSinceEval = 0;
@@ -322,8 +419,8 @@ export async function runExperiment(
     let bestIndex = -1;
     const phaseEvaluations: EvaluationMetrics[] = [];
     let endReason: string | null = null;
-    best?.dispose();
-    best = null;
+    lane.best?.dispose();
+    lane.best = null;
     // Until the phase's first evaluation, its starting weights are the last good ones.
     let start: ModelCheckpoint | null = null;
 
@@ -332,60 +429,60 @@ export async function runExperiment(
     let replaced = false;
     const ctx: PhaseContext = {
       get model() {
-        return model;
+        return lane.model;
       },
       get dataset() {
-        return ds;
+        return lane.ds;
       },
       train: cfg,
       options: methodOptions,
       get step() {
-        return step;
+        return lane.step;
       },
       get phaseStep() {
-        return step - phaseStart;
+        return lane.step - phaseStart;
       },
       get learningRate() {
-        return learningRate;
+        return lane.learningRate;
       },
       record: (series, value) => stream.record(series, value),
-      vector: (series, values, labels) => stream.vector(series, step, values, labels),
-      histogram: (series, edges, counts) => stream.histogram(series, step, edges, counts),
-      points: (series, points) => stream.points(series, step, points),
+      vector: (series, values, labels) => stream.vector(series, lane.step, values, labels),
+      histogram: (series, edges, counts) => stream.histogram(series, lane.step, edges, counts),
+      points: (series, points) => stream.points(series, lane.step, points),
       addPhase: (next) => {
+        if (lane.aside) throw new Error('A phase run while the run is paused adds no phases');
         plan.phases.push(next);
       },
       keep: (name, data) => artifacts.set(name, data),
-      keepSnapshot: (index, snapshot) => {
-        if (!Number.isInteger(index) || index < 0 || index > snapshots.length) {
-          throw new Error(`snapshot ${index + 1} kept before snapshot ${snapshots.length + 1}`);
-        }
-        snapshots[index] = snapshot;
-      },
+      keepSnapshot: (i, snapshot) => keepSnapshot(lane, i, snapshot),
       refreshLearningRates: () => {
-        const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
-        setLearningRate(lr);
+        const lr = learningRateAt(schedule, lane.baseLearningRate, Math.max(0, phaseEpoch - 1));
+        setLaneLearningRate(lane, lr);
       },
       marker,
-      scoreValidation: () => evaluateSplit(model, planner, ds, ds.split.validation),
+      scoreValidation: () =>
+        evaluateSplit(lane.model, lane.planner, lane.ds, lane.ds.split.validation),
       result: methodResult,
       replaceModel: (next, nextDataset) => {
-        if (!inBegin) throw new Error('A method may replace the model only in a phase’s begin');
-        if (nextDataset.numRows !== ds.numRows) {
+        if (!inBegin || lane.aside) {
+          throw new Error('A method may replace the model only in a phase’s begin');
+        }
+        if (nextDataset.numRows !== lane.ds.numRows) {
           throw new Error(
-            `The replacing model's dataset has ${nextDataset.numRows} rows, the run's ${ds.numRows}`,
+            `The replacing model's dataset has ${nextDataset.numRows} rows, the run's ${lane.ds.numRows}`,
           );
         }
-        model.dispose();
-        model = next;
-        if (nextDataset !== ds) {
-          ds = nextDataset;
-          planner = new BatchPlanner(ds.totalVocabulary);
-          buffers = makeBatchBuffers(cfg.batchSize, ds.numFields, ds.numDense ?? 0);
+        lane.model.dispose();
+        lane.model = next;
+        if (nextDataset !== lane.ds) {
+          lane.ds = nextDataset;
+          lane.planner = new BatchPlanner(lane.ds.totalVocabulary);
+          lane.buffers = makeBatchBuffers(cfg.batchSize, lane.ds.numFields, lane.ds.numDense ?? 0);
         }
         replaced = true;
       },
     };
+    if (!lane.aside) mainContext = { ctx, phase, index };
 
     const skipped = phase.skip?.(ctx) ?? null;
     if (skipped) {
@@ -401,37 +498,45 @@ export async function runExperiment(
       };
     }
     stream.phase = index;
-    stream.totalSteps = step + planned;
+    stream.totalSteps = lane.step + planned;
     stream.flush(false);
-    emit({
-      type: 'phase',
-      phase: {
-        index,
-        count: plan.phases.length,
-        id: phase.id,
-        label: phase.label,
-        startStep: step,
-        plannedSteps: planned,
-      },
-    });
-    if (index > 0) marker(phase.label);
+    if (lane.aside) {
+      lane.aside.plannedSteps = planned;
+      lane.emit({ type: 'aside', aside: { ...lane.aside } });
+      marker(`${phase.label} (the run paused at step ${lane.aside.pausedAt})`);
+    } else {
+      emit({
+        type: 'phase',
+        phase: {
+          index,
+          count: plan.phases.length,
+          id: phase.id,
+          label: phase.label,
+          startStep: lane.step,
+          plannedSteps: planned,
+          retrainsSnapshotsWhilePaused: phase.retrainSnapshotNow !== undefined,
+        },
+      });
+      if (index > 0) marker(phase.label);
+    }
     inBegin = true;
     try {
       await phase.begin?.(ctx);
     } finally {
       inBegin = false;
     }
-    if (index > 0 || replaced) {
+    if (index > 0 || replaced || lane.aside) {
       // A new phase trains with fresh optimizer state, as a retrain script builds a new optimizer
       // (and a replaced model has new variables to optimize).
-      optimizers.dispose();
-      optimizers = new DenseOptimizers(model, cfg);
-      for (const t of model.tables) t.resetOptimizerState();
+      lane.optimizers.dispose();
+      lane.optimizers = new DenseOptimizers(lane.model, cfg);
+      for (const t of lane.model.tables) t.resetOptimizerState();
     }
-    start = ModelCheckpoint.take(model);
+    start = ModelCheckpoint.take(lane.model);
 
     /** Scores the validation split, keeps the best weights; returns true when patience ran out. */
     const runEvaluation = async (): Promise<boolean> => {
+      const { model, planner, ds } = lane;
       stream.flush();
       // Without validation rows there is nothing to score or select (a timing benchmark).
       if (ds.split.validation.length === 0) {
@@ -446,20 +551,21 @@ export async function runExperiment(
           : null;
       const metrics: EvaluationMetrics = {
         phase: phase.id,
-        epoch: Math.round(((step - phaseStart) / stepsPerEpoch) * 1000) / 1000,
-        step,
+        epoch: Math.round(((lane.step - phaseStart) / stepsPerEpoch) * 1000) / 1000,
+        step: lane.step,
         validationAuc: val.auc,
         validationLogloss: val.logloss,
         trainLoss: stepsSinceEval > 0 ? lossSinceEval / stepsSinceEval : Number.NaN,
         testAuc,
         seconds: (performance.now() - started) / 1000,
         method: (await phase.evaluationSeries?.(ctx)) ?? {},
+        ...(lane.aside ? { pausedAt: lane.aside.pausedAt } : {}),
       };
       lossSinceEval = 0;
       stepsSinceEval = 0;
       evaluations.push(metrics);
       phaseEvaluations.push(metrics);
-      emit({ type: 'evaluation', metrics });
+      lane.emit({ type: 'evaluation', metrics });
       await phase.afterEvaluation?.(metrics, ctx);
       stream.flush();
       start?.dispose();
@@ -468,8 +574,8 @@ export async function runExperiment(
       if (!(val.auc <= bestAuc)) {
         bestAuc = val.auc;
         bestIndex = phaseEvaluations.length - 1;
-        best?.dispose();
-        best = ModelCheckpoint.take(model);
+        lane.best?.dispose();
+        lane.best = ModelCheckpoint.take(model);
         return false;
       }
       return (
@@ -480,13 +586,13 @@ export async function runExperiment(
     };
 
     const applyTuning = () => {
-      for (const [key, value] of control.takeTuning()) {
+      for (const [key, value] of laneControl.takeTuning()) {
         const [section, name] = key.split('.');
         if (section === 'train' && name === 'learningRate') {
-          marker(`${TRAIN_OPTIONS.learningRate.label} ${baseLearningRate} → ${String(value)}`);
-          baseLearningRate = value as number;
-          const lr = learningRateAt(schedule, baseLearningRate, Math.max(0, phaseEpoch - 1));
-          setLearningRate(lr);
+          marker(`${TRAIN_OPTIONS.learningRate.label} ${lane.baseLearningRate} → ${String(value)}`);
+          lane.baseLearningRate = value as number;
+          const lr = learningRateAt(schedule, lane.baseLearningRate, Math.max(0, phaseEpoch - 1));
+          setLaneLearningRate(lane, lr);
         } else if (section === 'method') {
           const label = method.spec.options[name]?.label ?? name;
           marker(`${label} ${String(methodOptions[name])} → ${String(value)}`);
@@ -496,61 +602,61 @@ export async function runExperiment(
       }
     };
 
-    if (phase.evaluateAtStart && ds.split.validation.length > 0) await runEvaluation();
+    if (phase.evaluateAtStart && lane.ds.split.validation.length > 0) await runEvaluation();
 
     training: for (let epoch = 1; epoch <= epochs; epoch++) {
       phaseEpoch = epoch;
       stream.epoch = epoch;
       // Schedules step per epoch, as torch's schedulers do in the reference training loops.
-      const lr = learningRateAt(schedule, baseLearningRate, epoch - 1);
-      setLearningRate(lr);
+      const lr = learningRateAt(schedule, lane.baseLearningRate, epoch - 1);
+      setLaneLearningRate(lane, lr);
       shuffleRng.shuffle(trainRows);
       let epochBatches = 0;
       for (let start = 0; start < trainRows.length; start += cfg.batchSize) {
         // A batch of one breaks BatchNorm's batch statistics (torch raises); skip that remainder.
         const count = Math.min(cfg.batchSize, trainRows.length - start);
         if (count < 2 && cfg.batchNorm && cfg.model !== 'fm' && cfg.model !== 'dlrm') continue;
-        if (control.paused) {
+        if (laneControl.paused) {
           stream.flush();
-          emit({ type: 'state', state: 'paused' });
-          await control.waitWhilePaused();
-          if (!control.stopRequested) emit({ type: 'state', state: 'running' });
+          lane.emit({ type: 'state', state: 'paused' });
+          await laneControl.waitWhilePaused();
+          if (!laneControl.stopRequested) lane.emit({ type: 'state', state: 'running' });
         }
-        if (control.stopRequested) {
-          stoppedEarly = true;
+        if (laneControl.stopRequested) {
+          lane.stoppedEarly = true;
           endReason = 'stopped by the user';
           break training;
         }
-        if (maxSteps > 0 && step - phaseStart >= maxSteps) break training;
+        if (maxSteps > 0 && lane.step - phaseStart >= maxSteps) break training;
         applyTuning();
         const t0 = performance.now();
         const loss = await trainStep(
-          model,
+          lane.model,
           {
-            optimizers: optimizers.optimizers.map((o) => o.optimizer),
-            variables: optimizers.variables,
+            optimizers: lane.optimizers.optimizers.map((o) => o.optimizer),
+            variables: lane.optimizers.variables,
             lossTerm: phase.lossTerm ? (m) => phase.lossTerm!(m) : null,
             gradClipNorm: cfg.gradClipNorm,
           },
-          planner,
-          ds,
+          lane.planner,
+          lane.ds,
           trainRows,
           start,
           count,
-          buffers,
-          derivedSeed(cfg.seed, step, 17),
+          lane.buffers,
+          derivedSeed(cfg.seed, lane.step, 17),
         );
         const ms = performance.now() - t0;
-        stepMsTotal += ms;
-        step++;
-        stream.step(step, loss, ms);
+        lane.stepMsTotal += ms;
+        lane.step++;
+        stream.step(lane.step, loss, ms);
         if (!Number.isFinite(loss)) {
-          stopReason = `Training diverged: the loss became ${loss} at step ${step}; ${
-            best
+          lane.stopReason = `Training diverged: the loss became ${loss} at step ${lane.step}; ${
+            lane.best
               ? `the weights of the best evaluation (step ${phaseEvaluations[bestIndex].step}) were kept`
               : "the phase's starting weights were kept"
           }`;
-          endReason = stopReason;
+          endReason = lane.stopReason;
           break training;
         }
         lossSinceEval += loss;
@@ -562,7 +668,7 @@ export async function runExperiment(
           await phase.afterStep(ctx);
           const extra = performance.now() - t1;
           stream.addTime(extra);
-          stepMsTotal += extra;
+          lane.stepMsTotal += extra;
         }
         stream.maybeFlush();
         const done = phase.doneReason?.(ctx) ?? null;
@@ -570,9 +676,9 @@ export async function runExperiment(
           endReason = done;
           break training;
         }
-        if (cfg.evalEverySteps > 0 && step % cfg.evalEverySteps === 0) {
+        if (cfg.evalEverySteps > 0 && lane.step % cfg.evalEverySteps === 0) {
           if (await runEvaluation()) {
-            stoppedByPatience = true;
+            lane.stoppedByPatience = true;
             endReason = 'no better validation AUC within the patience';
             break training;
           }
@@ -582,58 +688,127 @@ export async function runExperiment(
       stream.flush();
       if (epochBatches === 0) break;
       if (cfg.evalEverySteps === 0 && (await runEvaluation())) {
-        stoppedByPatience = true;
+        lane.stoppedByPatience = true;
         endReason = 'no better validation AUC within the patience';
         break;
       }
     }
     // The weights after the phase's last step get their evaluation too (step-based evaluation,
     // a method's own stop), unless the run is being abandoned.
-    if (!stoppedEarly && !stopReason && !stoppedByPatience && stepsSinceEval > 0) {
+    if (!lane.stoppedEarly && !lane.stopReason && !lane.stoppedByPatience && stepsSinceEval > 0) {
       await runEvaluation();
     }
     stream.flush();
     // After divergence the current weights are not usable, whichever evaluation was best.
-    const restore = phase.restoreBest !== false || stopReason !== null;
-    const current = best as ModelCheckpoint | null;
-    if (restore && current && (bestIndex !== phaseEvaluations.length - 1 || stopReason)) {
-      current.restore(model);
-    } else if (stopReason && start) {
-      start.restore(model);
+    const restore = phase.restoreBest !== false || lane.stopReason !== null;
+    const current = lane.best as ModelCheckpoint | null;
+    if (restore && current && (bestIndex !== phaseEvaluations.length - 1 || lane.stopReason)) {
+      current.restore(lane.model);
+    } else if (lane.stopReason && start) {
+      start.restore(lane.model);
     }
     (start as ModelCheckpoint | null)?.dispose();
+    // A retrain stopped while the run is paused is dropped: nothing to score or record.
+    const abandoned = lane.aside !== null && lane.stoppedEarly;
     const test =
-      phase.scoreTest && ds.split.test.length > 0
-        ? await evaluateSplit(model, planner, ds, ds.split.test)
+      phase.scoreTest && lane.ds.split.test.length > 0 && !abandoned
+        ? await evaluateSplit(lane.model, lane.planner, lane.ds, lane.ds.split.test)
         : null;
     const result: PhaseResult = {
       id: phase.id,
       label: phase.label,
-      steps: step - phaseStart,
+      steps: lane.step - phaseStart,
       endReason,
       bestEvaluation: bestIndex >= 0 && restore ? phaseEvaluations[bestIndex] : null,
       test,
       skipped: null,
     };
     phaseResults.push(result);
-    await phase.end?.(ctx, result);
+    if (!lane.aside) mainResults.push(result);
+    if (!abandoned) await phase.end?.(ctx, result);
     stream.flush();
     return result;
   };
 
+  /** The run's phase in progress and its context (what a retrain while paused starts from). */
+  let mainContext: { ctx: PhaseContext; phase: MethodPhase; index: number } | null = null;
+
+  /**
+   * Retrains snapshot `snapshot` now, while the run is paused, on a lane of its own: a model
+   * built as the run's was (the phase rewinds it), fresh optimizers, its own data order (a
+   * stream of its own, derived from the seed and the paused step, so the run's shuffling stream
+   * is not drawn from) and progress stream. Its phase result and evaluations join the run's.
+   */
+  const retrainSnapshotNow = (snapshot: number): Promise<PhaseResult> =>
+    control.runAside(async (asideControl) => {
+      const paused = mainContext;
+      if (!paused?.phase.retrainSnapshotNow) {
+        throw new Error(
+          `${paused ? `The phase "${paused.phase.label}"` : 'The run'} retrains no snapshot while paused`,
+        );
+      }
+      const phase = paused.phase.retrainSnapshotNow(snapshot, paused.ctx);
+      const pausedAt = main.step;
+      const aside: AsideProgress = {
+        label: phase.label,
+        snapshot,
+        state: 'running',
+        pausedAt,
+        stepsDone: 0,
+        plannedSteps: 0,
+      };
+      const asideEmit = asideEvents(emit, aside);
+      const model = buildModel(main.ds, cfg, new Rng(train.seed).fork(1), {
+        embedding: plan.embedding,
+      });
+      let lane: Lane | null = null;
+      try {
+        lane = makeLane(
+          model,
+          main.ds,
+          asideControl,
+          asideEmit,
+          new Rng(derivedSeed(cfg.seed, pausedAt, 29 + snapshot)),
+          aside,
+          main.baseLearningRate,
+        );
+        const result = await runPhase(lane, phase, paused.index);
+        aside.state = lane.stoppedEarly ? 'stopped' : 'done';
+        if (lane.stoppedEarly) {
+          markerOf(lane)(`${phase.label} stopped: nothing recorded for the snapshot`);
+        }
+        return result;
+      } catch (err) {
+        aside.state = 'failed';
+        throw err;
+      } finally {
+        lane?.best?.dispose();
+        lane?.optimizers.dispose();
+        model.dispose();
+        emit({ type: 'aside', aside: { ...aside } });
+      }
+    });
+
   emit({ type: 'state', state: 'running' });
+  control.retrainSnapshotNow = retrainSnapshotNow;
   let kept: KeptRun | null = null;
   try {
     for (let i = 0; i < plan.phases.length; i++) {
-      stoppedByPatience = false;
-      const result = await runPhase(plan.phases[i], i);
-      if (result.skipped) phaseResults.push(result);
-      if (stoppedEarly || stopReason) break;
+      main.stoppedByPatience = false;
+      const result = await runPhase(main, plan.phases[i], i);
+      if (result.skipped) {
+        phaseResults.push(result);
+        mainResults.push(result);
+      }
+      if (main.stoppedEarly || main.stopReason) break;
     }
-    stream.flush();
-    const finalBest = phaseResults.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
+    control.retrainSnapshotNow = null;
+    mainContext = null;
+    const { model, planner, ds } = main;
+    main.stream.flush();
+    const finalBest = mainResults.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
     let test: TestMetrics | null = null;
-    if (ds.split.test.length > 0 && step > 0) {
+    if (ds.split.test.length > 0 && main.step > 0) {
       test = await evaluateSplit(model, planner, ds, ds.split.test);
       emit({ type: 'test', metrics: test });
     }
@@ -641,19 +816,19 @@ export async function runExperiment(
     const result: RunResult = {
       runId: 0,
       method: { id: method.spec.id, label: method.spec.label },
-      stoppedEarly,
-      stopReason,
+      stoppedEarly: main.stoppedEarly,
+      stopReason: main.stopReason,
       bestEpoch: finalBest?.epoch ?? null,
       bestStep: finalBest?.step ?? null,
-      stoppedByPatience,
-      steps: step,
+      stoppedByPatience: main.stoppedByPatience,
+      steps: main.step,
       evaluations,
       phases: phaseResults,
       test,
       bayesTestAuc: options.bayesTestAuc,
       model: summary,
       methodResult,
-      msPerStep: step > 0 ? stepMsTotal / step : 0,
+      msPerStep: main.step > 0 ? main.stepMsTotal / main.step : 0,
     };
     kept = new KeptRun(
       `${method.spec.label} · ${cfg.model}`,
@@ -667,10 +842,11 @@ export async function runExperiment(
     kept.snapshots.push(...snapshots);
     return { result, kept };
   } finally {
-    (best as ModelCheckpoint | null)?.dispose();
-    optimizers.dispose();
+    control.retrainSnapshotNow = null;
+    (main.best as ModelCheckpoint | null)?.dispose();
+    main.optimizers.dispose();
     plan.dispose?.();
-    if (!kept) model.dispose();
+    if (!kept) main.model.dispose();
   }
 }
 

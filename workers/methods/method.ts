@@ -130,6 +130,15 @@ export interface MethodPhase {
   doneReason?(ctx: PhaseContext): string | null;
   /** A live option changed (the context's options already hold the new value). */
   optionChanged?(key: string, ctx: PhaseContext): void;
+  /**
+   * While the run is paused in this phase (`ctx` is this phase's): the phase that retrains
+   * snapshot `snapshot` (from 1) now. The trainer runs it aside, on a model of its own built as
+   * the run's was, with optimizers, data order and progress of its own (the run's model,
+   * optimizer state and random streams are not touched, so the run resumes on the same
+   * trajectory); its context shares the run's options, result and kept snapshots. Throws an
+   * Error saying why not (no such snapshot, retrained already).
+   */
+  retrainSnapshotNow?(snapshot: number, ctx: PhaseContext): MethodPhase;
   /** When the phase is over (after the best weights were restored and the test scored). */
   end?(ctx: PhaseContext, result: PhaseResult): void | Promise<void>;
 }

@@ -17,15 +17,24 @@
  * a ModelCheckpoint would hold V (4 · N · d bytes) per snapshot, a byte-per-entry mask N · d; at
  * 90% sparsity and d = 16 the packed table is 8.4 bytes a row against 64. A snapshot retrained
  * replaces its prune-time copy, so a run keeps one model per snapshot.
+ *
+ * "Retrain now": while the pruning phase is paused, the user may retrain a snapshot taken so far
+ * (prune.retrainSnapshotNow). The trainer runs the same retrain phase on a model of its own (so
+ * the pruning model, its optimizer state and the run's random streams stay as they were) and
+ * the retrain records its result exactly as at the end of the run. The end-of-run retrain then
+ * SKIPS that snapshot and keeps the result recorded while paused (rather than retraining it a
+ * second time: the same lottery ticket, trained again, would only differ by the data order).
+ * A snapshot skipped as the last of retrain 'last' leaves the run's final model the pruned one.
  */
 import { initialWeights, type EmbeddingInit } from '../../embedding/featureEmbedding';
 import { ModelCheckpoint } from '../../engine/checkpoint';
-import { unpackMask, type PrunedTable } from '../../embedding/prunedTable';
+import { fieldMeanSizes, unpackMask, type PrunedTable } from '../../embedding/prunedTable';
 import { copyArchitectureWeights, type ModelSnapshot } from '../../export/modelSnapshot';
 import type { MethodPoint, PhaseResult, TestMetrics } from '../../protocol';
 import { Rng } from '../../rng';
+import type { RankingModel } from '../../models/rankingModel';
 import type { CompressionMethod, MethodPhase, PhaseContext } from '../method';
-import { buildPepEmbedding, type PepEmbedding, type PepSettings } from './pepEmbedding';
+import { buildPepEmbedding, PepEmbedding, type PepSettings } from './pepEmbedding';
 import type { PepTable } from './pepTable';
 import {
   EntrySample,
@@ -57,6 +66,16 @@ interface Snapshot {
   validationAuc: number;
   /** V̂ at the snapshot, packed: its row bitmasks are the retrain's mask. */
   table: PrunedTable;
+  /** Its retrain's figures, once retrained (pausedAt: the step the run was paused at, if so). */
+  retrain: { validationAuc: number; testAuc: number; pausedAt: number | null } | null;
+}
+
+/** The PEP embedding of a model built by this method's plan (the run's, or a retrain's own). */
+function pepEmbeddingOf(model: RankingModel): PepEmbedding {
+  if (!(model.embedding instanceof PepEmbedding)) {
+    throw new Error('PEP: the model was not built with the PEP embedding');
+  }
+  return model.embedding;
 }
 
 function targetsOf(options: Record<string, unknown>, total: number): Target[] {
@@ -85,7 +104,6 @@ export const pepMethod: CompressionMethod = {
           : 1,
     });
     const total = dataset.totalVocabulary * train.embeddingDim;
-    let embedding: PepEmbedding | null = null;
     let init: EmbeddingInit = { kind: 'xavier-uniform' };
     let rewind: ModelCheckpoint | null = null;
     let rewindTable: Float32Array | null = null;
@@ -101,13 +119,11 @@ export const pepMethod: CompressionMethod = {
     let lastSizeCharts = 0;
     let lastQuantiles = 0;
 
-    const tableOf = (): PepTable => {
-      if (!embedding) throw new Error('PEP: the model was not built with the PEP embedding');
-      return embedding.table;
-    };
+    /** The table of the model a phase trains (a retrain while paused has a model of its own). */
+    const tableOf = (ctx: PhaseContext): PepTable => pepEmbeddingOf(ctx.model).table;
 
     const recordSize = (ctx: PhaseContext) => {
-      const t = tableOf();
+      const t = tableOf(ctx);
       ctx.record('sparsity', 1 - t.nonZeros / total);
       ctx.record('nonzeros', t.nonZeros);
     };
@@ -116,7 +132,7 @@ export const pepMethod: CompressionMethod = {
       const now = performance.now();
       if (!force && now - lastSizeCharts < SIZE_CHARTS_EVERY_MS) return;
       lastSizeCharts = now;
-      const t = tableOf();
+      const t = tableOf(ctx);
       const { edges, counts } = sizeHistogram(t);
       ctx.histogram('size', edges, counts);
       ctx.vector('field-size', fieldSizes(t, ctx.dataset), ctx.dataset.fieldNames);
@@ -141,11 +157,11 @@ export const pepMethod: CompressionMethod = {
       snapshotSparsity: s.sparsity,
       snapshotValidationAuc: s.validationAuc,
       // Mean embedding size (kept entries of d) of each field's features, as stored.
-      fieldMeanSize: fieldSizes(tableOf(), ctx.dataset),
+      fieldMeanSize: fieldMeanSizes(s.table, ctx.dataset.fieldDims, ctx.dataset.fieldOffsets),
     });
 
     const takeSnapshots = async (ctx: PhaseContext) => {
-      const t = tableOf();
+      const t = tableOf(ctx);
       if (pending.length === 0 || t.nonZeros > pending[0].nonZeros) return;
       // Taken once for every target this step reaches: V̂ packed, the validation split scored,
       // the other weights copied (snapshots of one step share them).
@@ -169,6 +185,7 @@ export const pepMethod: CompressionMethod = {
           sparsity: 1 - t.nonZeros / total,
           validationAuc: validation.auc,
           table: moment.table,
+          retrain: null,
         };
         const index = snapshots.length;
         snapshots.push(snapshot);
@@ -204,15 +221,21 @@ export const pepMethod: CompressionMethod = {
       index: number,
       phaseId: string,
       result: PhaseResult,
+      pausedAt: number | null,
     ) => {
       const best = result.bestEvaluation;
       if (!best) return;
       const test = result.test;
+      snapshot.retrain = {
+        validationAuc: best.validationAuc,
+        testAuc: test?.auc ?? Number.NaN,
+        pausedAt,
+      };
       ctx.keepSnapshot(index, {
         label: snapshot.label,
         step: best.step,
         retrained: true,
-        embedding: tableOf().packThresholded(),
+        embedding: tableOf(ctx).packThresholded(),
         weights: await copyArchitectureWeights(ctx.model),
         metrics: {
           validationAuc: best.validationAuc,
@@ -227,6 +250,7 @@ export const pepMethod: CompressionMethod = {
           retrainSteps: result.steps,
           retrainBestStep: best.step,
           ...(result.endReason ? { retrainEndReason: result.endReason } : {}),
+          ...(pausedAt !== null ? { retrainPausedAt: pausedAt } : {}),
         },
       });
       // The run's figures per snapshot: its retrained validation and test AUC (NaN: none).
@@ -240,18 +264,35 @@ export const pepMethod: CompressionMethod = {
       set('snapshotTestAuc', test?.auc ?? Number.NaN);
     };
 
-    const retrainPhase = (snapshot: Snapshot | null, index: number): MethodPhase => {
+    /**
+     * The lottery-ticket retrain of `snapshot` (null: the dense table, the reference), at the end
+     * of the run, or now while the run is paused at step `pausedAt` (on a model of its own).
+     */
+    const retrainPhase = (
+      snapshot: Snapshot | null,
+      index: number,
+      pausedAt: number | null = null,
+    ): MethodPhase => {
       const label = snapshot ? snapshot.label : 'dense';
       return {
         id: snapshot ? `retrain-${index + 1}` : 'retrain-dense',
-        label: snapshot ? `Retrain snapshot ${label}` : 'Retrain dense (reference)',
+        label: snapshot
+          ? `Retrain snapshot ${label}${pausedAt !== null ? ' now' : ''}`
+          : 'Retrain dense (reference)',
         budget:
           (options.retrainEpochs as number) > 0
             ? { epochs: options.retrainEpochs as number }
             : undefined,
         scoreTest: true,
+        // Retrained while the run was paused: that result is the snapshot's (see the top).
+        skip: () => {
+          const pausedAt = snapshot?.retrain?.pausedAt ?? null;
+          return pausedAt !== null
+            ? `retrained while the run was paused at step ${pausedAt}; that result is kept`
+            : null;
+        },
         begin: (ctx) => {
-          const t = tableOf();
+          const t = tableOf(ctx);
           // Every weight back to step 0: the lottery ticket's rewind.
           rewind?.restore(ctx.model);
           const start = options.reInit
@@ -269,10 +310,12 @@ export const pepMethod: CompressionMethod = {
         },
         afterStep: (ctx) => recordSize(ctx),
         end: async (ctx, result) => {
-          const t = tableOf();
+          const t = tableOf(ctx);
           const best = result.bestEvaluation;
           if (!best) return;
-          if (snapshot) await keepRetrained(ctx, snapshot, index, `retrain-${index + 1}`, result);
+          if (snapshot) {
+            await keepRetrained(ctx, snapshot, index, `retrain-${index + 1}`, result, pausedAt);
+          }
           const point = (y: number): MethodPoint => ({ x: t.nonZeros, y, label });
           if (snapshot) {
             retrained.val.push(point(best.validationAuc));
@@ -300,7 +343,7 @@ export const pepMethod: CompressionMethod = {
       restoreBest: false,
       usePatience: false,
       begin: (ctx) => {
-        const t = tableOf();
+        const t = tableOf(ctx);
         pending = targetsOf(options, total);
         sample = new EntrySample(SAMPLE_ENTRIES, total, ctx.train.seed);
         rewind = ModelCheckpoint.take(ctx.model);
@@ -313,7 +356,7 @@ export const pepMethod: CompressionMethod = {
         const now = performance.now();
         if (now - lastQuantiles >= QUANTILES_EVERY_MS) {
           lastQuantiles = now;
-          const q = (sample as EntrySample).quantiles(tableOf());
+          const q = (sample as EntrySample).quantiles(tableOf(ctx));
           ['p10', 'p50', 'p90'].forEach((p, i) => {
             ctx.record(`threshold-${p}`, q.threshold[i]);
             ctx.record(`magnitude-${p}`, q.magnitude[i]);
@@ -328,17 +371,34 @@ export const pepMethod: CompressionMethod = {
           ? `all ${snapshots.length} targets reached`
           : null,
       optionChanged: (key, ctx) => {
-        const t = tableOf();
+        const t = tableOf(ctx);
         if (key === 'gk') {
           t.gk = options.gk as number;
           t.recountAll();
         } else if (key === 'thresholdLearningRate') {
-          embedding?.setThresholdLearningRateScale(settings().thresholdLearningRateScale);
+          pepEmbeddingOf(ctx.model).setThresholdLearningRateScale(
+            settings().thresholdLearningRateScale,
+          );
           ctx.refreshLearningRates();
         } else if (key === 'targets') {
           const taken = new Set(snapshots.map((s) => s.label));
           pending = targetsOf(options, total).filter((x) => !taken.has(x.label));
         }
+      },
+      retrainSnapshotNow: (number, ctx) => {
+        const index = number - 1;
+        const snapshot = snapshots[index];
+        if (!snapshot) {
+          throw new Error(
+            snapshots.length === 0
+              ? 'No snapshot has been taken yet'
+              : `There is no snapshot ${number}: the run has taken ${snapshots.length}`,
+          );
+        }
+        if (snapshot.retrain) {
+          throw new Error(`Snapshot ${number} (${snapshot.label}) is retrained already`);
+        }
+        return retrainPhase(snapshot, index, ctx.step);
       },
       end: (ctx) => {
         sizeCharts(ctx, true);
@@ -347,10 +407,19 @@ export const pepMethod: CompressionMethod = {
         r.snapshotSteps = snapshots.map((s) => s.step);
         r.snapshotNonZeros = snapshots.map((s) => s.nonZeros);
         r.snapshotValidationAuc = snapshots.map((s) => s.validationAuc);
-        // Filled in by each snapshot's retrain (NaN while not retrained).
-        r.snapshotRetrainedValidationAuc = snapshots.map(() => Number.NaN);
-        r.snapshotTestAuc = snapshots.map(() => Number.NaN);
-        r.pruneFinalNonZeros = tableOf().nonZeros;
+        // Filled in by each snapshot's retrain (NaN while not retrained); a snapshot retrained
+        // while the run was paused has its figures already.
+        r.snapshotRetrainedValidationAuc = snapshots.map(
+          (s) => s.retrain?.validationAuc ?? Number.NaN,
+        );
+        r.snapshotTestAuc = snapshots.map((s) => s.retrain?.testAuc ?? Number.NaN);
+        // Mean embedding size of each field at each snapshot (fields in a row, snapshot after
+        // snapshot), and the fields' names: the run card's sizes view.
+        r.fieldNames = ctx.dataset.fieldNames.join(',');
+        r.snapshotFieldSizes = snapshots.flatMap((s) =>
+          fieldMeanSizes(s.table, ctx.dataset.fieldDims, ctx.dataset.fieldOffsets),
+        );
+        r.pruneFinalNonZeros = tableOf(ctx).nonZeros;
         r.tableEntries = total;
         if (pending.length > 0) {
           const missed = pending.map((x) => x.label).join(', ');
@@ -368,9 +437,10 @@ export const pepMethod: CompressionMethod = {
     };
 
     return {
+      // The run's model, and the model of a snapshot retrained while the run is paused.
       embedding: (req) => {
         init = req.init;
-        return (embedding = buildPepEmbedding(req, settings()));
+        return buildPepEmbedding(req, settings());
       },
       phases: [prune],
       dispose: () => {
