@@ -185,6 +185,7 @@ function BackendCalibrationTable({
               <th>ms/step</th>
               <th>samples/s</th>
               <th>adapter</th>
+              <th>note</th>
             </tr>
           </thead>
           <tbody>
@@ -193,7 +194,6 @@ function BackendCalibrationTable({
                 key={r.backend}
                 data-testid={`calibration-row-${r.backend}`}
                 className={r.backend === calibration.chosen ? 'chosen' : undefined}
-                title={r.note || undefined}
               >
                 <td>{r.backend}</td>
                 <td>{r.msPerStep === null ? statusText(r.status) : r.msPerStep.toFixed(1)}</td>
@@ -205,6 +205,9 @@ function BackendCalibrationTable({
                 <td>
                   {r.adapterDescription || '–'}
                   {r.softwareAdapter ? ' (software adapter)' : ''}
+                </td>
+                <td className="muted" data-testid={`calibration-note-${r.backend}`}>
+                  {r.note || ''}
                 </td>
               </tr>
             ))}

@@ -69,6 +69,8 @@ test('auto times the backends on the first run of a model, trains on the fastest
     await expect(page.getByTestId('calibration-row-webgpu')).toContainText('software adapter');
   } else {
     await expect(page.getByTestId('calibration-row-webgpu')).toContainText('failed');
+    // Why it failed is written in the row, not only in a tooltip.
+    await expect(page.getByTestId('calibration-note-webgpu')).not.toBeEmpty();
   }
 
   // A second run of the same model after a reload uses the remembered choice: no measuring.
