@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import {
   CartesianGrid,
   Legend,
@@ -53,6 +54,7 @@ const BLUE = seriesColor('#1f5fa8');
 const GREEN = seriesColor('#2e7d32');
 const ORANGE = seriesColor('#c2571a');
 const GREY = seriesColor('#7b8794');
+const PURPLE = seriesColor('#6a3d9a');
 
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
@@ -67,19 +69,58 @@ export interface ValidationChartViewProps {
   bayes: number | null;
 }
 
+/** A retrain run while the run was paused: its own line, keyed by phase and pause step. */
+interface AsideLine {
+  key: string;
+  name: string;
+}
+
+/**
+ * The chart's rows: the evaluations themselves, unless some ran aside while the run was paused
+ * (PEP's "Retrain now"). Those branch off at the step the run paused at, and the run resumed
+ * from there: each is drawn as a dashed line of its own (its AUC under its own key), and the
+ * run's own lines skip their rows.
+ */
+function chartRows(evaluations: EvaluationMetrics[]): {
+  rows: (EvaluationMetrics | Record<string, number | string>)[];
+  asides: AsideLine[];
+  /** The run's own evaluations (the latest and the best AUC are theirs). */
+  own: EvaluationMetrics[];
+} {
+  if (!evaluations.some((e) => e.pausedAt !== undefined)) {
+    return { rows: evaluations, asides: [], own: evaluations };
+  }
+  const asides: AsideLine[] = [];
+  const keyOf = new Map<string, string>();
+  const rows = evaluations.map((e) => {
+    if (e.pausedAt === undefined) return e;
+    const id = `${e.phase}@${e.pausedAt}`;
+    let key = keyOf.get(id);
+    if (!key) {
+      key = `aside${asides.length}`;
+      keyOf.set(id, key);
+      asides.push({ key, name: `${e.phase} while paused at step ${e.pausedAt} (val AUC)` });
+    }
+    return { step: e.step, epoch: e.epoch, phase: e.phase, [key]: e.validationAuc };
+  });
+  return { rows, asides, own: evaluations.filter((e) => e.pausedAt === undefined) };
+}
+
 /** The validation chart drawn from props (ValidationChart feeds it from the store). */
 export function ValidationChartView({ testId, evaluations, bayes }: ValidationChartViewProps) {
-  const last = evaluations.at(-1);
-  // A method's later phases (prune, fine-tune...) restart their epochs: then the axis is steps,
-  // and "best" is the best of the phase in progress (what that phase keeps).
-  const phased = evaluations.some((e) => e.phase !== evaluations[0].phase);
+  const { rows, asides, own } = useMemo(() => chartRows(evaluations), [evaluations]);
+  const last = own.at(-1);
+  // A method's later phases (prune, fine-tune...) restart their epochs, and a retrain while
+  // paused counts its steps from the pause: then the axis is steps, and "best" is the best of
+  // the phase in progress (what that phase keeps).
+  const phased = asides.length > 0 || own.some((e) => e.phase !== own[0].phase);
   const xKey = phased ? 'step' : 'epoch';
   let best: EvaluationMetrics | undefined = undefined;
-  for (const e of evaluations) {
+  for (const e of own) {
     if (phased && e.phase !== last?.phase) continue;
     if (!best || e.validationAuc > best.validationAuc) best = e;
   }
-  const hasTest = evaluations.some((e) => e.testAuc !== null);
+  const hasTest = own.some((e) => e.testAuc !== null);
   const fractional = phased || evaluations.some((e) => !Number.isInteger(e.epoch));
   const dots = evaluations.length <= 30;
   return (
@@ -107,7 +148,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
         </small>
       </h3>
       <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={evaluations} margin={LINE_CHART_MARGIN}>
+        <LineChart data={rows} margin={LINE_CHART_MARGIN}>
           <CartesianGrid {...CHART_GRID} />
           <XAxis
             {...PLAIN_AXIS}
@@ -156,8 +197,22 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             stroke={BLUE}
             strokeWidth={2}
             dot={dots}
+            connectNulls={asides.length > 0}
             isAnimationActive={false}
           />
+          {asides.map((a) => (
+            <Line
+              key={a.key}
+              yAxisId="auc"
+              dataKey={a.key}
+              name={a.name}
+              stroke={PURPLE}
+              strokeDasharray="5 3"
+              dot
+              connectNulls
+              isAnimationActive={false}
+            />
+          ))}
           {hasTest && (
             <Line
               yAxisId="auc"
@@ -175,6 +230,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             name="validation logloss"
             stroke={ORANGE}
             dot={dots}
+            connectNulls={asides.length > 0}
             isAnimationActive={false}
           />
           {best && (

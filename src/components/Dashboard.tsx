@@ -12,6 +12,7 @@ import { MethodCharts } from '../charts/MethodCharts';
 import { ComparePanel } from './ComparePanel';
 import { ExportButton, RunHistoryPanel } from './RunHistoryPanel';
 import { OpenedRun } from './RunDetail';
+import { LiveSnapshots } from './RunSnapshots';
 
 const selectRun = (s: LabState) => s.run;
 const selectTest = (s: LabState) => s.run.test;
@@ -41,6 +42,12 @@ function RunStatus() {
       {run.etaSeconds !== null && run.state === 'running' && (
         <div>
           ETA <span data-testid="run-eta">{formatDuration(run.etaSeconds)}</span>
+        </div>
+      )}
+      {run.aside?.state === 'running' && (
+        <div data-testid="aside-status">
+          <strong>{run.aside.label}</strong>: step {run.aside.stepsDone}/{run.aside.plannedSteps}{' '}
+          <span className="muted">(the run stays paused at step {run.aside.pausedAt})</span>
         </div>
       )}
       <progress max={100} value={pct} aria-label="training progress" />
@@ -205,6 +212,7 @@ export function Dashboard() {
         <ValidationChart />
       </div>
       <MethodCharts />
+      <LiveSnapshots />
       <TestPanel />
       <DatasetPanel />
       <RunHistoryPanel />

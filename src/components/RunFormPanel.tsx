@@ -111,6 +111,7 @@ async function openConfig(file: File): Promise<void> {
 export function RunFormPanel() {
   const form = useLabStore((s) => s.form);
   const state = useLabStore((s) => s.run.state);
+  const retrainingNow = useLabStore((s) => s.run.aside?.state === 'running');
   const runningConfig = useLabStore((s) => s.run.config);
   const resetForm = useLabStore((s) => s.resetForm);
   const engineStatus = useLabStore((s) => s.engineStatus);
@@ -252,7 +253,15 @@ export function RunFormPanel() {
           Train
         </button>
         {state === 'paused' ? (
-          <button type="button" data-testid="resume-button" onClick={() => runController.resume()}>
+          <button
+            type="button"
+            data-testid="resume-button"
+            disabled={retrainingNow}
+            title={
+              retrainingNow ? 'A snapshot is retraining now: wait for it or stop it' : undefined
+            }
+            onClick={() => runController.resume()}
+          >
             Resume
           </button>
         ) : (
@@ -269,6 +278,9 @@ export function RunFormPanel() {
           type="button"
           data-testid="stop-button"
           disabled={!busy}
+          title={
+            retrainingNow ? 'Stops the snapshot retraining now; the run stays paused' : undefined
+          }
           onClick={() => runController.stop()}
         >
           Stop

@@ -135,7 +135,10 @@ export function ctrCurveLines(runs: readonly FinishedRun[]): CurveLine[] {
     id: r.id,
     name: `#${r.id} ${r.result.method.label}`,
     methodId: r.result.method.id,
-    data: r.result.evaluations.map((e) => ({ step: e.step, value: e.validationAuc })),
+    // The run's own curve: a snapshot retrained while it was paused is a branch of its own.
+    data: r.result.evaluations
+      .filter((e) => e.pausedAt === undefined)
+      .map((e) => ({ step: e.step, value: e.validationAuc })),
   }));
 }
 

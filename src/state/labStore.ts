@@ -4,6 +4,7 @@
  */
 import { create } from 'zustand';
 import type {
+  AsideProgress,
   BackendCalibration,
   BackendName,
   DatasetSummary,
@@ -18,6 +19,7 @@ import type {
   RunConfig,
   RunResult,
   RunState,
+  SnapshotInfo,
   TestMetrics,
 } from '../../workers/protocol';
 import type {
@@ -77,6 +79,10 @@ export interface RunView {
   methodPoints: Record<string, MethodPoint[]>;
   /** Marks on the step axis: phase changes, snapshots, settings changed while training. */
   markers: { step: number; label: string }[];
+  /** The snapshot events so far (a snapshot taken, or replaced by its retrained model). */
+  snapshots: SnapshotInfo[];
+  /** The retrain run while the run is paused ("Retrain now"), the latest one; null: none. */
+  aside: AsideProgress | null;
 }
 
 export interface MethodVector {
@@ -265,6 +271,8 @@ export function emptyRun(id: number): RunView {
     methodHistograms: {},
     methodPoints: {},
     markers: [],
+    snapshots: [],
+    aside: null,
   };
 }
 

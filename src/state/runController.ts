@@ -559,6 +559,19 @@ class RunController {
     void this.bridge.call((api) => api.resume()).catch(() => undefined);
   }
 
+  /**
+   * Retrains snapshot `snapshot` (from 1) of the paused run now, on a model of its own; its
+   * progress and result arrive as the run's events. Stop stops it (the run stays paused).
+   */
+  async retrainSnapshotNow(snapshot: number): Promise<void> {
+    try {
+      await this.bridge.call((api) => api.retrainSnapshotNow(snapshot));
+    } catch (err) {
+      if (err instanceof EngineAbortError || err instanceof EngineCrashError) return;
+      useLabStore.getState().showBanner('error', `Retrain now failed: ${messageOf(err)}`);
+    }
+  }
+
   stop(): void {
     void this.bridge.call((api) => api.stop()).catch(() => undefined);
   }
@@ -621,6 +634,12 @@ class RunController {
         this.schedule({
           markers: [...this.current('markers'), { step: event.step, label: event.label }],
         });
+        break;
+      case 'snapshot':
+        this.schedule({ snapshots: [...this.current('snapshots'), event.snapshot] });
+        break;
+      case 'aside':
+        this.schedule({ aside: event.aside });
         break;
       case 'method-vector':
         this.schedule({

@@ -1,8 +1,9 @@
 /**
  * The snapshots a run took (PEP: one at each target sparsity), read from its result for the run
- * card's list, and the file name a snapshot's model file downloads as.
+ * card's list (or, while it trains, from the snapshot events), and the file name a snapshot's
+ * model file downloads as.
  */
-import type { RunResult } from '../../workers/protocol';
+import type { RunResult, SnapshotInfo } from '../../workers/protocol';
 
 export interface SnapshotRow {
   /** Numbered from 1, in the order the run took them (exportRun's `snapshot`). */
@@ -20,6 +21,9 @@ export interface SnapshotRow {
   /** The retrained model's best validation AUC and test AUC; NaN when not retrained. */
   retrainedValidationAuc: number;
   testAuc: number;
+  /** Mean embedding size (stored entries) of each field's features; [] when not recorded. */
+  fieldSizes: number[];
+  fieldNames: string[];
 }
 
 function numbers(value: unknown): number[] {
@@ -51,7 +55,14 @@ export function snapshotRows(result: RunResult): SnapshotRow[] {
     test = byLabel(r.retrainedTestAuc);
   }
   const entries = typeof r.tableEntries === 'number' ? r.tableEntries : Number.NaN;
-  return labels.split(',').map((label, i) => {
+  const fieldNames =
+    typeof r.fieldNames === 'string' && r.fieldNames ? r.fieldNames.split(',') : [];
+  // Fields in a row, snapshot after snapshot (absent from runs of earlier lab versions).
+  const sizes = numbers(r.snapshotFieldSizes);
+  const snapshots = labels.split(',');
+  const fields = sizes.length === fieldNames.length * snapshots.length ? fieldNames.length : 0;
+  return snapshots.map((label, i) => {
+    const fieldSizes = fields > 0 ? sizes.slice(i * fields, (i + 1) * fields) : [];
     const retrainedValidationAuc = retrainedValidation[i] ?? Number.NaN;
     return {
       number: i + 1,
@@ -63,8 +74,46 @@ export function snapshotRows(result: RunResult): SnapshotRow[] {
       retrained: Number.isFinite(retrainedValidationAuc),
       retrainedValidationAuc,
       testAuc: test[i] ?? Number.NaN,
+      fieldSizes,
+      fieldNames: fields > 0 ? fieldNames : [],
     };
   });
+}
+
+/**
+ * The snapshots of a run in progress, from its snapshot events in order: a snapshot is sent when
+ * taken, and again when its retrained model replaces it (then its figures at the snapshot stay,
+ * and the retrained AUCs are added).
+ */
+export function liveSnapshotRows(events: readonly SnapshotInfo[]): SnapshotRow[] {
+  const rows: SnapshotRow[] = [];
+  for (const e of events) {
+    const at = e.number - 1;
+    const taken = rows[at];
+    if (e.retrained && taken) {
+      rows[at] = {
+        ...taken,
+        retrained: true,
+        retrainedValidationAuc: e.validationAuc ?? Number.NaN,
+        testAuc: e.testAuc ?? Number.NaN,
+      };
+      continue;
+    }
+    rows[at] = {
+      number: e.number,
+      label: e.label,
+      step: e.step,
+      nonZeros: e.nonZeros,
+      sparsity: e.entries > 0 ? 1 - e.nonZeros / e.entries : Number.NaN,
+      validationAuc: e.retrained ? Number.NaN : (e.validationAuc ?? Number.NaN),
+      retrained: e.retrained,
+      retrainedValidationAuc: e.retrained ? (e.validationAuc ?? Number.NaN) : Number.NaN,
+      testAuc: e.testAuc ?? Number.NaN,
+      fieldSizes: e.fieldSizes,
+      fieldNames: e.fieldNames,
+    };
+  }
+  return rows.filter(Boolean);
 }
 
 /** `model-pep-run3-snapshot2-90pct.json`: the run, the snapshot's number and its target. */

@@ -4,12 +4,15 @@ import { methodSpecOf } from '../methods/catalog';
 
 /**
  * The validation AUC of the model the run kept: its last phase's best evaluation, or the best of
- * all evaluations when the phase reports none (-Infinity when the run never evaluated).
+ * the run's own evaluations when the phase reports none (-Infinity when the run never
+ * evaluated). A snapshot retrained while the run was paused is not the run's model.
  */
 export function bestValidationAuc(result: RunResult): number {
   return (
     result.phases.at(-1)?.bestEvaluation?.validationAuc ??
-    Math.max(...result.evaluations.map((e) => e.validationAuc))
+    Math.max(
+      ...result.evaluations.filter((e) => e.pausedAt === undefined).map((e) => e.validationAuc),
+    )
   );
 }
 
