@@ -3,7 +3,9 @@
  * through the method's phases, each of epochs of shuffled mini-batches with validation every
  * epoch (or every K steps) and the best validation weights restored at its end; the test split is
  * scored once, with the final model. Streams batched progress events and honours pause / resume /
- * stop / live setting changes between steps. The model stays alive afterwards (KeptRun).
+ * stop / live setting changes between steps. While paused in a phase that offers it, a method's
+ * retrain of a snapshot runs aside on a lane of its own (see Lane and retrainSnapshotNow). The
+ * model stays alive afterwards (KeptRun).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CtrDataset } from '../data/dataset';
