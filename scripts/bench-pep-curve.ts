@@ -9,6 +9,7 @@
  *
  *   npm run bench:pep-curve
  *   npm run bench:pep-curve -- --seeds=1 --slr=0.02
+ *   npm run bench:pep-curve -- --targets=99 --gk=3 --retrain=last   (one sparse point only)
  */
 import { join } from 'node:path';
 import { loadFiles, startBackend } from '../cli/nodeEngine';
@@ -25,6 +26,9 @@ const DATA_DIR = process.env.RECSYS_DATA_DIR ?? join(import.meta.dirname, '../..
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const targets = arg('targets', '50,80,90,95,99').split(',').map(Number);
 const slr = Number(arg('slr', '0.02'));
+const gk = Number(arg('gk', '1'));
+/** 'all': every snapshot and the dense table; 'last': the last snapshot only. */
+const retrain = arg('retrain', 'all');
 
 const { backend } = await startBackend('wasm');
 const loaded = await loadFiles(
@@ -65,11 +69,11 @@ for (const seed of seeds) {
       options: {
         ...defaultsOf(PEP_SPEC.options),
         thresholdInit: -8,
-        gk: 1,
+        gk,
         thresholdLearningRate: slr,
         targetKind: 'sparsity',
         targets,
-        retrain: 'all',
+        retrain,
         retrainEpochs: 30,
       },
     },
