@@ -4,11 +4,12 @@ import { chartNumber, test, waitForEngine } from './lab';
 /**
  * UMEC on the small synthetic slice, DLRM with an 8 x 4 input and one hidden layer of 16: two
  * dense epochs, then the primal-dual solver towards a FLOPs budget of 0.5, changed to 0.4 while
- * it runs; then the hard prune and one fine-tune epoch.
+ * it runs; then the hard prune and one fine-tune epoch. Fields are scored by the held-out score
+ * (its importance chart is drawn).
  */
 const UMEC_RUN =
   '/?rows=3000&fields=8&card=3000&dim=4&mlp=16&epochs=3&batch=64&dropout=0&bn=false' +
-  '&model=dlrm&opt=sgd&eopt=sgd&lr=0.1&method=umec&budget=0.5&denseep=2&solveep=30&ftep=1&slr=0.001';
+  '&model=dlrm&opt=sgd&eopt=sgd&lr=0.1&method=umec&budget=0.5&denseep=2&solveep=30&ftep=1&slr=0.001&fscore=held-out';
 
 test('UMEC through the form: the resource reaches the budget changed mid-run, a field is dropped', async ({
   page,
@@ -45,6 +46,7 @@ test('UMEC through the form: the resource reaches the budget changed mid-run, a 
   // At least one field was dropped: it is drawn as dropped on the group-norm bars.
   expect(Number(match![1])).toBeLessThan(8);
   expect(await chartNumber(page, 'method-chart-group-norms', 'data-points')).toBe(8);
+  expect(await chartNumber(page, 'method-chart-field-importance', 'data-points')).toBe(8);
   expect(await chartNumber(page, 'method-chart-resource', 'data-points')).toBeGreaterThan(20);
   await expect(page.getByTestId('run-history')).toContainText('UMEC');
 });
