@@ -95,7 +95,8 @@ for (const seed of seeds) {
   );
   kept.dispose();
   const m = result.methodResult;
-  const labels = String(m.retrainedLabels).split(',');
+  // No snapshot retrained (no target reached, retrain 'last'): no points, the table says so.
+  const labels = m.retrainedLabels ? String(m.retrainedLabels).split(',') : [];
   const points = labels.map((label, i) => ({
     label,
     nonZeros: (m.retrainedNonZeros as number[])[i],
@@ -121,7 +122,10 @@ const sd = (xs: number[]) =>
 const f4 = (x: number) => x.toFixed(4);
 console.log('\n| retrained | non-zeros | best val AUC | test AUC | seeds |');
 console.log('|---|---:|---:|---:|---:|');
-for (const label of perSeed[0].points.map((p) => p.label)) {
+if (perSeed.every((s) => s.points.length === 0)) {
+  console.log(`| (nothing retrained: no target of ${targets.join(', ')}% was reached) | | | | |`);
+}
+for (const label of [...new Set(perSeed.flatMap((s) => s.points.map((p) => p.label)))]) {
   const rows = perSeed.flatMap((s) => s.points.filter((p) => p.label === label));
   const val = rows.map((r) => r.valAuc);
   const test = rows.map((r) => r.testAuc);
