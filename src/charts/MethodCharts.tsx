@@ -377,6 +377,19 @@ const VectorChart = memo(function VectorChart({
                 data.map((d) => (
                   <Cell key={d.label} fill={d.role ? ROLE_COLORS[d.role] : seriesColor(s.color)} />
                 ))}
+              {/* A later series (dropped) of a field with a role: pale, outlined in the role's
+                  colour, so that a dropped field never looks like a kept noise field. */}
+              {k > 0 &&
+                hasRoles &&
+                data.map((d) => (
+                  <Cell
+                    key={d.label}
+                    fill={seriesColor(s.color)}
+                    fillOpacity={d.role ? 0.25 : 1}
+                    stroke={d.role ? ROLE_COLORS[d.role] : undefined}
+                    strokeDasharray={d.role ? '4 2' : undefined}
+                  />
+                ))}
             </Bar>
           ))}
         </BarChart>
@@ -384,7 +397,8 @@ const VectorChart = memo(function VectorChart({
       {hasRoles && (
         <p className="legend-note">
           <span className="swatch informative" /> informative <span className="swatch noise" /> pure
-          noise <span className="swatch redundant" /> redundant copy · step {vector.step}
+          noise <span className="swatch redundant" /> redundant copy
+          {series.length > 1 ? ` · pale, dashed: ${series[1].label}` : ''} · step {vector.step}
         </p>
       )}
     </>

@@ -441,6 +441,8 @@ class UmecRun {
         }
         if (!this.structure) return;
         const raw = await this.target.rawScores();
+        // The bars as the hard prune will cut (they are otherwise refreshed every VECTOR_EVERY steps).
+        this.recordStructure(ctx, this.structure, Float64Array.from(raw.groups));
         Object.assign(ctx.result, {
           groupLabels: this.target.groupLabels.join(','),
           groupNorms: Array.from(raw.groups, Math.sqrt),
