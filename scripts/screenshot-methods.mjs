@@ -3,7 +3,8 @@
 // software GPU the same runs take many times longer):
 // - docs/screenshot-pep.png: PEP's quick demo preset on a synthetic slice (snapshots at 50, 80
 //   and 90%, each retrained): the method's charts;
-// - docs/screenshot-umec.png: UMEC on a small synthetic DLRM, budget 0.5: the method's charts;
+// - docs/screenshot-umec.png: UMEC's quick demo preset (a synthetic DLRM with planted noise
+//   fields, FLOPs budget 0.4, the held-out field score): the method's charts;
 // - docs/screenshot-compare.png: the dense model and two compressed ones of the same slice on the
 //   Compare runs panel (size against test AUC, the Pareto front, one run opened).
 // - docs/screenshot-cprec.png: CpRec (3 blocks, cross-block sharing) on the synthetic sequences:
@@ -20,9 +21,6 @@ const scenes = cliArg('scenes', 'pep,umec,compare,cprec').split(',');
 const QUICK = 'rows=20000&fields=8&card=3000&dseed=7&model=deepfm&dim=8&mlp=64,32';
 /** Small synthetic sequences and NextItNet, compressed by CpRec with the lab's default options. */
 const CPREC = 'task=seq&seqs=3000&items=600&len=12&sdim=32&sepochs=4&slr=0.005&smethod=cprec';
-const UMEC =
-  'rows=3000&fields=8&card=3000&dim=4&mlp=16&epochs=3&batch=64&dropout=0&bn=false' +
-  '&model=dlrm&opt=sgd&eopt=sgd&lr=0.1&method=umec&budget=0.5&denseep=2&solveep=30&ftep=2&slr=0.001';
 
 async function train(page, timeout = 1_200_000) {
   await page.getByTestId('train-button').click();
@@ -77,7 +75,8 @@ try {
     await page.close();
   }
   if (scenes.includes('umec')) {
-    const page = await openLab(browser, server.url, `?backend=${backend}&${UMEC}`);
+    const page = await openLab(browser, server.url, `?backend=${backend}&method=umec`);
+    await applyPreset(page, 'umec-quick');
     await train(page);
     await shoot(page, 'method-charts', 'docs/screenshot-umec.png');
     console.log(JSON.stringify(await historyFigures(page)));
