@@ -355,6 +355,8 @@ class UmecRun {
         this.lastRound = null;
         this.target = this.targetOf(ctx);
         this.importance = null;
+        // A sweep's previous budget's structure must not colour this budget's first bars.
+        this.structure = null;
         if (this.heldOut) await this.refreshImportance(ctx, this.target);
         if (this.solver === 'admm') {
           this.admm?.dispose();
