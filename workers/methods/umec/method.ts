@@ -311,10 +311,9 @@ class UmecRun {
   /**
    * The held-out field score: measures every group's importance on the validation rows and sets
    * the factors the solvers' group scores are multiplied by (fieldImportance.ts). Once per
-   * budget, on the model the solver starts from: with factors that changed while it runs, ADMM's
-   * projection would chase a moving metric and never settle (measured: refreshed every epoch, a
-   * DeepFM run that settles in 7.6 epochs ran to its 15-epoch limit), and the solver's own
-   * shrinking lowers a field's importance anyway.
+   * budget, on the model the solver starts from, with every field intact: once the solver shrinks
+   * a field, its importance falls with it, so measuring again would echo the solver's own choice
+   * rather than inform it (and each measurement costs a forward pass per field).
    */
   private async refreshImportance(ctx: PhaseContext, target: UmecTarget): Promise<void> {
     const importance = await target.importance();
