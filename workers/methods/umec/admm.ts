@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sumTensors } from '../../models/sumTensors';
 import { projectBudget, type UnitScores } from './projection';
 import type { BudgetKind, KeptStructure } from './resources';
-import { comparableScores, factored, rowSquares, type UmecTarget } from './target';
+import { rowSquares, solverScores, type UmecTarget } from './target';
 
 export interface AdmmSettings {
   budget: number;
@@ -90,10 +90,7 @@ export class AdmmSolver {
       for (let r = g.start; r < g.start + g.size; r++) s += rows[0][r];
       return s;
     });
-    return comparableScores(
-      factored({ groups, neurons: rows.slice(1) }, target.groupFactors),
-      target.scoreKind,
-    );
+    return solverScores({ groups, neurons: rows.slice(1) }, target.groupFactors, target.scoreKind);
   }
 
   private static async project(

@@ -16,6 +16,7 @@
 import type { CtrDataset } from '../../data/dataset';
 import { BatchPlanner } from '../../embedding/batchPlan';
 import { predictProbabilities } from '../../engine/trainStep';
+import { logloss } from '../../metrics/classification';
 import type { TopInputGroup } from '../../models/dlrm';
 import type { RankingModel } from '../../models/rankingModel';
 
@@ -29,16 +30,6 @@ export interface GroupTable {
 export const IMPORTANCE_MAX_ROWS = 8192;
 /** Training rows the field averages are taken over (evenly spaced through the split). */
 const MEAN_MAX_ROWS = 65_536;
-
-/** Mean log loss of `probs` against `labels`. */
-function logLoss(probs: Float32Array, labels: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]));
-    sum -= labels[i] ? Math.log(p) : Math.log(1 - p);
-  }
-  return sum / Math.max(1, probs.length);
-}
 
 /** Up to `max` rows of `rows`, evenly spaced. */
 function spaced(rows: ArrayLike<number>, max: number): Int32Array {
@@ -66,7 +57,7 @@ export async function heldOutImportance(
   const labels = Float32Array.from(rows, (r) => dataset.labels[r]);
   const planner = new BatchPlanner(dataset.totalVocabulary);
   const loss = async (ds: CtrDataset) =>
-    logLoss(await predictProbabilities(model, planner, ds, rows), labels);
+    logloss(await predictProbabilities(model, planner, ds, rows), labels);
   const base = await loss(dataset);
   const meanRows = spaced(dataset.split.train, MEAN_MAX_ROWS);
   const m = dataset.numFields;

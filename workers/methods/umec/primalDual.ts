@@ -17,9 +17,9 @@
  */
 import {
   officialResourceRatio,
+  resourcesOf,
   type BudgetKind,
   type PrunableLayout,
-  type ResourceKind,
 } from './resources';
 import type { UnitScores } from './projection';
 import { unitCounts, type UmecTarget } from './target';
@@ -120,9 +120,7 @@ export class PrimalDualSolver {
     order0: Int32Array,
   ): { ratio: number; gradient: Float64Array } {
     if (kind === 'both') {
-      const [flops, params] = (['flops', 'params'] as ResourceKind[]).map((k) =>
-        this.resource(k, ceiled, order0),
-      );
+      const [flops, params] = resourcesOf(kind).map((k) => this.resource(k, ceiled, order0));
       return flops.ratio >= params.ratio ? flops : params;
     }
     if (kind === 'flops') return officialResourceRatio(this.layout, ceiled, this.mode);

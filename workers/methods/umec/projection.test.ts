@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../rng';
 import {
+  keptScore,
   projectBudget,
   projectStructure,
   type ProjectionOptions,
@@ -24,15 +25,6 @@ import {
   type PruneMode,
   type ResourceKind,
 } from './resources';
-
-function keptScore(scores: UnitScores, s: KeptStructure): number {
-  let total = 0;
-  s.keepGroups.forEach((k, g) => (total += k ? scores.groups[g] : 0));
-  s.keepNeurons.forEach((mask, l) =>
-    mask.forEach((k, i) => (total += k ? scores.neurons[l][i] : 0)),
-  );
-  return total;
-}
 
 /** Every non-empty subset mask of n units, as Uint8Arrays. */
 function subsets(n: number, allowEmpty = false): Uint8Array[] {
@@ -52,7 +44,7 @@ function bruteForce(
   mode: PruneMode,
 ): number {
   return bruteForceStructures(layout, mode, (s) =>
-    budgetRatio(layout, kind, s) <= budget ? keptScore(scores, s) : -Infinity,
+    budgetRatio(layout, kind, s) <= budget ? keptScore(s, scores) : -Infinity,
   );
 }
 
@@ -151,7 +143,7 @@ describe('projectStructure: FLOPs is exact', () => {
             const s = projectStructure(c.layout, c.scores, 'flops', b, mode);
             checkValid(c.layout, s, 'flops', b, mode);
             const best = bruteForce(c.layout, c.scores, 'flops', b, mode);
-            expect(keptScore(c.scores, s)).toBeCloseTo(best, 9);
+            expect(keptScore(s, c.scores)).toBeCloseTo(best, 9);
           }
         }
       });
@@ -167,7 +159,7 @@ describe('projectStructure: FLOPs is exact', () => {
           for (const b of budgets(c, 'flops', mode, rng)) {
             const s = projectStructure(c.layout, c.scores, 'flops', b, mode);
             checkValid(c.layout, s, 'flops', b, mode);
-            expect(keptScore(c.scores, s)).toBeCloseTo(
+            expect(keptScore(s, c.scores)).toBeCloseTo(
               bruteForce(c.layout, c.scores, 'flops', b, mode),
               9,
             );
@@ -188,7 +180,7 @@ describe('projectStructure: params', () => {
           for (const b of budgets(c, 'params', mode, rng)) {
             const s = projectStructure(c.layout, c.scores, 'params', b, mode);
             checkValid(c.layout, s, 'params', b, mode);
-            expect(keptScore(c.scores, s)).toBeCloseTo(
+            expect(keptScore(s, c.scores)).toBeCloseTo(
               bruteForce(c.layout, c.scores, 'params', b, mode),
               9,
             );
@@ -213,7 +205,7 @@ describe('projectStructure: params', () => {
             const s = projectStructure(c.layout, c.scores, 'params', b, mode, greedy);
             checkValid(c.layout, s, 'params', b, mode);
             const best = bruteForce(c.layout, c.scores, 'params', b, mode);
-            const got = keptScore(c.scores, s);
+            const got = keptScore(s, c.scores);
             expect(got).toBeLessThanOrEqual(best + 1e-9);
             const gap = best > 0 ? (best - got) / best : 0;
             runs++;
@@ -264,7 +256,7 @@ describe('projectBudget: FLOPs and parameters both within the budget', () => {
             checkValid(c.layout, s, 'flops', b, mode);
             checkValid(c.layout, s, 'params', b, mode);
             const best = bruteForce(c.layout, c.scores, 'both', b, mode);
-            const got = keptScore(c.scores, s);
+            const got = keptScore(s, c.scores);
             expect(got).toBeLessThanOrEqual(best + 1e-9);
             const gap = best > 0 ? (best - got) / best : 0;
             runs++;
@@ -411,7 +403,7 @@ describe('projectStructure: DLRM-sized layout', () => {
     for (const b of [0.05, 0.18, 0.5]) {
       const s = projectStructure(layout, scores, 'flops', b, 'joint');
       checkValid(layout, s, 'flops', b, 'joint');
-      expect(keptScore(scores, s)).toBeCloseTo(countEnumeration(b), 6);
+      expect(keptScore(s, scores)).toBeCloseTo(countEnumeration(b), 6);
     }
   });
 

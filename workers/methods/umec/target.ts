@@ -127,7 +127,7 @@ export function dlrmTarget(
     scoreKind,
     groupFactors: null,
     async scores() {
-      return comparableScores(factored(await this.rawScores(), this.groupFactors), scoreKind);
+      return solverScores(await this.rawScores(), this.groupFactors, scoreKind);
     },
     rawScores: () => groupedRowScores(linears, groups),
     importance: () =>
@@ -168,7 +168,7 @@ export function mlpTarget(
     scoreKind,
     groupFactors: null,
     async scores() {
-      return comparableScores(factored(await this.rawScores(), this.groupFactors), scoreKind);
+      return solverScores(await this.rawScores(), this.groupFactors, scoreKind);
     },
     rawScores: () => groupedRowScores(linears, groups),
     importance: () => {
@@ -350,10 +350,17 @@ export function pruneMlpOverFields(
   return { model: pruned, dataset: view };
 }
 
-/** `scores` with each group's score multiplied by its factor (none: unchanged). */
-export function factored(scores: UnitScores, factors: ArrayLike<number> | null): UnitScores {
-  if (!factors) return scores;
-  return { ...scores, groups: Float64Array.from(scores.groups, (v, i) => v * factors[i]) };
+/**
+ * The scores the solvers compare, from squared norms: each group's multiplied by its factor (the
+ * held-out field score; none: unchanged), then as `kind` says (comparableScores).
+ */
+export function solverScores(
+  scores: UnitScores,
+  factors: ArrayLike<number> | null,
+  kind: ScoreKind,
+): UnitScores {
+  const groups = factors ? Float64Array.from(scores.groups, (v, i) => v * factors[i]) : null;
+  return comparableScores(groups ? { ...scores, groups } : scores, kind);
 }
 
 /**
