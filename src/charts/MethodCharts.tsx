@@ -37,7 +37,8 @@ import {
   TOOLTIP,
 } from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
-import { ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
+import { FieldRoleSwatches } from './FieldRoleSwatches';
+import { barsAreFields, ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
 import { niceTicks } from './niceTicks';
 
 const selectRun = (s: LabState) => s.run;
@@ -296,18 +297,6 @@ const LineSeriesChart = memo(function LineSeriesChart({
   );
 });
 
-/** The generator's role of a bar that is a field of the synthetic slice; null otherwise. */
-function fieldRole(
-  dataset: DatasetSummary | null,
-  label: string,
-  index: number,
-  length: number,
-): FieldRole | null {
-  if (!dataset || dataset.source !== 'synthetic') return null;
-  if (length !== dataset.numFields || dataset.fieldNames[index] !== label) return null;
-  return roleOfField(dataset, index);
-}
-
 const VectorChart = memo(function VectorChart({
   chart,
   series,
@@ -321,19 +310,20 @@ const VectorChart = memo(function VectorChart({
   dataset: DatasetSummary | null;
 }) {
   const vector = vectors[0];
-  const data = useMemo(
-    () =>
-      vector.values.map((value, i) => {
-        const row: Record<string, number | string | null> = {
-          label: vector.labels[i] ?? String(i),
-          role: fieldRole(dataset, vector.labels[i], i, vector.values.length),
-        };
-        vectors.forEach((v, k) => (row[`v${k}`] = v.values[i] ?? 0));
-        row.value = value;
-        return row as { label: string; role: ReturnType<typeof fieldRole>; value: number };
-      }),
-    [vector, vectors, dataset],
-  );
+  const data = useMemo(() => {
+    // The generator's roles colour the bars when they are the synthetic slice's fields.
+    const fields =
+      barsAreFields(dataset, vector.labels) && vector.labels.length === vector.values.length;
+    return vector.values.map((value, i) => {
+      const row: Record<string, number | string | null> = {
+        label: vector.labels[i] ?? String(i),
+        role: fields && dataset ? roleOfField(dataset, i) : null,
+      };
+      vectors.forEach((v, k) => (row[`v${k}`] = v.values[i] ?? 0));
+      row.value = value;
+      return row as { label: string; role: FieldRole | null; value: number };
+    });
+  }, [vector, vectors, dataset]);
   const hasRoles = data.some((d) => d.role !== null);
   const yTicks = useMemo(() => {
     let top = 0;
@@ -396,8 +386,7 @@ const VectorChart = memo(function VectorChart({
       </ResponsiveContainer>
       {hasRoles && (
         <p className="legend-note">
-          <span className="swatch informative" /> informative <span className="swatch noise" /> pure
-          noise <span className="swatch redundant" /> redundant copy
+          <FieldRoleSwatches />
           {series.length > 1 ? ` · pale, dashed: ${series[1].label}` : ''} · step {vector.step}
         </p>
       )}

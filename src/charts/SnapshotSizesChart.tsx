@@ -16,7 +16,8 @@ import {
 } from 'recharts';
 import type { DatasetSummary } from '../../workers/protocol';
 import { CHART_GRID, LINE_CHART_MARGIN, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
-import { ROLE_COLORS, roleOfField } from './fieldRoles';
+import { FieldRoleSwatches } from './FieldRoleSwatches';
+import { barsAreFields, ROLE_COLORS, roleOfField } from './fieldRoles';
 import { niceTicks } from './niceTicks';
 
 const BAR = seriesColor('#2e7d32');
@@ -36,10 +37,7 @@ export const SnapshotSizesChart = memo(function SnapshotSizesChart({
   dim: number;
   dataset: DatasetSummary | null;
 }) {
-  const roles =
-    dataset?.source === 'synthetic' &&
-    dataset.numFields === sizes.length &&
-    dataset.fieldNames.every((n, f) => n === names[f]);
+  const roles = barsAreFields(dataset, names) && names.length === sizes.length;
   const data = useMemo(
     () =>
       sizes.map((size, f) => ({
@@ -74,8 +72,7 @@ export const SnapshotSizesChart = memo(function SnapshotSizesChart({
       </ResponsiveContainer>
       {roles && (
         <p className="legend-note">
-          <span className="swatch informative" /> informative <span className="swatch noise" /> pure
-          noise <span className="swatch redundant" /> redundant copy
+          <FieldRoleSwatches />
         </p>
       )}
     </div>

@@ -15,3 +15,17 @@ export function roleOfField(summary: DatasetSummary, field: number): FieldRole {
   if (summary.redundantFields.some((r) => r.field === field)) return 'redundant';
   return 'informative';
 }
+
+/**
+ * Whether a chart's bars are the synthetic slice's fields, in order (their labels are the
+ * fields' names): only then do the generator's roles colour them.
+ */
+export function barsAreFields(
+  dataset: DatasetSummary | null,
+  labels: ArrayLike<string>,
+): dataset is DatasetSummary {
+  if (!dataset || dataset.source !== 'synthetic' || labels.length !== dataset.numFields) {
+    return false;
+  }
+  return dataset.fieldNames.every((n, f) => n === labels[f]);
+}

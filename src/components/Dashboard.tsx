@@ -13,6 +13,7 @@ import { ComparePanel } from './ComparePanel';
 import { ExportButton, RunHistoryPanel } from './RunHistoryPanel';
 import { OpenedRun } from './RunDetail';
 import { LiveSnapshots } from './RunSnapshots';
+import { FieldRoleSwatches } from '../charts/FieldRoleSwatches';
 
 const selectRun = (s: LabState) => s.run;
 const selectTest = (s: LabState) => s.run.test;
@@ -85,9 +86,7 @@ function DatasetPanel() {
         </small>
       </h3>
       <p className="legend-note">
-        Field cardinality (log scale): <span className="swatch informative" /> informative{' '}
-        <span className="swatch noise" /> pure noise <span className="swatch redundant" /> redundant
-        copy
+        Field cardinality (log scale): <FieldRoleSwatches />
       </p>
       <MountWhenIdle height={180}>
         <CardinalityChart summary={summary} />

@@ -28,10 +28,32 @@ interface RetrainNow {
   aside: AsideProgress | null;
 }
 
-function exportTitle(row: SnapshotRow): string {
-  return row.retrained
-    ? 'the retrained model of this snapshot (its best validation weights)'
-    : 'the model as it was at this snapshot (not retrained)';
+/** Exports snapshot `row` of the kept run `runId` as a model file. */
+function SnapshotExport({
+  testId,
+  runId,
+  fileName,
+  row,
+}: {
+  testId: string;
+  runId: number;
+  fileName: string;
+  row: SnapshotRow;
+}) {
+  return (
+    <button
+      type="button"
+      data-testid={testId}
+      title={
+        row.retrained
+          ? 'the retrained model of this snapshot (its best validation weights)'
+          : 'the model as it was at this snapshot (not retrained)'
+      }
+      onClick={() => void runController.exportSnapshot(runId, row.number, fileName)}
+    >
+      Export
+    </button>
+  );
 }
 
 function SnapshotTable({
@@ -215,20 +237,12 @@ export function RunSnapshots({ run }: { run: HistoryRun }) {
       retrainNow={null}
       exportCell={(row) =>
         available ? (
-          <button
-            type="button"
-            data-testid={`export-snapshot-${runId}-${row.number}`}
-            title={exportTitle(row)}
-            onClick={() =>
-              void runController.exportSnapshot(
-                runId,
-                row.number,
-                snapshotFileName(result.method.id, run.id, row),
-              )
-            }
-          >
-            Export
-          </button>
+          <SnapshotExport
+            testId={`export-snapshot-${runId}-${row.number}`}
+            runId={runId}
+            fileName={snapshotFileName(result.method.id, run.id, row)}
+            row={row}
+          />
         ) : (
           <span className="muted" title={why}>
             {run.restored ? 'not stored' : 'freed'}
@@ -281,20 +295,12 @@ export function LiveSnapshots() {
       retrainNow={result ? null : { disabledWhy: retrainNowBlocked(run), aside: run.aside }}
       exportCell={(row) =>
         result && kept ? (
-          <button
-            type="button"
-            data-testid={`live-export-snapshot-${row.number}`}
-            title={exportTitle(row)}
-            onClick={() =>
-              void runController.exportSnapshot(
-                runId,
-                row.number,
-                snapshotFileName(result.method.id, run.id, row),
-              )
-            }
-          >
-            Export
-          </button>
+          <SnapshotExport
+            testId={`live-export-snapshot-${row.number}`}
+            runId={runId}
+            fileName={snapshotFileName(result.method.id, run.id, row)}
+            row={row}
+          />
         ) : (
           <span className="muted" title="the engine holds the run's snapshots once it ends">
             {result ? 'freed' : 'after the run'}
