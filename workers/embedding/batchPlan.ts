@@ -3,6 +3,8 @@
  * comes back as a small [uniqueRows, dim] block, and the optimizer updates only those rows: step
  * cost grows with the batch, never with the vocabulary.
  */
+import { resident } from './residentArray';
+
 export interface BatchPlan {
   /** Distinct table rows of the batch, in first-seen order. */
   uniqueRows: Int32Array;
@@ -20,8 +22,8 @@ export class BatchPlanner {
   private generation = 0;
 
   constructor(readonly numRows: number) {
-    this.slotOf = new Int32Array(numRows);
-    this.stamp = new Int32Array(numRows);
+    this.slotOf = resident(new Int32Array(numRows));
+    this.stamp = resident(new Int32Array(numRows));
   }
 
   plan(ids: Int32Array, count = ids.length): BatchPlan {

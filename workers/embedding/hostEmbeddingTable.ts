@@ -10,6 +10,7 @@
 import type { EmbeddingOptimizerKind, EmbeddingUpdateMode } from '../protocol';
 import type { Rng } from '../rng';
 import type { BatchPlan } from './batchPlan';
+import { resident } from './residentArray';
 import type { RowStore } from './rowStore';
 
 export interface SparseOptimizerConfig {
@@ -182,10 +183,13 @@ export class HostEmbeddingTable implements RowStore {
       for (let i = 0; i < size; i++) this.weights[i] = rng.uniform(-bound, bound);
     }
     const adam = optimizer.kind === 'adam';
-    this.m = adam ? new Float32Array(size) : null;
-    this.v = adam ? new Float32Array(size) : null;
+    // The optimizer's state is written row by row as batches touch rows: mapped at once.
+    this.m = adam ? resident(new Float32Array(size)) : null;
+    this.v = adam ? resident(new Float32Array(size)) : null;
     this.rowAccumulator =
-      optimizer.kind === 'rowwise-adagrad' ? new Float32Array(allocated ? numRows : 0) : null;
+      optimizer.kind === 'rowwise-adagrad'
+        ? resident(new Float32Array(allocated ? numRows : 0))
+        : null;
   }
 
   get bytes(): number {

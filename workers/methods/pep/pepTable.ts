@@ -20,6 +20,7 @@
  */
 import type { BatchPlan } from '../../embedding/batchPlan';
 import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
+import { resident } from '../../embedding/residentArray';
 import type { RowStore } from '../../embedding/rowStore';
 import { PrunedTablePacker, type PrunedTable } from '../../embedding/prunedTable';
 
@@ -80,7 +81,7 @@ export class PepTable implements RowStore {
     this.d = v.dim;
     const rows = v.allocated ? v.numRows : 0;
     this.rowNonZeros = new Uint16Array(rows);
-    this.lastUpdate = new Int32Array(mode === 'lazy' ? rows : 0);
+    this.lastUpdate = resident(new Int32Array(mode === 'lazy' ? rows : 0));
     if (mode === 'lazy') {
       v.keepStepHistory();
       s?.keepStepHistory();
