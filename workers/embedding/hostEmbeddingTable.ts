@@ -123,6 +123,10 @@ export type TableInit =
   | { kind: 'normal'; std: number };
 
 export class HostEmbeddingTable implements RowStore {
+  /**
+   * The values, [rows, dim]. Set them through loadState: while untouched rows are tracked
+   * (trackUntouchedRows), the table rewrites theirs every step.
+   */
   readonly weights: Float32Array;
   /** Adam first / second moments ([rows, dim]), or null for Adagrad. */
   private readonly m: Float32Array | null;
@@ -161,6 +165,16 @@ export class HostEmbeddingTable implements RowStore {
     outV: 0,
   };
 
+  /**
+   * Rows no gradient has reached yet, when they all started alike (trackUntouchedRows): 1 per
+   * such row, or null when not tracked. They share one state (`untouchedState`), so the 'exact'
+   * pass advances it once a step and only writes their weights, instead of running the optimizer
+   * on each of their entries; their moments are written when a gradient first reaches them.
+   */
+  private untouched: Uint8Array | null = null;
+  /** The untouched rows' value and Adam moments now, and as they were before this step. */
+  private readonly untouchedState = { w: 0, m: 0, v: 0, wBefore: 0, mBefore: 0, vBefore: 0 };
+
   constructor(
     readonly name: string,
     readonly numRows: number,
@@ -198,8 +212,51 @@ export class HostEmbeddingTable implements RowStore {
       (this.m?.byteLength ?? 0) +
       (this.v?.byteLength ?? 0) +
       (this.rowAccumulator?.byteLength ?? 0) +
-      (this.mask?.byteLength ?? 0)
+      (this.mask?.byteLength ?? 0) +
+      (this.untouched?.byteLength ?? 0)
     );
+  }
+
+  /**
+   * Shares one state among the rows no gradient has reached yet ('exact' Adam, every entry
+   * starting from the same value with no optimizer history, no mask: PEP's S at its constant
+   * init). Under the dense update those rows see the same decay gradient every step, so they
+   * stay equal to each other: the 'exact' pass then computes one entry and fills their weights,
+   * the same numbers as updating each of them. Does nothing when the table does not qualify.
+   */
+  trackUntouchedRows(): void {
+    const o = this.optimizer;
+    if (!this.allocated || o.kind !== 'adam' || o.mode !== 'exact' || this.mask || this.step) {
+      return;
+    }
+    const w = this.weights;
+    const w0 = w[0];
+    for (let i = 1; i < w.length; i++) if (!sameNumber(w[i], w0)) return;
+    this.untouched = resident(new Uint8Array(this.numRows)).fill(1);
+    Object.assign(this.untouchedState, { w: w0, m: 0, v: 0, wBefore: w0, mBefore: 0, vBefore: 0 });
+  }
+
+  /**
+   * The rows no gradient has reached (flags, 1 per such row) and their shared value, while
+   * they are tracked; null otherwise. Read-only for callers.
+   */
+  get untouchedRows(): { flags: Uint8Array; value: number } | null {
+    return this.untouched ? { flags: this.untouched, value: this.untouchedState.w } : null;
+  }
+
+  /** Writes the shared moments into the untouched rows and stops tracking them. */
+  private stopTrackingUntouched(): void {
+    const untouched = this.untouched;
+    if (!untouched || !this.m || !this.v) return;
+    const d = this.dim;
+    const { m, v } = this.untouchedState;
+    for (let row = 0; row < this.numRows; row++) {
+      if (untouched[row]) {
+        this.m.fill(m, row * d, row * d + d);
+        this.v.fill(v, row * d, row * d + d);
+      }
+    }
+    this.untouched = null;
   }
 
   setLearningRate(runLearningRate: number): void {
@@ -215,6 +272,7 @@ export class HostEmbeddingTable implements RowStore {
     }
     this.mask = mask;
     if (mask) {
+      this.stopTrackingUntouched();
       const w = this.weights;
       for (let i = 0; i < w.length; i++) if (mask[i] === 0) w[i] = 0;
     }
@@ -237,6 +295,8 @@ export class HostEmbeddingTable implements RowStore {
     this.m?.fill(0);
     this.v?.fill(0);
     this.rowAccumulator?.fill(0);
+    const shared = this.untouchedState;
+    shared.m = shared.v = shared.mBefore = shared.vBefore = 0;
     this.step = 0;
     this.history?.reset();
     this.catchUpPlans.clear();
@@ -248,6 +308,8 @@ export class HostEmbeddingTable implements RowStore {
   }
 
   loadState(state: Float32Array[]): void {
+    // The loaded rows need not share a value any more.
+    this.stopTrackingUntouched();
     this.weights.set(state[0]);
   }
 
@@ -301,14 +363,42 @@ export class HostEmbeddingTable implements RowStore {
     const { stamp, slotOf } = plan.planner;
     const gen = plan.generation;
     const d = this.dim;
+    const untouched = this.untouched;
     let run = start;
     for (let row = start; row < end; row++) {
       if (stamp[row] !== gen) continue;
-      if (run < row) this.decayRows(run, row);
+      if (run < row) this.decayRun(run, row);
+      if (untouched !== null && untouched[row] === 1) {
+        // A gradient reaches the row for the first time: its state before this step is the
+        // shared one.
+        const shared = this.untouchedState;
+        (this.m as Float32Array).fill(shared.mBefore, row * d, row * d + d);
+        (this.v as Float32Array).fill(shared.vBefore, row * d, row * d + d);
+        untouched[row] = 0;
+      }
       this.updateRow(row, grad, slotOf[row] * d);
       run = row + 1;
     }
-    if (run < end) this.decayRows(run, end);
+    if (run < end) this.decayRun(run, end);
+  }
+
+  /** decayRows over `start`..`end - 1`, untouched rows (all alike) by a fill of their value. */
+  private decayRun(start: number, end: number): void {
+    const untouched = this.untouched;
+    if (untouched === null) {
+      this.decayRows(start, end);
+      return;
+    }
+    const d = this.dim;
+    let row = start;
+    while (row < end) {
+      const flag = untouched[row];
+      let next = row + 1;
+      while (next < end && untouched[next] === flag) next++;
+      if (flag === 1) this.weights.fill(this.untouchedState.w, row * d, next * d);
+      else this.decayRows(row, next);
+      row = next;
+    }
   }
 
   /**
@@ -374,6 +464,28 @@ export class HostEmbeddingTable implements RowStore {
     this.step++;
     this.useStepCoefficients(this.step, this.optimizer.learningRate);
     if (this.history) this.history.record(this.step, this.optimizer.learningRate, this.optimizer);
+    if (this.untouched) this.advanceUntouched();
+  }
+
+  /**
+   * One decay-only Adam step of the untouched rows' shared state: decayRows's arithmetic on one
+   * entry, stored in float32 as the arrays would store it.
+   */
+  private advanceUntouched(): void {
+    const shared = this.untouchedState;
+    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    shared.wBefore = shared.w;
+    shared.mBefore = shared.m;
+    shared.vBefore = shared.v;
+    const wi = shared.w;
+    const g = 0 + wd * wi;
+    const mi = Math.fround(beta1 * shared.m + (1 - beta1) * g);
+    const vi = Math.fround(beta2 * shared.v + (1 - beta2) * g * g);
+    shared.m = mi;
+    shared.v = vi;
+    shared.w = Math.fround(
+      wi - (this.adamStepSize * mi) / (Math.sqrt(vi) / this.adamBc2Sqrt + eps),
+    );
   }
 
   /**

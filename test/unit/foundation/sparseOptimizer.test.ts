@@ -415,3 +415,77 @@ describe('BatchPlanner', () => {
     for (let r = 0; r < 8; r++) expect(planner.isTouched(r, c.generation)).toBe(r === 2 || r === 5);
   });
 });
+
+describe("'exact' Adam: rows no gradient has reached share one state", () => {
+  const constantTable = (track: boolean) => {
+    const t = new HostEmbeddingTable(
+      's',
+      VOCAB,
+      DIM,
+      adamConfig('exact', 0.01),
+      { kind: 'constant', value: -3 },
+      new Rng(1),
+    );
+    if (track) t.trackUntouchedRows();
+    return t;
+  };
+
+  it('gives the same numbers, bit for bit, as updating every row, through a reset and a reload', () => {
+    const tracked = constantTable(true);
+    const plain = constantTable(false);
+    const pt = new BatchPlanner(VOCAB);
+    const pp = new BatchPlanner(VOCAB);
+    const rng = new Rng(5);
+    let untouchedAtSomeStep = 0;
+    for (let step = 0; step < 60; step++) {
+      // Rows 0..9 come into use one by one; the others never do until the reload.
+      const pool = Array.from({ length: 1 + Math.min(9, step >> 2) }, (_, i) => i);
+      const batch = makeBatch(step > 40 ? [...pool, 20, 25] : pool, 4, rng);
+      const planT = pt.plan(batch.ids);
+      const planP = pp.plan(batch.ids);
+      tracked.applyGradient(planT, blockGradient(planT, batch));
+      plain.applyGradient(planP, blockGradient(planP, batch));
+      expect(Array.from(tracked.weights)).toEqual(Array.from(plain.weights));
+      if (tracked.bytes > plain.bytes) untouchedAtSomeStep++;
+      if (step === 20) {
+        // A retrain's fresh optimizer: the untouched rows keep sharing their value.
+        tracked.resetOptimizerState();
+        plain.resetOptimizerState();
+      }
+      if (step === 30) {
+        // A checkpoint put back: the rows need not be alike any more.
+        const saved = plain.saveState();
+        saved[0][VOCAB * DIM - 1] = 7;
+        tracked.loadState(saved);
+        plain.loadState(saved);
+      }
+    }
+    // The shared state was in use up to the reload (its flags count in bytes), not after.
+    expect(untouchedAtSomeStep).toBe(31);
+    expect(tracked.bytes).toBe(plain.bytes);
+    // The rows the batches never reached moved under the decay alone, all alike.
+    expect(tracked.weights[15 * DIM]).not.toBe(-3);
+    expect(tracked.weights[15 * DIM]).toBe(tracked.weights[16 * DIM + 2]);
+  });
+
+  it('is not used where the rows do not start alike or a mask holds entries', () => {
+    const random = makeTable(adamConfig('exact', 0.01));
+    random.trackUntouchedRows();
+    const masked = constantTable(false);
+    masked.setMask(new Uint8Array(VOCAB * DIM).fill(1));
+    masked.trackUntouchedRows();
+    const lazy = new HostEmbeddingTable(
+      's',
+      VOCAB,
+      DIM,
+      adamConfig('lazy', 0.01),
+      { kind: 'constant', value: -3 },
+      new Rng(1),
+    );
+    lazy.trackUntouchedRows();
+    const bare = VOCAB * DIM * 4 * 3 + VOCAB * DIM;
+    expect(random.bytes).toBe(VOCAB * DIM * 4 * 3);
+    expect(masked.bytes).toBe(bare);
+    expect(lazy.bytes).toBe(VOCAB * DIM * 4 * 3);
+  });
+});

@@ -253,11 +253,12 @@ describe('the dynamics of the official code', () => {
         () => e.lookup(blocks, local, 2).square().sum() as tf.Scalar,
         blocks,
       );
-      const sGrad = (await grads[blocks[0].name].data()) as Float32Array;
+      const vHatGrad = (await grads[blocks[0].name].data()) as Float32Array;
+      expect(vHatGrad.some((g) => g !== 0)).toBe(true);
       // σ(-150) is exactly 0 in float32: the loss gives S no gradient at all.
+      const { sGrad } = e.table.thresholdBackward(plan, vHatGrad);
       expect(sGrad.every((g) => g === 0)).toBe(true);
-      e.stores[0].applyGradient(plan, sGrad);
-      e.stores[1].applyGradient(plan, (await grads[blocks[1].name].data()) as Float32Array);
+      e.table.applyGradient(plan, vHatGrad);
       tf.dispose([...blocks, local, ...Object.values(grads)]);
     }
     // Adam normalises the decay gradient wd * S: each step moves S by about +lr (float32, as
@@ -305,8 +306,7 @@ describe('the dynamics of the official code', () => {
         [exact, planE],
         [lazy, planL],
       ] as const) {
-        e.stores[0].applyGradient(plan, gS);
-        e.stores[1].applyGradient(plan, gV);
+        e.table.applyGradients(plan, gV, gS);
       }
       // Gaps up to 16 skipped steps are replayed one by one: the same numbers as 'exact'.
       for (const r of planL.uniqueRows) {
@@ -371,7 +371,7 @@ describe('V̂ packed for snapshots and exports', () => {
       );
       const t = e.table;
       // Per-row thresholds differ where S is per feature.
-      if (t.s) for (let i = 0; i < t.s.weights.length; i++) t.s.weights[i] = (i % 7) - 3;
+      if (t.s) t.s.loadState([Float32Array.from(t.s.weights, (_, i) => (i % 7) - 3)]);
       t.recountAll();
       const dense = t.thresholded();
       const packed = t.packThresholded();

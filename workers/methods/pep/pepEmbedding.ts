@@ -1,6 +1,7 @@
 /**
  * PEP's embedding sub-model: V̂ = sign(V) · ReLU(|V| − gk · σ(S)), looked up per (example,
- * field). S is a host row beside V (feature, feature_dim) or a small device variable (global [1],
+ * field). S is a host row beside V (feature, feature_dim: the table gathers V̂ itself and takes
+ * its gradient back through the threshold, PepTable) or a small device variable (global [1],
  * dimension [d], field [M, 1], field_dim [M, d]) with its own learning rate and weight decay.
  * Gradients reach V and S through sign, ReLU and sigmoid as autodiff defines them (tfjs and torch
  * agree: sign has zero gradient, ReLU's is 1 above zero).
@@ -52,8 +53,7 @@ export class PepEmbedding implements FeatureEmbedding {
     readonly numFields: number,
     readonly granularity: PepGranularity,
   ) {
-    // S's rows first: their gradient must be handed over before the table's fused update.
-    this.stores = table.thresholdStore ? [table.thresholdStore, table] : [table];
+    this.stores = [table];
     this.deviceThreshold = deviceThreshold;
     this.group = deviceThreshold ? { name: 'pep-threshold', variables: [deviceThreshold] } : null;
     this.parameterGroups = this.group ? [this.group] : [];
@@ -71,21 +71,16 @@ export class PepEmbedding implements FeatureEmbedding {
 
   lookup(rows: tf.Tensor2D[], localIndex: tf.Tensor1D, batchSize: number): tf.Tensor2D {
     const table = this.table;
-    const hostS = table.thresholdStore !== null;
-    if (!table.thresholdsOn) return lookupRows(rows[hostS ? 1 : 0], localIndex);
-    if (hostS) {
-      // S rows come beside the V rows: V̂ of the batch's unique rows ([U, d]), then one gather.
-      // The same values as thresholding every position; V's gradient is the same sum of the
-      // positions' gradients (times exactly 0 or 1), S's the same up to rounding (the positions'
-      // gradients summed before the chain rule's factors instead of after).
-      return lookupRows(softThreshold(rows[1], rows[0], table.gk), localIndex);
-    }
+    // S on the host: the table's rows are V̂ already (the soft threshold is fused into its
+    // gather). While retraining they are the masked V.
+    if (table.s || !table.thresholdsOn) return lookupRows(rows[0], localIndex);
     const v = lookupRows(rows[0], localIndex); // [B*M, d]
     const threshold = this.deviceThreshold as tf.Variable;
     const perField = this.granularity === 'field' || this.granularity === 'field_dim';
     // Positions are example-major: (b, f) is row b * M + f, so the field rows tile.
     const s = (perField ? tf.tile(threshold, [batchSize, 1]) : threshold) as tf.Tensor2D;
-    return softThreshold(v, s, table.gk);
+    const t = tf.sigmoid(s).mul(table.gk);
+    return tf.sign(v).mul(tf.relu(tf.abs(v).sub(t))) as tf.Tensor2D;
   }
 
   parts(): ModelPart[] {
@@ -107,12 +102,6 @@ export class PepEmbedding implements FeatureEmbedding {
   dispose(): void {
     this.deviceThreshold?.dispose();
   }
-}
-
-/** V̂ = sign(V) · ReLU(|V| − gk · σ(S)), S broadcast against V. */
-function softThreshold(v: tf.Tensor2D, s: tf.Tensor2D, gk: number): tf.Tensor2D {
-  const t = tf.sigmoid(s).mul(gk);
-  return tf.sign(v).mul(tf.relu(tf.abs(v).sub(t))) as tf.Tensor2D;
 }
 
 /** Builds V as the model initialises its table, and S where the granularity puts it. */

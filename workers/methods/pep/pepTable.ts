@@ -1,8 +1,12 @@
 /**
  * PEP's embedding rows on the host: the table V [N, d] and, for the row-shaped granularities
- * (feature [N, 1], feature_dim [N, d]), the threshold parameter S beside it. A batch uploads the
- * V rows and the S rows as two blocks (two stores: `thresholdStore` hands over S's block and its
- * gradient, this table updates both); the device computes V̂ = sign(V) · ReLU(|V| − gk · σ(S)).
+ * (feature [N, 1], feature_dim [N, d]), the threshold parameter S beside it.
+ *
+ * With S on the host the soft threshold is fused into the gather: a batch uploads the rows of
+ * V̂ = sign(V) · ReLU(|V| − gk · σ(S)) (float32, as the device would compute it), one block, and
+ * the device's gradient of that block comes back; the chain rule through sign, ReLU and sigmoid
+ * (thresholdBackward) turns it into V's and S's gradients here. Against uploading V and S and
+ * thresholding on the device: half the uploads and downloads, no threshold kernels.
  *
  * One pass per step updates V and S row by row with the run's embedding optimizer (decay on S
  * when asked, as the official code's Adam does) and recounts the row's non-zeros of V̂ on the
@@ -10,10 +14,11 @@
  * - 'exact' (the official dense semantics): every row, every step; a row outside the batch sees
  *   its decay gradient only (in chunks of rows: V's, S's update, then the count of the chunk,
  *   while it is in cache; runs of rows outside the batch as flat loops);
- * - 'lazy': the batch's rows only, each first catching up the decay-only steps it skipped since
+ * - 'lazy': the batch's rows only. Each first catches up the decay-only steps it skipped since
  *   it was last updated (HostEmbeddingTable.catchUpDecay: the first 16 exactly, the rest of a
- *   long gap in O(log gap) blocks), so a touched row's V and S are the exact mode's (equal for gaps up to 16
- *   steps, close beyond). Sizes and snapshots count every row as it was at its last update.
+ *   long gap in O(log gap) blocks), when it is gathered, so the forward pass and the update see
+ *   the exact mode's V and S (equal for gaps up to 16 steps, close beyond). Sizes and snapshots
+ *   count every row as it was at its last update.
  *
  * Retrain (lottery ticket): the thresholds go off, V is reset to a rewind point times a fixed
  * mask, and only V is uploaded and updated.
@@ -85,27 +90,13 @@ export class PepTable implements RowStore {
     if (mode === 'lazy') {
       v.keepStepHistory();
       s?.keepStepHistory();
+    } else {
+      // S starts at one value everywhere: the rows no batch has reached share their state.
+      s?.trackUntouchedRows();
     }
     // A shape-only table (the model card's) counts as dense: nothing is pruned before training.
     this.nonZeros = v.allocated ? 0 : v.numRows * v.dim;
     this.recountRange(0, rows);
-    if (s) this.thresholdStore = this.makeThresholdStore(s);
-  }
-
-  private makeThresholdStore(s: HostEmbeddingTable): RowStore {
-    return {
-      name: 'pep.threshold',
-      dim: s.dim,
-      bytes: 0, // counted with this table
-      gatherRows: (plan) => s.gatherRows(plan),
-      applyGradient: (_plan, grad) => {
-        this.thresholdGrad = grad;
-      },
-      setLearningRate: () => undefined,
-      resetOptimizerState: () => undefined,
-      saveState: () => [],
-      loadState: () => undefined,
-    };
   }
 
   get sWidth(): number {
@@ -118,11 +109,18 @@ export class PepTable implements RowStore {
   }
 
   /**
-   * The S rows as a store of their own (host S only), listed BEFORE this table: the training
-   * step hands it S's gradient first, and this table's update then applies both in one pass.
+   * The thresholds of the last gather (host S), for its backward: which plan, the threshold
+   * gk · σ(s) of each of its rows' S entries ([U, width of S], float32) and the derivative
+   * gk · σ(s) · (1 − σ(s)).
    */
-  readonly thresholdStore: RowStore | null = null;
-  private thresholdGrad: Float32Array | null = null;
+  private gathered: { generation: number; t: Float32Array; slope: Float64Array } = {
+    generation: -1,
+    t: new Float32Array(0),
+    slope: new Float64Array(0),
+  };
+  /** Scratch for the gradients of V and S that thresholdBackward hands to the update. */
+  private vGradScratch = new Float32Array(0);
+  private sGradScratch = new Float32Array(0);
 
   get bytes(): number {
     return (
@@ -179,28 +177,7 @@ export class PepTable implements RowStore {
         counts[row] = count;
       }
     } else if (this.thresholdsOn && this.s) {
-      // S values repeat (rows no batch has touched share theirs): the last threshold computed
-      // is reused for the same S value, saving the exponential.
-      const sValues = this.s.weights;
-      const width = this.s.dim;
-      const perDim = width !== 1 ? 1 : 0;
-      const gk = this.gk;
-      let lastS = Number.NaN;
-      let lastT = Number.NaN;
-      for (let row = start; row < end; row++) {
-        const sRow = row * width;
-        let count = 0;
-        for (let k = 0; k < d; k++) {
-          const s = sValues[sRow + perDim * k];
-          if (s !== lastS) {
-            lastS = s;
-            lastT = threshold32(gk, s);
-          }
-          if (Math.abs(w[row * d + k]) > lastT) count++;
-        }
-        change += count - counts[row];
-        counts[row] = count;
-      }
+      change = this.recountHostS(start, end, this.s);
     } else if (this.thresholdsOn && this.device) {
       const device = this.device;
       const t = deviceT ?? this.deviceThresholds(device);
@@ -224,42 +201,198 @@ export class PepTable implements RowStore {
     this.nonZeros += change;
   }
 
+  /** recountRange with S on the host; returns the change of the total. */
+  private recountHostS(start: number, end: number, s: HostEmbeddingTable): number {
+    const d = this.d;
+    const w = this.v.weights;
+    const counts = this.rowNonZeros;
+    const sValues = s.weights;
+    const width = s.dim;
+    const perDim = width !== 1 ? 1 : 0;
+    const gk = this.gk;
+    // Rows no gradient has reached share one S value ('exact' mode): one threshold for them.
+    const untouched = s.untouchedRows;
+    const flags = untouched?.flags ?? null;
+    const sharedT = untouched ? threshold32(gk, untouched.value) : 0;
+    // Other S values repeat too (rows whose S only decayed since the same step): the last
+    // threshold computed is reused for the same S value, saving the exponential.
+    let lastS = Number.NaN;
+    let lastT = Number.NaN;
+    let change = 0;
+    for (let row = start; row < end; row++) {
+      const base = row * d;
+      let count = 0;
+      if (flags !== null && flags[row] === 1) {
+        for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
+      } else {
+        const sRow = row * width;
+        for (let k = 0; k < d; k++) {
+          const sv = sValues[sRow + perDim * k];
+          if (sv !== lastS) {
+            lastS = sv;
+            lastT = threshold32(gk, sv);
+          }
+          if (Math.abs(w[base + k]) > lastT) count++;
+        }
+      }
+      change += count - counts[row];
+      counts[row] = count;
+    }
+    return change;
+  }
+
   /** Recounts every row (after the device thresholds moved, in 'lazy' mode, or a reset). */
   recountAll(): void {
     this.recountRange(0, this.rowNonZeros.length);
   }
 
+  /**
+   * The batch's rows as the model uses them: V̂ with S on the host (caught up first in 'lazy'
+   * mode), V otherwise (a device S thresholds on the device; a retrain's V is masked).
+   */
   gatherRows(plan: BatchPlan): Float32Array {
-    return this.v.gatherRows(plan);
+    const s = this.s;
+    if (!this.thresholdsOn || !s) return this.v.gatherRows(plan);
+    const rows = plan.uniqueRows;
+    if (this.mode === 'lazy') {
+      for (let u = 0; u < rows.length; u++) this.catchUp(rows[u], this.v.step);
+    }
+    const d = this.d;
+    const width = s.dim;
+    const perDim = width !== 1 ? 1 : 0;
+    const g = this.gathered;
+    if (g.t.length < rows.length * width) {
+      g.t = new Float32Array(rows.length * width * 2);
+      g.slope = new Float64Array(rows.length * width * 2);
+    }
+    g.generation = plan.generation;
+    const gk32 = Math.fround(this.gk);
+    const sValues = s.weights;
+    const w = this.v.weights;
+    const out = new Float32Array(rows.length * d);
+    // S values repeat (rows no batch has touched share theirs): the last one's σ is reused.
+    let lastS = Number.NaN;
+    let lastT = 0;
+    let lastSlope = 0;
+    for (let u = 0; u < rows.length; u++) {
+      const row = rows[u];
+      for (let j = 0; j < width; j++) {
+        const sv = sValues[row * width + j];
+        if (sv !== lastS) {
+          lastS = sv;
+          const sig = sigmoid32(sv);
+          lastT = Math.fround(gk32 * sig);
+          lastSlope = gk32 * sig * (1 - sig);
+        }
+        g.t[u * width + j] = lastT;
+        g.slope[u * width + j] = lastSlope;
+      }
+      for (let k = 0; k < d; k++) {
+        const wi = w[row * d + k];
+        const a = Math.abs(wi);
+        const t = g.t[u * width + perDim * k];
+        // A pruned entry is sign(v) · 0, as the device has it (−0 where v < 0).
+        out[u * d + k] = Math.sign(wi) * (a > t ? Math.fround(a - t) : 0);
+      }
+    }
+    return out;
   }
 
   async beforeUpdate(): Promise<void> {
     if (this.thresholdsOn && this.device) await this.device.refresh();
   }
 
+  /**
+   * V's and S's gradients from the gradient of the gathered V̂ block ([U, d]): through sign,
+   * ReLU and sigmoid as autodiff takes them (sign's gradient is 0, ReLU's 1 above 0), so
+   * dV = dV̂ where |v| > t, else 0; dS = −dV̂ · sign(v) · gk · σ(s) · (1 − σ(s)) where |v| > t
+   * (summed over the row's entries when S is one per row).
+   */
+  thresholdBackward(
+    plan: BatchPlan,
+    grad: Float32Array,
+  ): { vGrad: Float32Array; sGrad: Float32Array } {
+    const s = this.s;
+    if (!s) throw new Error('pep: S is on the device, its gradient comes from there');
+    if (this.gathered.generation !== plan.generation) {
+      throw new Error("pep: the update's batch is not the one whose V̂ was gathered last");
+    }
+    const rows = plan.uniqueRows;
+    const d = this.d;
+    const width = s.dim;
+    const perDim = width !== 1 ? 1 : 0;
+    if (this.vGradScratch.length < rows.length * d) {
+      this.vGradScratch = new Float32Array(rows.length * d * 2);
+      this.sGradScratch = new Float32Array(rows.length * d * 2);
+    }
+    const vGrad = this.vGradScratch.subarray(0, rows.length * d);
+    const sGrad = this.sGradScratch.subarray(0, rows.length * width);
+    sGrad.fill(0);
+    const { t, slope } = this.gathered;
+    const w = this.v.weights;
+    for (let u = 0; u < rows.length; u++) {
+      const base = rows[u] * d;
+      for (let k = 0; k < d; k++) {
+        const wi = w[base + k];
+        const j = u * width + perDim * k;
+        const gi = grad[u * d + k];
+        if (Math.abs(wi) > t[j]) {
+          vGrad[u * d + k] = gi;
+          sGrad[j] -= gi * Math.sign(wi) * slope[j];
+        } else {
+          vGrad[u * d + k] = 0;
+        }
+      }
+    }
+    return { vGrad, sGrad };
+  }
+
   /** Updates V's row (gradient at `slot`) and S's row, when S trains. */
-  private updateRow(row: number, grad: Float32Array | null, slot: number): void {
-    this.v.updateRow(row, grad, slot * this.d);
-    const sGrad = grad ? this.thresholdGrad : null;
+  private updateRow(
+    row: number,
+    vGrad: Float32Array,
+    sGrad: Float32Array | null,
+    slot: number,
+  ): void {
+    this.v.updateRow(row, vGrad, slot * this.d);
     if (this.thresholdsOn && this.s) this.s.updateRow(row, sGrad, slot * this.s.dim);
   }
 
-  /** Applies the decay-only steps `row` skipped since its last update (lazy mode). */
-  private catchUp(row: number): void {
+  /**
+   * Applies the decay-only steps `row` skipped since its last update, up to step `to` (lazy
+   * mode), as the exact mode applied them, and recounts the row.
+   */
+  private catchUp(row: number, to: number): void {
     const from = this.lastUpdate[row] + 1;
-    const to = this.steps - 1;
     if (from > to) return;
     this.v.catchUpDecay(row, from, to);
     if (this.thresholdsOn) this.s?.catchUpDecay(row, from, to);
+    this.lastUpdate[row] = to;
+    this.recountRange(row, row + 1);
   }
 
+  /** One optimizer step given the gradient of the gathered block (V̂, or V while retraining). */
   applyGradient(plan: BatchPlan, grad: Float32Array): void {
     const count = plan.uniqueRows.length;
     if (grad.length !== count * this.d) {
       throw new Error(`pep: gradient has ${grad.length} values, expected ${count * this.d}`);
     }
-    if (this.thresholdsOn && this.s && this.thresholdGrad?.length !== count * this.s.dim) {
-      throw new Error("pep: the threshold rows' gradient did not arrive before the table's");
+    if (this.thresholdsOn && this.s) {
+      const { vGrad, sGrad } = this.thresholdBackward(plan, grad);
+      this.applyGradients(plan, vGrad, sGrad);
+    } else {
+      this.applyGradients(plan, grad, null);
+    }
+  }
+
+  /**
+   * One optimizer step given V's own gradient and, with S on the host while it trains, S's
+   * ([U, width of S]), for the rows of `plan`.
+   */
+  applyGradients(plan: BatchPlan, vGrad: Float32Array, sGrad: Float32Array | null): void {
+    const sTrains = this.thresholdsOn && this.s !== null;
+    if (sTrains && sGrad?.length !== plan.uniqueRows.length * (this.s as HostEmbeddingTable).dim) {
+      throw new Error("pep: S's gradient does not match the batch's rows");
     }
     this.v.beginStep();
     if (this.thresholdsOn) this.s?.beginStep();
@@ -269,8 +402,9 @@ export class PepTable implements RowStore {
     if (this.mode === 'lazy') {
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         const row = plan.uniqueRows[u];
-        this.catchUp(row);
-        this.updateRow(row, grad, u);
+        // A no-op when the gather caught the row up already.
+        this.catchUp(row, this.steps - 1);
+        this.updateRow(row, vGrad, sGrad, u);
         this.lastUpdate[row] = this.steps;
         if (!recountAll) this.recountRange(row, row + 1);
       }
@@ -282,12 +416,11 @@ export class PepTable implements RowStore {
       throw new Error('pep: a newer batch plan replaced this one before its update');
     }
     // In chunks of rows: V's, then S's update, then the count, while the chunk is in cache.
-    const sTrains = this.thresholdsOn && this.s !== null;
     const deviceT = recountAll ? this.deviceThresholds(this.device as DeviceThreshold) : null;
     for (let start = 0; start < this.numRows; start += EXACT_CHUNK_ROWS) {
       const end = Math.min(this.numRows, start + EXACT_CHUNK_ROWS);
-      this.v.updateRowRange(start, end, plan, grad);
-      if (sTrains) this.s?.updateRowRange(start, end, plan, this.thresholdGrad);
+      this.v.updateRowRange(start, end, plan, vGrad);
+      if (sTrains) this.s?.updateRowRange(start, end, plan, sGrad);
       this.recountRange(start, end, deviceT);
     }
   }

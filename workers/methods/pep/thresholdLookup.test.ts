@@ -1,9 +1,12 @@
 /**
- * PEP's lookup with S on the host thresholds the batch's unique rows, then gathers V̂ once. Against
- * thresholding every position (gather V and S, then the soft threshold): the same forward values
- * and V gradient, and an S gradient equal to 1e-6 (the positions' gradients of a repeated row are
- * summed before the chain rule's factors, not after). And the non-zero count kept by the update
- * equals a full count of V̂ after every step, in both update modes and every granularity.
+ * PEP's lookup with S on the host gathers the batch's unique rows of V̂ (the soft threshold on
+ * the host), and the table takes the block's gradient back through the threshold. Against
+ * thresholding every position on the device (gather V and S, then the soft threshold, autodiff):
+ * the same forward values and V gradient, and an S gradient equal to 1e-6 (the host computes
+ * the chain rule in float64 and rounds once; the positions' gradients of a repeated row are
+ * summed before the chain rule's factors, not after). And the
+ * non-zero count kept by the update equals a full count of V̂ after every step, in both update
+ * modes and every granularity.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,62 +73,69 @@ function batchIds(rng: Rng, examples: number): Int32Array {
   });
 }
 
-describe('PEP lookup: threshold the unique rows, then gather', () => {
+describe('PEP lookup: V̂ of the unique rows on the host, its gradient back through the threshold', () => {
   for (const g of ['feature_dim', 'feature'] as const) {
     it(`${g}: forward and V gradient identical, S gradient to 1e-6, against every position`, async () => {
       const e = build(g, 'exact');
       const rng = new Rng(3);
       const s = e.table.s!;
-      for (let i = 0; i < s.weights.length; i++) s.weights[i] = rng.uniform(-4, 1);
+      s.loadState([Float32Array.from(s.weights, () => rng.uniform(-4, 1))]);
       const planner = new BatchPlanner(N);
       const ids = batchIds(rng, 64);
       const plan = planner.plan(ids);
       const u = plan.uniqueRows.length;
       const sBlock = tf.variable(tf.tensor2d(s.gatherRows(plan), [u, s.dim]));
-      const vBlock = tf.variable(tf.tensor2d(e.table.gatherRows(plan), [u, D]));
+      const vBlock = tf.variable(tf.tensor2d(e.table.v.gatherRows(plan), [u, D]));
+      const vHatBlock = tf.variable(tf.tensor2d(e.table.gatherRows(plan), [u, D]));
       const local = tf.tensor1d(plan.localIndex, 'int32');
       const weights = tf.tensor2d(
         Float32Array.from({ length: ids.length * D }, () => rng.uniform(-1, 1)),
         [ids.length, D],
       );
-      const run = async (f: () => tf.Tensor2D) => {
+      const run = async (f: () => tf.Tensor2D, vars: tf.Variable[]) => {
         const y = tf.tidy(f);
         const out = (await y.data()) as Float32Array;
-        const { value, grads } = tf.variableGrads(
-          () => f().mul(weights).sum() as tf.Scalar,
-          [sBlock, vBlock],
-        );
-        const result = {
-          out,
-          gS: (await grads[sBlock.name].data()) as Float32Array,
-          gV: (await grads[vBlock.name].data()) as Float32Array,
-        };
+        const { value, grads } = tf.variableGrads(() => f().mul(weights).sum() as tf.Scalar, vars);
+        const blocks = await Promise.all(vars.map((x) => grads[x.name].data()));
         tf.dispose([y, value, ...Object.values(grads)]);
-        return result;
+        return { out, blocks: blocks as Float32Array[] };
       };
-      const lab = await run(() => e.lookup([sBlock, vBlock], local, 64));
-      const perPosition = await run(() => {
+      const labRun = await run(() => e.lookup([vHatBlock], local, 64), [vHatBlock]);
+      const lab = { out: labRun.out, ...e.table.thresholdBackward(plan, labRun.blocks[0]) };
+      const deviceRun = await run(() => {
         const v = lookupRows(vBlock, local);
         const t = tf.sigmoid(lookupRows(sBlock, local)).mul(e.table.gk);
         return tf.sign(v).mul(tf.relu(tf.abs(v).sub(t))) as tf.Tensor2D;
-      });
+      }, [sBlock, vBlock]);
+      const perPosition = {
+        out: deviceRun.out,
+        sGrad: deviceRun.blocks[0],
+        vGrad: deviceRun.blocks[1],
+      };
       expect(lab.out.length).toBe(ids.length * D);
       for (let i = 0; i < lab.out.length; i++) expect(lab.out[i]).toBe(perPosition.out[i]);
       // ±0 aside (the sum of a row's zeros), V's gradient is the same sum of the same numbers.
-      for (let i = 0; i < lab.gV.length; i++) expect(lab.gV[i] === perPosition.gV[i]).toBe(true);
+      for (let i = 0; i < lab.vGrad.length; i++) {
+        expect(lab.vGrad[i] === perPosition.vGrad[i]).toBe(true);
+      }
       const occurrences = new Int32Array(u);
       for (const slot of plan.localIndex) occurrences[slot]++;
       expect(Math.max(...occurrences)).toBeGreaterThan(5);
       let nonZero = 0;
-      for (let i = 0; i < lab.gS.length; i++) {
-        const a = lab.gS[i];
-        const b = perPosition.gS[i];
+      for (let i = 0; i < lab.sGrad.length; i++) {
+        const a = lab.sGrad[i];
+        const b = perPosition.sGrad[i];
         if (b !== 0) nonZero++;
-        if (occurrences[Math.floor(i / s.dim)] === 1) expect(a === b).toBe(true);
-        else expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(b)));
+        // A row used once: the same chain rule, rounded once here and at every op on the
+        // device (a few float32 roundings apart); a repeated row: summed in another order.
+        if (occurrences[Math.floor(i / s.dim)] === 1) {
+          expect(Math.abs(a - b)).toBeLessThanOrEqual(3e-7 * Math.max(1e-3, Math.abs(b)));
+        } else {
+          expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(b)));
+        }
       }
-      expect(nonZero).toBeGreaterThan(lab.gS.length / 4);
-      tf.dispose([sBlock, vBlock, local, weights]);
+      expect(nonZero).toBeGreaterThan(lab.sGrad.length / 4);
+      tf.dispose([sBlock, vBlock, vHatBlock, local, weights]);
       e.dispose();
     });
   }
@@ -147,7 +157,9 @@ describe('PEP non-zero count kept by the update = a full count of V̂', () => {
             e.deviceThreshold.assign(tf.randomUniform([rows, width], -3, -1, 'float32', step + 1));
           }
           await e.table.beforeUpdate();
+          // As a training step: the rows are gathered (and, lazy, caught up), then updated.
           for (const store of e.stores) {
+            store.gatherRows(plan);
             const grad = Float32Array.from({ length: u * store.dim }, () => rng.uniform(-1, 1));
             store.applyGradient(plan, grad);
           }
