@@ -274,6 +274,8 @@ export class PepTable implements RowStore {
     let lastS = Number.NaN;
     let lastT = 0;
     let lastSlope = 0;
+    const counts = this.rowNonZeros;
+    let change = 0;
     for (let u = 0; u < rows.length; u++) {
       const row = rows[u];
       for (let j = 0; j < width; j++) {
@@ -287,14 +289,24 @@ export class PepTable implements RowStore {
         g.t[u * width + j] = lastT;
         g.slope[u * width + j] = lastSlope;
       }
+      let count = 0;
       for (let k = 0; k < d; k++) {
         const wi = w[row * d + k];
         const a = Math.abs(wi);
         const t = g.t[u * width + perDim * k];
         // A pruned entry is sign(v) · 0, as the device has it (−0 where v < 0).
-        out[u * d + k] = Math.sign(wi) * (a > t ? Math.fround(a - t) : 0);
+        if (a > t) {
+          out[u * d + k] = Math.sign(wi) * Math.fround(a - t);
+          count++;
+        } else {
+          out[u * d + k] = Math.sign(wi) * 0;
+        }
       }
+      // The row's count, recounted here for free (a lazy catch-up may have changed it).
+      change += count - counts[row];
+      counts[row] = count;
     }
+    this.nonZeros += change;
     return out;
   }
 
@@ -360,7 +372,7 @@ export class PepTable implements RowStore {
 
   /**
    * Applies the decay-only steps `row` skipped since its last update, up to step `to` (lazy
-   * mode), as the exact mode applied them, and recounts the row.
+   * mode), as the exact mode applied them. The caller recounts the row.
    */
   private catchUp(row: number, to: number): void {
     const from = this.lastUpdate[row] + 1;
@@ -368,7 +380,6 @@ export class PepTable implements RowStore {
     this.v.catchUpDecay(row, from, to);
     if (this.thresholdsOn) this.s?.catchUpDecay(row, from, to);
     this.lastUpdate[row] = to;
-    this.recountRange(row, row + 1);
   }
 
   /** One optimizer step given the gradient of the gathered block (V̂, or V while retraining). */
