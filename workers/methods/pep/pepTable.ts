@@ -266,6 +266,8 @@ export class PepTable implements RowStore {
       g.slope = new Float64Array(rows.length * width * 2);
     }
     g.generation = plan.generation;
+    const tOf = g.t;
+    const slopeOf = g.slope;
     const gk32 = Math.fround(this.gk);
     const sValues = s.weights;
     const w = this.v.weights;
@@ -286,14 +288,14 @@ export class PepTable implements RowStore {
           lastT = Math.fround(gk32 * sig);
           lastSlope = gk32 * sig * (1 - sig);
         }
-        g.t[u * width + j] = lastT;
-        g.slope[u * width + j] = lastSlope;
+        tOf[u * width + j] = lastT;
+        slopeOf[u * width + j] = lastSlope;
       }
       let count = 0;
       for (let k = 0; k < d; k++) {
         const wi = w[row * d + k];
         const a = Math.abs(wi);
-        const t = g.t[u * width + perDim * k];
+        const t = tOf[u * width + perDim * k];
         // A pruned entry is sign(v) · 0, as the device has it (−0 where v < 0).
         if (a > t) {
           out[u * d + k] = Math.sign(wi) * Math.fround(a - t);
