@@ -24,6 +24,7 @@ import {
   launchChromium,
   openLab,
   servePreview,
+  writeJsonIfAsked,
 } from './labBrowser.mjs';
 
 const targetMb = Number(cliArg('mb', '200'));
@@ -221,6 +222,17 @@ try {
 const byThroughput = [...results].sort((a, b) => a.workerSeconds - b.workerSeconds);
 const median = byThroughput[Math.floor(byThroughput.length / 2)];
 const r = median;
+writeJsonIfAsked({
+  fileBytes,
+  rows: r.rows,
+  vocabulary: r.vocabulary,
+  workerSeconds: r.workerSeconds,
+  wallSeconds: r.wallSeconds,
+  mbPerSecond: r.bytes / 1e6 / r.workerSeconds,
+  wallMbPerSecond: r.bytes / 1e6 / r.wallSeconds,
+  peakOverBaselineBytes: r.peak.total - r.before.total,
+  typedBytes: r.typedBytes,
+});
 console.log(
   `Criteo-format file ${mb(fileBytes)} MB, ${r.rows.toLocaleString('en-US')} rows (${r.vocabulary}); headless Chromium ${runs > 1 ? `median of ${runs} loads` : 'one load'}`,
 );

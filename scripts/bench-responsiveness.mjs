@@ -3,7 +3,14 @@
 //
 //   npm run bench:responsiveness                  # webgpu, wasm, cpu
 //   npm run bench:responsiveness -- --backends=webgpu --seconds=30
-import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
+import {
+  buildIfMissing,
+  launchChromium,
+  openLab,
+  servePreview,
+  cliArg,
+  writeJsonIfAsked,
+} from './labBrowser.mjs';
 
 const backends = cliArg('backends', 'webgpu,wasm,cpu').split(',');
 const seconds = Number(cliArg('seconds', '30'));
@@ -53,6 +60,7 @@ try {
   await browser.close();
   server.stop();
 }
+writeJsonIfAsked({ seconds, rows });
 console.log(
   `Default DeepFM on the default synthetic slice, ${seconds} s of training, main-thread long tasks (> 50 ms)`,
 );

@@ -290,6 +290,12 @@ for (const bench of BENCHES.filter((b) => ONLY.includes(b.id))) {
   console.log(JSON.stringify(row));
 }
 if (!KEEP) rmSync(dir, { recursive: true, force: true });
+const jsonOut = arg('json', '');
+if (jsonOut)
+  writeFileSync(
+    jsonOut,
+    `${JSON.stringify({ torch: torchPython.why || null, rows: results }, null, 2)}\n`,
+  );
 
 const k = (x: unknown) =>
   typeof x === 'number' ? Math.round(x).toLocaleString('en') : x === undefined ? '-' : String(x);

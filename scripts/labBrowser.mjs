@@ -1,7 +1,7 @@
 // Shared by the benchmark and screenshot scripts: build the app if needed, serve the built copy
 // with `vite preview`, and start Debian's Chromium through Playwright (no browser download).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 
 export const CHROMIUM_ARGS = [
@@ -92,4 +92,10 @@ export async function trainInLab(page, config) {
 export function cliArg(name, fallback) {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? hit.slice(name.length + 3) : fallback;
+}
+
+/** Writes `data` as JSON to the file `--json=FILE` names, when it is given (npm run bench). */
+export function writeJsonIfAsked(data) {
+  const file = cliArg('json', '');
+  if (file) writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
 }

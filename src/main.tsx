@@ -5,6 +5,7 @@ import { ErrorBoundary } from './components/ErrorBoundary';
 import { runController } from './state/runController';
 import * as Comlink from 'comlink';
 import type { EngineEvent, RunConfig, StepBenchmarkConfig } from '../workers/protocol';
+import type { SeqEngineEvent, SeqRunConfig } from '../workers/sequence/seqProtocol';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -34,6 +35,18 @@ Object.assign(window, {
         stepMs.push(...event.batch.stepMs);
       });
       const result = await runController.bridge.call((api) => api.train(config, onEvent));
+      return { losses, stepMs, result };
+    },
+    /** The same for a sequence run (NextItNet / CpRec). */
+    trainSequencesCollectingLosses: async (config: SeqRunConfig) => {
+      const losses: number[] = [];
+      const stepMs: number[] = [];
+      const onEvent = Comlink.proxy((event: SeqEngineEvent) => {
+        if (event.type !== 'progress') return;
+        losses.push(...event.batch.losses);
+        stepMs.push(...event.batch.stepMs);
+      });
+      const result = await runController.bridge.call((api) => api.trainSequences(config, onEvent));
       return { losses, stepMs, result };
     },
   },

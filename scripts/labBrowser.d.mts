@@ -1,0 +1,19 @@
+// Types of labBrowser.mjs for the TypeScript scripts (npm run bench).
+import type { Browser, Page } from '@playwright/test';
+import type { RunConfig } from '../workers/protocol';
+import type { SeqRunConfig } from '../workers/sequence/seqProtocol';
+
+export const CHROMIUM_ARGS: string[];
+export function buildIfMissing(): void;
+export function servePreview(port: number): Promise<{ url: string; stop: () => void }>;
+export function launchChromium(options: { webgpu: boolean }): Promise<Browser>;
+export function openLab(browser: Browser, url: string, search: string): Promise<Page>;
+export const DATA_DIR: string;
+export function loadFilesInLab(page: Page, files: string[]): Promise<string | null>;
+export function trainInLab(
+  page: Page,
+  config: RunConfig,
+): Promise<{ losses: number[]; stepMs: number[]; result: unknown }>;
+export function cliArg(name: string, fallback: string): string;
+export function writeJsonIfAsked(data: unknown): void;
+export type { SeqRunConfig };
