@@ -9,6 +9,12 @@
  * candidate cannot win and is not timed at full size. That keeps an emulated GPU (SwiftShader:
  * seconds per DeepFM step) from costing the user half a minute per model shape.
  *
+ * A software adapter (an emulated GPU) found after a backend that runs on the CPU directly was
+ * measured is not even probed: it runs its kernels on that same CPU through an emulation layer,
+ * and its probe costs seconds of shader compilation before the user's first chart point (on a
+ * 2-core machine: SwiftShader's WebGPU and WebGL, 10-30x slower than wasm for every model of the
+ * lab, took most of an 8-second first calibration). Its row says so; the user can still choose it.
+ *
  * The choice itself (`chooseBackend`) is a pure function of the measurements, tested with faked
  * ones for a software and a hardware adapter.
  */
@@ -28,6 +34,8 @@ export interface CalibrationBudget {
   maxTimedSteps: number;
   /** Divisor of the batch for the probe of a candidate measured after a faster one. */
   probeDivisor: number;
+  /** Also time software adapters after a measured CPU backend (see the file's comment). */
+  timeSoftwareAdapters: boolean;
 }
 
 export const DEFAULT_CALIBRATION_BUDGET: CalibrationBudget = {
@@ -35,6 +43,7 @@ export const DEFAULT_CALIBRATION_BUDGET: CalibrationBudget = {
   minTimedSteps: 2,
   maxTimedSteps: 8,
   probeDivisor: 8,
+  timeSoftwareAdapters: false,
 };
 
 /** What starting a backend reports (see backend.ts). */
@@ -79,6 +88,8 @@ export async function calibrateBackends(
   const started = performance.now();
   const rows: BackendMeasurement[] = [];
   let bestMs = Infinity;
+  /** The fastest backend measured that is not an emulated GPU. */
+  let direct: { backend: BackendName; ms: number } | null = null;
   for (const [i, backend] of candidates.entries()) {
     hooks.onProgress?.(`measuring ${backend} (${i + 1} of ${candidates.length})`);
     let info: StartedBackend;
@@ -93,6 +104,17 @@ export async function calibrateBackends(
       adapterDescription: info.adapterDescription,
       softwareAdapter: info.softwareAdapter,
     };
+    if (info.softwareAdapter && direct !== null && !budget.timeSoftwareAdapters) {
+      rows.push({
+        ...base,
+        status: 'slower',
+        msPerStep: null,
+        samplesPerSecond: null,
+        timedSteps: 0,
+        note: `software adapter: it emulates the GPU on the CPU that ${direct.backend} runs on directly (${formatMs(direct.ms)} per step), so it is not timed; choose it to train on it anyway`,
+      });
+      continue;
+    }
     try {
       const probeBatch = Math.max(1, Math.floor(batchSize / budget.probeDivisor));
       if (Number.isFinite(bestMs) && probeBatch < batchSize) {
@@ -114,6 +136,9 @@ export async function calibrateBackends(
         }
       }
       const timed = await hooks.timeSteps(batchSize, budget);
+      if (!info.softwareAdapter && (!direct || timed.medianMs < direct.ms)) {
+        direct = { backend, ms: timed.medianMs };
+      }
       bestMs = Math.min(bestMs, timed.medianMs);
       rows.push({
         ...base,

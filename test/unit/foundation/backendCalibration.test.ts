@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CALIBRATION_ORDER,
+  DEFAULT_CALIBRATION_BUDGET,
   calibrateBackends,
   chooseBackend,
   modelShapeKey,
@@ -22,11 +23,13 @@ import {
   type TrainConfig,
 } from '../../../workers/protocol';
 
+// The probe logic is tested with software adapters timed as well (the default skips them).
 const BUDGET: CalibrationBudget = {
   budgetMs: 1000,
   minTimedSteps: 2,
   maxTimedSteps: 8,
   probeDivisor: 8,
+  timeSoftwareAdapters: true,
 };
 const BATCH = 1024;
 const PROBE = BATCH / 8;
@@ -142,6 +145,55 @@ describe('calibrateBackends with faked hooks', () => {
     expect(probe?.budget).toEqual({ ...BUDGET, minTimedSteps: 1, maxTimedSteps: 2 });
     expect(row(result.rows, 'webgl').status).toBe('slower');
     expect(row(result.rows, 'cpu').status).toBe('slower');
+  });
+
+  it('by default a software adapter after a measured CPU backend is not timed: its row says why', async () => {
+    const { hooks, calls, started } = fakeHooks({
+      adapters: { wasm: CPU_ADAPTER, webgpu: SWIFTSHADER, webgl: SWIFTSHADER, cpu: CPU_ADAPTER },
+      ms: {
+        wasm: { [BATCH]: 40 },
+        webgpu: { [PROBE]: 300, [BATCH]: 2400 },
+        webgl: { [PROBE]: 200, [BATCH]: 1600 },
+        cpu: { [PROBE]: 90, [BATCH]: 700 },
+      },
+    });
+    const result = await calibrateBackends(CALIBRATION_ORDER, BATCH, hooks, {
+      ...DEFAULT_CALIBRATION_BUDGET,
+    });
+    expect(DEFAULT_CALIBRATION_BUDGET.timeSoftwareAdapters).toBe(false);
+    expect(result.chosen).toBe('wasm');
+    // Started (its adapter is described in the table), never stepped.
+    expect(started).toEqual(['wasm', 'webgpu', 'webgl', 'cpu']);
+    expect(callsOf(calls, 'webgpu')).toEqual([]);
+    expect(callsOf(calls, 'webgl')).toEqual([]);
+    expect(callsOf(calls, 'cpu')).toEqual([PROBE]);
+    for (const name of ['webgpu', 'webgl'] as const) {
+      const r = row(result.rows, name);
+      expect(r.status).toBe('slower');
+      expect(r.timedSteps).toBe(0);
+      expect(r.softwareAdapter).toBe(true);
+      expect(r.adapterDescription).toBe('Google SwiftShader');
+      expect(r.note).toBe(
+        'software adapter: it emulates the GPU on the CPU that wasm runs on directly (40.0 ms per step), so it is not timed; choose it to train on it anyway',
+      );
+    }
+  });
+
+  it('by default a software adapter is still timed when no CPU backend was measured before it', async () => {
+    const { hooks, calls } = fakeHooks({
+      adapters: { wasm: new Error('no WebAssembly'), webgpu: SWIFTSHADER, cpu: CPU_ADAPTER },
+      ms: { webgpu: { [BATCH]: 2400 }, cpu: { [PROBE]: 90, [BATCH]: 700 } },
+    });
+    const result = await calibrateBackends(
+      ['wasm', 'webgpu', 'cpu'],
+      BATCH,
+      hooks,
+      DEFAULT_CALIBRATION_BUDGET,
+    );
+    expect(row(result.rows, 'webgpu').status).toBe('measured');
+    expect(callsOf(calls, 'webgpu')).toEqual([BATCH]);
+    // cpu passes its probe (90 < 2400) and is timed: it wins.
+    expect(result.chosen).toBe('cpu');
   });
 
   it('a hardware adapter: webgpu passes its probe, is timed at full batch and wins', async () => {
@@ -438,6 +490,7 @@ describe('timeModelSteps on tfjs cpu (real)', () => {
       minTimedSteps: 2,
       maxTimedSteps: 3,
       probeDivisor: 8,
+      timeSoftwareAdapters: false,
     });
     expect(timed.timedSteps).toBeGreaterThanOrEqual(2);
     expect(timed.timedSteps).toBeLessThanOrEqual(3);
