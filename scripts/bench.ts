@@ -17,6 +17,7 @@
 //   npm run bench
 //   npm run bench -- --only=training,vocab --backends=wasm --steps=4
 //   npm run bench -- --out=/tmp/bench        # writes /tmp/bench.json and /tmp/bench.md
+//   npm run bench -- --only=vocab --backends=wasm --merge   # redoes wasm's vocab figures only
 //
 // Each section is independent: one that fails is recorded with its error and the others still
 // run. About 40 minutes on a 2-core machine with the default backends (wasm, webgpu); AutoInt on
@@ -67,7 +68,10 @@ const backends = cliArg('backends', 'wasm,webgpu').split(',');
 const steps = Number(cliArg('steps', '6'));
 const warmup = Number(cliArg('warmup', '2'));
 const all = process.argv.includes('--all');
+/** The training section's models (fm, deepfm, widedeep, autoint, dlrm, nextitnet). */
+const models = cliArg('models', 'fm,deepfm,widedeep,autoint,dlrm,nextitnet').split(',');
 const out = cliArg('out', 'docs/bench');
+const merge = process.argv.includes('--merge');
 
 const CRITEO = join(DATA_DIR, 'criteo/criteo_dac_train_first10k.txt');
 const SEQUENCES = join(DATA_DIR, 'sequential/grec_ml1m_ratings_seq20_order.txt');
@@ -118,10 +122,15 @@ const report: {
   scorer?: unknown;
   torch?: { blas: string; rows: Record<string, unknown>[] } | { skipped: string };
   errors: Record<string, string>;
+  /** Which run wrote each section (a --merge run keeps the sections it did not run). */
+  provenance: Partial<Record<Section, { date: string; commit: string; command: string }[]>>;
 } = {
   date: new Date().toISOString(),
   commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
-  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  command: [
+    'npm run bench',
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' '),
   machine: {
     cores: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -130,7 +139,68 @@ const report: {
     backends: {},
   },
   errors: {},
+  provenance: {},
 };
+for (const name of only) {
+  report.provenance[name] = [{ date: report.date, commit: report.commit, command: report.command }];
+}
+
+/** The report's field that holds each section. */
+const FIELD_OF: Record<Section, keyof typeof report> = {
+  training: 'training',
+  vocab: 'vocab',
+  'first-point': 'firstPoint',
+  responsiveness: 'responsiveness',
+  parse: 'parse',
+  scorer: 'scorer',
+  torch: 'torch',
+};
+
+/**
+ * --merge: starts from the previous report. The sections this run does not redo keep their
+ * figures; the per-backend ones it redoes (training, vocab) keep the rows of other backends.
+ */
+function startFromPrevious(): void {
+  if (!merge || !existsSync(`${out}.json`)) return;
+  const previous = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as typeof report;
+  // A section's runs: a list (a single run in reports written before lists).
+  for (const [name, p] of Object.entries(previous.provenance ?? {})) {
+    previous.provenance[name as Section] = Array.isArray(p) ? p : [p];
+  }
+  const target = report as unknown as Record<string, unknown>;
+  const source = previous as unknown as Record<string, unknown>;
+  // The rows this run does not redo: other backends', and other models' (training).
+  const otherBackends = <T extends { backend: string; model?: string }>(rows: T[] | undefined) =>
+    (rows ?? []).filter(
+      (r) => !backends.includes(r.backend) || (r.model !== undefined && !models.includes(r.model)),
+    );
+  for (const name of ['training', 'vocab'] as const) {
+    if (!only.includes(name)) continue;
+    const rows = otherBackends(previous[name] as { backend: string }[] | undefined);
+    if (rows.length === 0) continue;
+    target[name] = rows;
+    report.provenance[name] = [
+      ...(previous.provenance?.[name] ?? []),
+      ...(report.provenance[name] ?? []),
+    ];
+  }
+  for (const name of SECTIONS) {
+    if (only.includes(name)) continue;
+    const field = FIELD_OF[name];
+    if (source[field] !== undefined) target[field] = source[field];
+    if (previous.provenance?.[name]) report.provenance[name] = previous.provenance[name];
+    if (previous.errors?.[name]) report.errors[name] = previous.errors[name];
+  }
+  report.machine.backends = { ...previous.machine.backends };
+  report.machine.chromium = previous.machine.chromium;
+}
+startFromPrevious();
+
+/** Writes the report as it stands (after every section: a long run that stops keeps the rest). */
+function save(): void {
+  writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${out}.md`, markdown());
+}
 
 async function section(name: Section, run: () => Promise<void>): Promise<void> {
   if (!only.includes(name)) return;
@@ -143,14 +213,29 @@ async function section(name: Section, run: () => Promise<void>): Promise<void> {
     console.error(`${name} failed: ${report.errors[name]}`);
   }
   console.error(`== ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  save();
 }
 
-/** The method of a timing run: its spec's defaults, with PEP's retrain off. */
+/**
+ * The method of a timing run: its spec's defaults, with only the phase that does the method's
+ * work per step: PEP's pruning (no retrain); UMEC's solver for one epoch (no dense start, no
+ * fine-tune: those are plain steps of the model, and UMEC's phases have their own budgets).
+ */
 function methodConfig(method: string): RunConfig['method'] {
   if (method === 'pep') {
     return { id: 'pep', options: { ...defaultsOf(PEP_SPEC.options), retrain: 'none' } };
   }
-  if (method === 'umec') return { id: 'umec', options: defaultsOf(UMEC_SPEC.options) };
+  if (method === 'umec') {
+    return {
+      id: 'umec',
+      options: {
+        ...defaultsOf(UMEC_SPEC.options),
+        denseEpochs: 0,
+        solveEpochs: 1,
+        fineTuneEpochs: 0,
+      },
+    };
+  }
   return { id: 'none', options: {} };
 }
 
@@ -178,12 +263,14 @@ function stepsOn(backend: string): { timed: number; warm: number } {
 }
 
 async function timeCtr(page: Page, backend: string, rows: TrainingRow[]): Promise<void> {
+  if (!CTR_JOBS.some((j) => models.includes(j.model))) return;
   await loadFilesInLab(page, [CRITEO]);
   const software = /swiftshader|software|llvmpipe/i.test(
     report.machine.backends[backend]?.adapter ?? '',
   );
   const { timed, warm } = stepsOn(backend);
   for (const { model, methods } of CTR_JOBS) {
+    if (!models.includes(model)) continue;
     if (model === 'autoint' && backend !== 'wasm' && software && !all) {
       console.error(
         `  ${backend} ${model}: skipped (minutes a step on an emulated GPU; --all runs it)`,
@@ -219,6 +306,7 @@ async function timeCtr(page: Page, backend: string, rows: TrainingRow[]): Promis
 }
 
 async function timeSequences(page: Page, backend: string, rows: TrainingRow[]): Promise<void> {
+  if (!models.includes('nextitnet')) return;
   await loadFilesInLab(page, [SEQUENCES]);
   const { timed, warm } = stepsOn(backend);
   for (const method of ['none', 'cprec'] as const) {
@@ -406,8 +494,9 @@ await section('torch', async () => {
     python,
     [
       'scripts/reference/torch_train_bench.py',
-      `--steps=${Math.max(steps, 5)}`,
-      `--warmup=${warmup}`,
+      // Steps of milliseconds: more of them, so that the median settles.
+      '--steps=20',
+      '--warmup=5',
       ...(dims ? [`--field-dims=${dims.join(',')}`] : []),
     ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
@@ -428,18 +517,24 @@ await section('torch', async () => {
   };
 });
 
-writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(`${out}.md`, markdown());
+save();
 console.error(`wrote ${out}.json and ${out}.md`);
 
 function markdown(): string {
   const m = report.machine;
   const n = (x: number, digits = 0) =>
     x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const runs = new Map<string, string[]>();
+  for (const [name, list] of Object.entries(report.provenance)) {
+    for (const p of list) {
+      const key = `\`${p.command}\` on ${p.date.slice(0, 10)} at commit ${p.commit}`;
+      runs.set(key, [...(runs.get(key) ?? []), name]);
+    }
+  }
   const lines: string[] = [
     '# Benchmark run',
     '',
-    `Written by \`${report.command}\` on ${report.date.slice(0, 10)} at commit ${report.commit}.`,
+    ...[...runs].map(([key, names]) => `Written by ${key}: ${names.join(', ')}.`),
     '',
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}` +
       (m.chromium ? `, Chromium ${m.chromium} headless` : '') +
@@ -453,12 +548,19 @@ function markdown(): string {
       report.torch && 'rows' in report.torch
         ? new Map(report.torch.rows.map((r) => [r.model as string, r]))
         : null;
-    const bs = [...new Set(report.training.map((r) => r.backend))];
+    const bs = [...new Set(report.training.map((r) => r.backend))].sort();
     lines.push(
       '',
-      `## Training samples/s (median of ${steps} steps after ${warmup})`,
+      '## Training samples/s',
       '',
-      "Models with their papers' Criteo settings (bench:models); lazy embedding updates; PEP and UMEC with their defaults (PEP without its retrain). " +
+      `Samples/s = batch / the median step time (in brackets) of the timed steps after the warm-up ones (${bs
+        .map((b) => {
+          const r = report.training?.find((x) => x.backend === b);
+          return `${b}: ${r?.steps} after ${r?.warmup}`;
+        })
+        .join(
+          ', ',
+        )}). Models with their papers' Criteo settings (bench:models), lazy embedding updates. PEP and UMEC with their defaults, timed in the phase that does their work: PEP's pruning; one epoch of UMEC's solver, every step of it. NextItNet's samples are sequences of 20 items. ` +
         (report.firstPoint ? `Auto picked ${report.firstPoint.firstRun.backend} here. ` : '') +
         (torchRows
           ? 'PyTorch: the same model, batch and optimizer on the same machine (torch section).'
@@ -467,9 +569,15 @@ function markdown(): string {
       `| model | method | data | batch | ${bs.join(' | ')}${torchRows ? ' | PyTorch' : ''} |`,
       `|---|---|---|---:|${bs.map(() => '---:').join('|')}|${torchRows ? '---:|' : ''}`,
     );
+    // In the order of the jobs (models, then none before the method), whatever order runs came in.
+    const order = [...CTR_JOBS.map((j) => j.model as string), 'nextitnet'];
     const keys = [
       ...new Set(report.training.map((r) => `${r.model}|${r.method}|${r.data}|${r.batch}`)),
-    ];
+    ].sort((a, b) => {
+      const [ma, xa] = a.split('|');
+      const [mb, xb] = b.split('|');
+      return order.indexOf(ma) - order.indexOf(mb) || (xa === 'none' ? -1 : xb === 'none' ? 1 : 0);
+    });
     for (const key of keys) {
       const [model, method, data, batch] = key.split('|');
       const cells = bs.map((b) => {
@@ -488,7 +596,7 @@ function markdown(): string {
     }
   }
   if (report.vocab?.length) {
-    const bs = [...new Set(report.vocab.map((r) => r.backend))];
+    const bs = [...new Set(report.vocab.map((r) => r.backend))].sort();
     lines.push(
       '',
       '## Step time against the vocabulary',
@@ -555,10 +663,12 @@ function markdown(): string {
       '',
       '## Scoring raw rows (Node scorer, one thread)',
       '',
-      '| model | Node: raw line → probability (rows/s) | PyTorch forward, batch 1024 (rows/s) |',
+      'Raw Criteo lines to probabilities, rows/s. Python: the reference reader (lab_model.py) parses and encodes, then PyTorch scores in batches of 1024, one thread.',
+      '',
+      '| model | Node scorer | Python + PyTorch |',
       '|---|---:|---:|',
       ...scorer.rows.map(
-        (r) => `| ${r.label} | ${n(r.endToEnd)} | ${r.torch ? n(r.torch.batch1024) : '-'} |`,
+        (r) => `| ${r.label} | ${n(r.endToEnd)} | ${r.torch ? n(r.torch.endToEnd1024) : '-'} |`,
       ),
     );
   }
