@@ -486,7 +486,9 @@ await section('scorer', async () => {
 await section('torch', async () => {
   const python = findTorchPython();
   if (!python) {
-    report.torch = { skipped: 'no python3 with torch (apt-get install -y python3-torch)' };
+    report.torch = {
+      skipped: 'no python3 with torch (apt-get install -y python3-torch libopenblas0-pthread)',
+    };
     return;
   }
   const dims = anchorFieldDims();

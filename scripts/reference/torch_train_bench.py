@@ -17,7 +17,9 @@ The ids are drawn uniformly within each field's cardinality (those of the Criteo
 encodes it, --field-dims) and labels at random: training speed does not depend on the values.
 Samples/s = batch / the median step time over --steps steps after --warmup, one thread per core
 (--threads). Prints one JSON line per model. Needs PyTorch (Debian:
-`apt-get install -y python3-torch`); `npm run bench` runs it when `import torch` works.
+`apt-get install -y python3-torch libopenblas0-pthread`: without OpenBLAS, Debian's torch uses the
+reference BLAS and trains DeepFM about 14x slower); `npm run bench` runs it when `import torch`
+works.
 
     /usr/bin/python3 scripts/reference/torch_train_bench.py [--models fm,deepfm,widedeep,autoint,dlrm,nextitnet]
         [--steps 10] [--warmup 3] [--field-dims 1460,583,...] [--items 3589]
