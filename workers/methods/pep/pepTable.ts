@@ -18,7 +18,8 @@
  *   it was last updated (HostEmbeddingTable.catchUpDecay: the first 16 exactly, the rest of a
  *   long gap in O(log gap) blocks), when it is gathered, so the forward pass and the update see
  *   the exact mode's V and S (equal for gaps up to 16 steps, close beyond). Sizes and snapshots
- *   count every row as it was at its last update.
+ *   count every row as it was when last gathered or updated (the gather recounts the rows it
+ *   thresholds).
  *
  * Retrain (lottery ticket): the thresholds go off, V is reset to a rewind point times a fixed
  * mask, and only V is uploaded and updated.
