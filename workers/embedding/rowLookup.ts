@@ -1,6 +1,5 @@
 /**
- * Gather of table rows whose gradient is a scatter-add into the [U, d] block of touched rows
- * (ScatterNd on the device; on webgl, summed on the host: see HOST_SCATTER_BACKENDS).
+ * Gather of table rows whose gradient is a scatter-add into the [U, d] block of touched rows.
  *
  * The stock tf.gather gradient is UnsortedSegmentSum: on cpu it loops once per output row over
  * all indices (quadratic in the batch), and the wasm backend has no kernel for it at all.
@@ -16,13 +15,6 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Backends where the row gather runs on the host (when the inputs' host copies are known). */
 const HOST_GATHER_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
-/**
- * Backends where the gradient's scatter-add runs on the host (when the index's host copy is
- * known): tfjs-webgl's ScatterNd loops over every update for each output element, O(U * d * B*M)
- * (at a vocabulary of 1M, a DeepFM step of batch 256 went from 1.0 s to 1.6 s on SwiftShader's
- * WebGL as U grew from about 3,000 to 4,900 rows). Reading dy back and summing it here is linear.
- */
-const HOST_SCATTER_BACKENDS: ReadonlySet<string> = new Set(['webgl']);
 
 let hostGatherEnabled = true;
 
@@ -73,22 +65,6 @@ export function gatherRowsOnHost(
   return out;
 }
 
-/** The [numRows, dim] sums of the rows of `values` ([index.length, dim]) by their `index`. */
-export function scatterAddOnHost(
-  values: Float32Array,
-  index: Int32Array,
-  numRows: number,
-  dim: number,
-): Float32Array {
-  const out = new Float32Array(numRows * dim);
-  for (let i = 0; i < index.length; i++) {
-    const to = index[i] * dim;
-    const from = i * dim;
-    for (let k = 0; k < dim; k++) out[to + k] += values[from + k];
-  }
-  return out;
-}
-
 export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tensor2D {
   const numRows = rows.shape[0];
   const dim = rows.shape[1];
@@ -98,10 +74,6 @@ export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tenso
     hostGatherEnabled &&
     HOST_GATHER_BACKENDS.has(tf.getBackend()) &&
     hostBlock instanceof Float32Array &&
-    hostIndex instanceof Int32Array;
-  const sumOnHost =
-    hostGatherEnabled &&
-    HOST_SCATTER_BACKENDS.has(tf.getBackend()) &&
     hostIndex instanceof Int32Array;
   const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [block, index, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -113,14 +85,6 @@ export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tenso
       value,
       gradFunc: (dy, saved) => {
         const [idx] = saved;
-        if (sumOnHost) {
-          // webgl only (HOST_SCATTER_BACKENDS), whose synchronous reads are exact; a gradient
-          // function cannot await.
-          // eslint-disable-next-line no-restricted-syntax
-          const dyHost = dy.dataSync() as Float32Array;
-          const summed = scatterAddOnHost(dyHost, hostIndex, numRows, dim);
-          return [tf.tensor2d(summed, [numRows, dim]), tf.zerosLike(idx)];
-        }
         const gradBlock = tf.scatterND(idx.expandDims(1), dy as tf.Tensor2D, [numRows, dim]);
         // The index is an integer input: its gradient is zero.
         return [gradBlock, tf.zerosLike(idx)];

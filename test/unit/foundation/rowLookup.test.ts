@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lookupRows, scatterAddOnHost } from '../../../workers/embedding/rowLookup';
+import { lookupRows } from '../../../workers/embedding/rowLookup';
 import type { HostEmbeddingTable } from '../../../workers/embedding/hostEmbeddingTable';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
 import { FmFamilyModel } from '../../../workers/models/fmFamily';
@@ -227,28 +227,5 @@ describe('lookupRows (gather whose backward is scatterND)', () => {
     });
     labels.dispose();
     model.dispose();
-  });
-});
-
-describe('scatterAddOnHost (the gradient of the row gather on webgl)', () => {
-  it('equals tf.scatterND, duplicates summed, rows no index names left at zero', async () => {
-    const rng = new Rng(3);
-    const numRows = 7;
-    const dim = 5;
-    // Row 6 is never named; rows 1 and 4 many times.
-    const index = Int32Array.from({ length: 40 }, (_, i) => [1, 4, 0, 2, 3, 5, 4, 1][i % 8]);
-    const values = randn(index.length * dim, rng);
-    const stock = tf.scatterND(
-      tf.tensor2d(index, [index.length, 1], 'int32'),
-      tf.tensor2d(values, [index.length, dim]),
-      [numRows, dim],
-    );
-    const expected = (await stock.data()) as Float32Array;
-    stock.dispose();
-    const host = scatterAddOnHost(values, index, numRows, dim);
-    expect(host.length).toBe(numRows * dim);
-    expect(maxAbsDiff(host, expected)).toBeLessThan(1e-5);
-    expect(Array.from(host.subarray(6 * dim))).toEqual([0, 0, 0, 0, 0]);
-    expect(host[1 * dim]).not.toBe(0);
   });
 });
