@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFiles, startBackend } from '../cli/nodeEngine';
+import { findTorchPython } from './torchPython';
 import { RunControl } from '../workers/engine/runControl';
 import { runExperiment } from '../workers/engine/trainer';
 import { exportRun } from '../workers/export/exportRun';
@@ -125,21 +126,6 @@ function measure(pass: () => void, rows: number, reps = REPS): { median: number;
   return { median: median(all), all };
 }
 
-/** A python3 that imports torch: $PYTHON, else python3 on the PATH, else Debian's. */
-function findTorchPython(): { python: string | null; why: string } {
-  const tried: string[] = [];
-  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
-    if (!python) continue;
-    const r = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-    if (r.status === 0) return { python, why: '' };
-    const reason = r.error
-      ? r.error.message
-      : (r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`);
-    tried.push(`${python}: ${reason}`);
-  }
-  return { python: null, why: tried.join('; ') };
-}
-
 const { backend } = await startBackend('wasm');
 const loaded = await loadFiles([DATA], {}, () => {});
 if (loaded.kind !== 'ctr') throw new Error('expected CTR data');
@@ -149,7 +135,8 @@ if (lines.at(-1) === '') lines.pop();
 const dir = KEEP
   ? (mkdirSync(KEEP, { recursive: true }), KEEP)
   : mkdtempSync(join(tmpdir(), 'bench-scorer-'));
-const torchPython = TORCH === 'off' ? { python: null, why: '--torch=off' } : findTorchPython();
+const torchPython =
+  TORCH === 'off' ? { python: null, why: '--torch=off' } : findTorchPython('torch, numpy');
 console.error(
   `node ${process.version}, training on ${backend}; ${lines.length} lines of ${DATA}; ` +
     `>= ${SECONDS} s per measurement, median of ${REPS}; model files in ${dir}`,

@@ -38,6 +38,7 @@ import {
   trainInLab,
 } from './labBrowser.mjs';
 import { paperRunConfig } from './paperConfigs.mjs';
+import { findTorchPython } from './torchPython';
 import { defaultsOf } from '../workers/options';
 import { PEP_SPEC } from '../workers/methods/pep/spec';
 import { UMEC_SPEC } from '../workers/methods/umec/spec';
@@ -414,14 +415,6 @@ function anchorFieldDims(): number[] | null {
   return dims;
 }
 
-function findTorchPython(): string | null {
-  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
-    if (!python) continue;
-    if (spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return python;
-  }
-  return null;
-}
-
 buildIfMissing();
 const browserSections: Section[] = ['training', 'vocab', 'first-point'];
 if (browserSections.some((s) => only.includes(s))) {
@@ -484,7 +477,7 @@ await section('scorer', async () => {
   report.scorer = runScript('npx', ['tsx', 'scripts/bench-scorer.ts', '--reps=3']);
 });
 await section('torch', async () => {
-  const python = findTorchPython();
+  const { python } = findTorchPython();
   if (!python) {
     report.torch = {
       skipped: 'no python3 with torch (apt-get install -y python3-torch libopenblas0-pthread)',
