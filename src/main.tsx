@@ -18,6 +18,18 @@ createRoot(root).render(
   </StrictMode>,
 );
 
+/** Every step's loss and time of the events a run sends (tests, benchmarks). */
+function stepCollector() {
+  const losses: number[] = [];
+  const stepMs: number[] = [];
+  const onEvent = Comlink.proxy((event: EngineEvent | SeqEngineEvent) => {
+    if (event.type !== 'progress') return;
+    losses.push(...event.batch.losses);
+    stepMs.push(...event.batch.stepMs);
+  });
+  return { losses, stepMs, onEvent };
+}
+
 // Testing and debugging hooks (used by the end-to-end tests and benchmark scripts).
 Object.assign(window, {
   __lab: {
@@ -27,25 +39,13 @@ Object.assign(window, {
       runController.bridge.call((api) => api.benchmarkSteps(config)),
     /** Trains outside the dashboard; returns every step's loss and time (tests, benchmarks). */
     trainCollectingLosses: async (config: RunConfig) => {
-      const losses: number[] = [];
-      const stepMs: number[] = [];
-      const onEvent = Comlink.proxy((event: EngineEvent) => {
-        if (event.type !== 'progress') return;
-        losses.push(...event.batch.losses);
-        stepMs.push(...event.batch.stepMs);
-      });
+      const { losses, stepMs, onEvent } = stepCollector();
       const result = await runController.bridge.call((api) => api.train(config, onEvent));
       return { losses, stepMs, result };
     },
     /** The same for a sequence run (NextItNet / CpRec). */
     trainSequencesCollectingLosses: async (config: SeqRunConfig) => {
-      const losses: number[] = [];
-      const stepMs: number[] = [];
-      const onEvent = Comlink.proxy((event: SeqEngineEvent) => {
-        if (event.type !== 'progress') return;
-        losses.push(...event.batch.losses);
-        stepMs.push(...event.batch.stepMs);
-      });
+      const { losses, stepMs, onEvent } = stepCollector();
       const result = await runController.bridge.call((api) => api.trainSequences(config, onEvent));
       return { losses, stepMs, result };
     },

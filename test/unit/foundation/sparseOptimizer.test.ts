@@ -417,12 +417,12 @@ describe('BatchPlanner', () => {
 });
 
 describe("'exact' Adam: rows no gradient has reached share one state", () => {
-  const constantTable = (track: boolean) => {
+  const constantTable = (track: boolean, mode: 'lazy' | 'exact' = 'exact') => {
     const t = new HostEmbeddingTable(
       's',
       VOCAB,
       DIM,
-      adamConfig('exact', 0.01),
+      adamConfig(mode, 0.01),
       { kind: 'constant', value: -3 },
       new Rng(1),
     );
@@ -474,15 +474,7 @@ describe("'exact' Adam: rows no gradient has reached share one state", () => {
     const masked = constantTable(false);
     masked.setMask(new Uint8Array(VOCAB * DIM).fill(1));
     masked.trackUntouchedRows();
-    const lazy = new HostEmbeddingTable(
-      's',
-      VOCAB,
-      DIM,
-      adamConfig('lazy', 0.01),
-      { kind: 'constant', value: -3 },
-      new Rng(1),
-    );
-    lazy.trackUntouchedRows();
+    const lazy = constantTable(true, 'lazy');
     const bare = VOCAB * DIM * 4 * 3 + VOCAB * DIM;
     expect(random.bytes).toBe(VOCAB * DIM * 4 * 3);
     expect(masked.bytes).toBe(bare);
