@@ -69,8 +69,9 @@ const backends = cliArg('backends', 'wasm,webgpu').split(',');
 const steps = Number(cliArg('steps', '6'));
 const warmup = Number(cliArg('warmup', '2'));
 const all = process.argv.includes('--all');
-/** The training section's models (fm, deepfm, widedeep, autoint, dlrm, nextitnet). */
-const models = cliArg('models', 'fm,deepfm,widedeep,autoint,dlrm,nextitnet').split(',');
+const ALL_MODELS = ['fm', 'deepfm', 'widedeep', 'autoint', 'dlrm', 'nextitnet'];
+/** The training section's models. */
+const models = cliArg('models', ALL_MODELS.join(',')).split(',');
 const out = cliArg('out', 'docs/bench');
 const merge = process.argv.includes('--merge');
 
@@ -107,6 +108,15 @@ interface TrainingRow {
   samplesPerSec: number;
 }
 
+/** A run that wrote a section: when, at which code, and (per-backend sections) what it timed. */
+interface Provenance {
+  date: string;
+  commit: string;
+  command: string;
+  backends?: string[];
+  models?: string[];
+}
+
 const report: {
   date: string;
   commit: string;
@@ -124,7 +134,7 @@ const report: {
   torch?: { blas: string; rows: Record<string, unknown>[] } | { skipped: string };
   errors: Record<string, string>;
   /** Which run wrote each section (a --merge run keeps the sections it did not run). */
-  provenance: Partial<Record<Section, { date: string; commit: string; command: string }[]>>;
+  provenance: Partial<Record<Section, Provenance[]>>;
 } = {
   date: new Date().toISOString(),
   commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
@@ -143,7 +153,9 @@ const report: {
   provenance: {},
 };
 for (const name of only) {
-  report.provenance[name] = [{ date: report.date, commit: report.commit, command: report.command }];
+  report.provenance[name] = [
+    { date: report.date, commit: report.commit, command: report.command, backends, models },
+  ];
 }
 
 /** The report's field that holds each section. */
@@ -180,8 +192,13 @@ function startFromPrevious(): void {
     const rows = otherBackends(previous[name] as { backend: string }[] | undefined);
     if (rows.length === 0) continue;
     target[name] = rows;
+    // A previous run stays named unless this one redid everything it timed.
+    const redone = (p: Provenance) =>
+      p.backends !== undefined &&
+      p.backends.every((b) => backends.includes(b)) &&
+      (name === 'vocab' || (p.models ?? ALL_MODELS).every((m) => models.includes(m)));
     report.provenance[name] = [
-      ...(previous.provenance?.[name] ?? []),
+      ...(previous.provenance?.[name] ?? []).filter((p) => !redone(p)),
       ...(report.provenance[name] ?? []),
     ];
   }
