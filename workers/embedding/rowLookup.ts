@@ -10,11 +10,26 @@
  * those arrays with `Float32Array.set`, which beat the backends' Gather kernels (PEP's Criteo DeepFM, [40k, 24] out of a [U, 24] block: tfjs-wasm's
  * Gather 40-70 ms, cpu's 90-110 ms, the copy and upload 7-18 ms). On the GPU
  * backends, and for a block computed on the device (PEP's thresholded rows), tf.gather runs.
+ * On webgl, whose ScatterNd is quadratic, the gradient is a segmented scan planned on the host
+ * from the recorded index (segmentSumRows).
  */
 import * as tf from '@tensorflow/tfjs';
 
 /** Backends where the row gather runs on the host (when the inputs' host copies are known). */
 const HOST_GATHER_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
+
+/**
+ * Backends whose ScatterNd is quadratic: tfjs-webgl's shader loops over every update for each
+ * output element (U * d * B*M). There the gradient is a segmented scan (segmentSumRows).
+ */
+const SEGMENT_SUM_BACKENDS: ReadonlySet<string> = new Set(['webgl']);
+
+let segmentSumEnabled = true;
+
+/** true (the default): the segmented-scan gradient on webgl; false: ScatterNd everywhere. */
+export function setSegmentSumGradient(enabled: boolean): void {
+  segmentSumEnabled = enabled;
+}
 
 let hostGatherEnabled = true;
 
@@ -65,6 +80,77 @@ export function gatherRowsOnHost(
   return out;
 }
 
+/**
+ * How to sum the rows of a [n, d] gradient that share an index, planned on the host from the
+ * index (values in [0, numRows)):
+ * - `order`: positions sorted by index (stable), so each index's positions are contiguous;
+ * - `masks[j]`: 1 where the position 2^j places earlier in `order` has the same index, else 0;
+ * - `ends`: for each index, the last of its positions in `order` (n for an index never used,
+ *   which reads an appended zero row).
+ */
+export interface SegmentSumPlan {
+  readonly order: Int32Array;
+  readonly masks: Float32Array[];
+  readonly ends: Int32Array;
+  readonly hasEmptyRows: boolean;
+}
+
+export function planSegmentSum(index: Int32Array, numRows: number): SegmentSumPlan {
+  const n = index.length;
+  const starts = new Int32Array(numRows + 1);
+  for (let i = 0; i < n; i++) starts[index[i] + 1]++;
+  let longest = 0;
+  let hasEmptyRows = false;
+  for (let r = 0; r < numRows; r++) {
+    const c = starts[r + 1];
+    if (c > longest) longest = c;
+    if (c === 0) hasEmptyRows = true;
+    starts[r + 1] += starts[r];
+  }
+  const fill = starts.slice(0, numRows);
+  const order = new Int32Array(n);
+  const sortedRow = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = index[i];
+    sortedRow[fill[r]] = r;
+    order[fill[r]++] = i;
+  }
+  const ends = new Int32Array(numRows);
+  for (let r = 0; r < numRows; r++) ends[r] = starts[r + 1] > starts[r] ? starts[r + 1] - 1 : n;
+  const masks: Float32Array[] = [];
+  for (let k = 1; k < longest; k *= 2) {
+    const mask = new Float32Array(n);
+    for (let i = k; i < n; i++) if (sortedRow[i] === sortedRow[i - k]) mask[i] = 1;
+    masks.push(mask);
+  }
+  return { order, masks, ends, hasEmptyRows };
+}
+
+/**
+ * The [numRows, d] sums of the rows of `values` [n, d] that share an index, by a segmented
+ * Hillis-Steele scan over the rows sorted by index: log2(longest run) passes of a shift, a
+ * multiply by the host-made mask and an add, all O(n * d), then a gather of each run's last row.
+ * Each pass's shapes depend on n and d only, so the backend compiles its programs once per batch
+ * shape. Sums are in tree order, not in position order.
+ */
+export function segmentSumRows(values: tf.Tensor2D, plan: SegmentSumPlan): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, d] = values.shape;
+    let x = tf.gather(values, tf.tensor1d(plan.order, 'int32'));
+    let k = 1;
+    for (const mask of plan.masks) {
+      const shifted = tf.pad(tf.slice(x, [0, 0], [n - k, d]), [
+        [k, 0],
+        [0, 0],
+      ]);
+      x = tf.add(x, tf.mul(shifted, tf.tensor2d(mask, [n, 1])));
+      k *= 2;
+    }
+    if (plan.hasEmptyRows) x = tf.concat([x, tf.zeros([1, d])]);
+    return tf.gather(x, tf.tensor1d(plan.ends, 'int32'));
+  });
+}
+
 export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tensor2D {
   const numRows = rows.shape[0];
   const dim = rows.shape[1];
@@ -75,6 +161,12 @@ export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tenso
     HOST_GATHER_BACKENDS.has(tf.getBackend()) &&
     hostBlock instanceof Float32Array &&
     hostIndex instanceof Int32Array;
+  const segmentPlan =
+    segmentSumEnabled &&
+    SEGMENT_SUM_BACKENDS.has(tf.getBackend()) &&
+    hostIndex instanceof Int32Array
+      ? planSegmentSum(hostIndex, numRows)
+      : null;
   const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [block, index, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     save([index]);
@@ -85,7 +177,9 @@ export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tenso
       value,
       gradFunc: (dy, saved) => {
         const [idx] = saved;
-        const gradBlock = tf.scatterND(idx.expandDims(1), dy as tf.Tensor2D, [numRows, dim]);
+        const gradBlock = segmentPlan
+          ? segmentSumRows(dy as tf.Tensor2D, segmentPlan)
+          : tf.scatterND(idx.expandDims(1), dy as tf.Tensor2D, [numRows, dim]);
         // The index is an integer input: its gradient is zero.
         return [gradBlock, tf.zerosLike(idx)];
       },

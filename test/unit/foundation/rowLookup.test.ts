@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lookupRows } from '../../../workers/embedding/rowLookup';
+import { lookupRows, planSegmentSum, segmentSumRows } from '../../../workers/embedding/rowLookup';
 import type { HostEmbeddingTable } from '../../../workers/embedding/hostEmbeddingTable';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
 import { FmFamilyModel } from '../../../workers/models/fmFamily';
@@ -227,5 +227,62 @@ describe('lookupRows (gather whose backward is scatterND)', () => {
     });
     labels.dispose();
     model.dispose();
+  });
+});
+
+describe('segmentSumRows (the webgl gradient of the row gather)', () => {
+  function scatterSum(index: Int32Array, values: Float32Array, rows: number, d: number) {
+    const out = new Float64Array(rows * d);
+    for (let i = 0; i < index.length; i++)
+      for (let k = 0; k < d; k++) out[index[i] * d + k] += values[i * d + k];
+    return out;
+  }
+
+  it('plans runs sorted by index with one mask per doubling of the longest run', () => {
+    const plan = planSegmentSum(Int32Array.from([2, 0, 2, 2, 0, 2, 2]), 4);
+    expect(Array.from(plan.order)).toEqual([1, 4, 0, 2, 3, 5, 6]);
+    // Row 0 ends at sorted position 1, row 2 at 6; rows 1 and 3 are never used.
+    expect(Array.from(plan.ends)).toEqual([1, 7, 6, 7]);
+    expect(plan.hasEmptyRows).toBe(true);
+    // Longest run 5: shifts 1, 2, 4.
+    expect(plan.masks.map((m) => Array.from(m))).toEqual([
+      [0, 1, 0, 1, 1, 1, 1],
+      [0, 0, 0, 0, 1, 1, 1],
+      [0, 0, 0, 0, 0, 0, 1],
+    ]);
+  });
+
+  it('equals the scatter-add of the rows, skewed runs and unused rows included', () => {
+    const rng = new Rng(11);
+    for (const [rows, n, d] of [
+      [1, 9, 3],
+      [13, 200, 4],
+      [300, 1000, 2],
+      [64, 64, 5],
+    ]) {
+      // Zipf-like: a few rows take most positions, some rows are never used.
+      const index = Int32Array.from({ length: n }, () =>
+        Math.min(rows - 1, Math.floor(Math.exp(rng.next() * Math.log(rows + 1))) - 1),
+      );
+      const values = randn(n * d, rng);
+      const plan = planSegmentSum(index, rows);
+      const t = tf.tensor2d(values, [n, d]);
+      const sum = segmentSumRows(t, plan);
+      expect(sum.shape).toEqual([rows, d]);
+      const got = sum.dataSync();
+      const want = scatterSum(index, values, rows, d);
+      for (let j = 0; j < want.length; j++)
+        expect(Math.abs(got[j] - want[j])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[j])));
+      tf.dispose([t, sum]);
+    }
+  });
+
+  it('needs no pass when every index is used once', () => {
+    const plan = planSegmentSum(Int32Array.from([3, 1, 0, 2]), 4);
+    expect(plan.masks).toHaveLength(0);
+    const t = tf.tensor2d([1, 2, 3, 4], [4, 1]);
+    const sum = segmentSumRows(t, plan);
+    expect(Array.from(sum.dataSync())).toEqual([3, 2, 4, 1]);
+    tf.dispose([t, sum]);
   });
 });
