@@ -6,7 +6,10 @@ import type { SeqRunConfig } from '../workers/sequence/seqProtocol';
 export const CHROMIUM_ARGS: string[];
 export function buildIfMissing(): void;
 export function servePreview(port: number): Promise<{ url: string; stop: () => void }>;
-export function launchChromium(options: { webgpu: boolean }): Promise<Browser>;
+export function launchChromium(options: {
+  webgpu: boolean;
+  extraArgs?: string[];
+}): Promise<Browser>;
 export function openLab(browser: Browser, url: string, search: string): Promise<Page>;
 export const DATA_DIR: string;
 export function loadFilesInLab(page: Page, files: string[]): Promise<string | null>;

@@ -47,7 +47,7 @@ export async function servePreview(port) {
   throw new Error(`vite preview did not answer on ${url}`);
 }
 
-export async function launchChromium({ webgpu }) {
+export async function launchChromium({ webgpu, extraArgs = [] }) {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(
@@ -56,7 +56,7 @@ export async function launchChromium({ webgpu }) {
   }
   return chromium.launch({
     executablePath,
-    args: webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...extraArgs],
   });
 }
 

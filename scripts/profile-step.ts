@@ -8,6 +8,15 @@
 // batch 1024, lazy embedding updates, on Zipf ids over a 100k vocabulary (stepBenchmark.ts).
 // Node runs tfjs-wasm single-threaded (no cross-origin isolation): compare figures with each
 // other, not with the browser's.
+//
+//   npx tsx scripts/profile-step.ts --browser --backend=webgpu --vocab=10000
+//
+// --browser profiles the built app's step benchmark in headless Chromium instead (any backend,
+// webgpu and webgl included; the engine's worker runs tf.profile over the steps; dropout off, as
+// in the step benchmark). Chromium is started with --enable-dawn-features=allow_unsafe_apis so
+// that a WebGPU adapter offers timestamp queries, which tfjs-webgpu needs for kernel times.
+// --stock-kernels runs tfjs's own kernels where the lab has its own (webgpu's column-sum
+// reductions, webgl's segmented-scan gradient), to compare.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { benchmarkDataset } from '../workers/engine/stepBenchmark';
@@ -21,6 +30,8 @@ import {
   type TrainConfig,
 } from '../workers/protocol';
 import { Rng } from '../workers/rng';
+import type { KernelProfileRow, StepBenchmarkResult } from '../workers/protocol';
+import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
 
 function arg(name: string, fallback: string): string {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -34,6 +45,83 @@ const warmup = Number(arg('warmup', '2'));
 const batchSize = Number(arg('batch', '1024'));
 const numFields = Number(arg('fields', '39'));
 setFusedBatchNormEnabled(arg('fused-bn', 'on') !== 'off');
+
+function printKernels(
+  rows: Pick<KernelProfileRow, 'name' | 'msPerStep' | 'callsPerStep'>[],
+  kernelMsPerStep: number,
+): void {
+  console.log('| kernel | ms/step | calls/step | share |');
+  console.log('| --- | --- | --- | --- |');
+  for (const e of rows.slice(0, 20)) {
+    const share = kernelMsPerStep > 0 ? ((100 * e.msPerStep) / kernelMsPerStep).toFixed(1) : '-';
+    console.log(
+      `| ${e.name} | ${e.msPerStep.toFixed(2)} | ${e.callsPerStep.toFixed(1)} | ${share}% |`,
+    );
+  }
+}
+
+if (process.argv.includes('--browser')) {
+  buildIfMissing();
+  const server = await servePreview(4193);
+  const browser = await launchChromium({
+    webgpu: true,
+    extraArgs: ['--enable-dawn-features=allow_unsafe_apis'],
+  });
+  try {
+    const page = await openLab(browser, server.url, `?backend=${backend}`);
+    const active = await page.getByTestId('backend-name').textContent();
+    if (active !== backend) throw new Error(`asked for ${backend}, engine runs ${active}`);
+    const result = await page.evaluate(
+      (cfg) =>
+        (
+          window as unknown as {
+            __lab: { benchmarkSteps(c: unknown): Promise<StepBenchmarkResult> };
+          }
+        ).__lab.benchmarkSteps(cfg),
+      {
+        model,
+        totalVocabulary: Number(arg('vocab', '100000')),
+        numFields,
+        embeddingDim: 24,
+        mlpLayers: [400, 400, 400],
+        batchSize,
+        embeddingUpdate: 'lazy' as const,
+        warmupSteps: warmup,
+        steps,
+        seed: 1,
+        profile: true,
+        stockKernels: process.argv.includes('--stock-kernels'),
+      },
+    );
+    const p = result.profile;
+    if (!p) throw new Error('the engine returned no profile');
+    console.log(
+      `${model} on ${backend} (browser), batch ${batchSize}: median ${result.medianMs.toFixed(1)} ms/step ` +
+        `(${Math.round((batchSize * 1000) / result.medianMs)} samples/s) over ${steps} steps`,
+    );
+    console.log(
+      `kernels per step: ${Math.round(p.kernelsPerStep)}; kernel time per step ` +
+        (p.timed
+          ? `${p.kernelMsPerStep.toFixed(1)} ms (profiled run)`
+          : 'not reported by this backend (sorted by calls)'),
+    );
+    printKernels(p.kernels, p.kernelMsPerStep);
+    const detail = arg('detail', '');
+    const row = p.kernels.find((k) => k.name === detail);
+    if (row) {
+      console.log(`\n${detail} by input shapes (per step):`);
+      for (const s of row.byShape) {
+        console.log(
+          `  ${s.shapes}: ${s.msPerStep.toFixed(2)} ms, ${s.callsPerStep.toFixed(1)} calls`,
+        );
+      }
+    }
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+  process.exit(0);
+}
 
 if (!(await tf.setBackend(backend))) throw new Error(`${backend} did not start`);
 await tf.ready();
@@ -108,13 +196,12 @@ console.log(
   `kernels per step: ${Math.round(profile.kernels.length / total)}; kernel time per step ` +
     `${(kernelMs / total).toFixed(1)} ms (the rest is JavaScript: host tables, the optimizer's loop)`,
 );
-console.log('| kernel | ms/step | calls/step | share |');
-console.log('| --- | --- | --- | --- |');
-for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
-  console.log(
-    `| ${name} | ${(e.ms / total).toFixed(2)} | ${(e.count / total).toFixed(1)} | ${((100 * e.ms) / kernelMs).toFixed(1)}% |`,
-  );
-}
+printKernels(
+  [...byName]
+    .map(([name, e]) => ({ name, msPerStep: e.ms / total, callsPerStep: e.count / total }))
+    .sort((a, b) => b.msPerStep - a.msPerStep),
+  kernelMs / total,
+);
 
 // --detail=KernelName: that kernel's calls of the last step, with shapes and ms.
 const detail = arg('detail', '');

@@ -37,6 +37,7 @@ Object.assign(window, {
     simulateDeviceLoss: () => runController.bridge.call((api) => api.simulateDeviceLoss()),
     benchmarkSteps: (config: StepBenchmarkConfig) =>
       runController.bridge.call((api) => api.benchmarkSteps(config)),
+    checkOwnKernels: () => runController.bridge.call((api) => api.checkOwnKernels()),
     /** Trains outside the dashboard; returns every step's loss and time (tests, benchmarks). */
     trainCollectingLosses: async (config: RunConfig) => {
       const { losses, stepMs, onEvent } = stepCollector();

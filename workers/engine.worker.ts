@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import type {
+  OwnKernelCheck,
   BackendCalibration,
   BackendName,
   DatasetSummary,
@@ -37,6 +38,7 @@ import { KeptRunRegistry, type KeptRun } from './engine/keptRuns';
 import { METHOD_SPECS } from './methods/registry';
 import type { MethodSpec } from './methods/methodSpec';
 import { runStepBenchmark } from './engine/stepBenchmark';
+import { checkOwnKernels } from './engine/ownKernelCheck';
 import { generateSyntheticCtr, type SyntheticDataset } from './data/synthetic';
 import { summarizeCtr } from './engine/datasetSummary';
 import { datasetForModel } from './engine/modelDataset';
@@ -469,6 +471,12 @@ const api: LabEngineApi = {
     if (!device) return false;
     device.destroy();
     return true;
+  },
+
+  async checkOwnKernels(): Promise<OwnKernelCheck[]> {
+    if (!engineInfo) throw new Error('Engine not initialised: call init() first');
+    if (control) throw new Error('A run is in progress');
+    return checkOwnKernels();
   },
 
   async simulateCrash(): Promise<void> {

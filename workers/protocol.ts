@@ -738,6 +738,48 @@ export interface StepBenchmarkConfig {
   seed: number;
   /** The compression method timed with the model (default: none). */
   method?: MethodChoice;
+  /**
+   * Also profiles the steps kernel by kernel (tf.profile), in a second run of the same steps
+   * after the timed one, so that profiling does not change the timed figures.
+   */
+  profile?: boolean;
+  /**
+   * Runs tfjs's own kernels where the lab has its own (webgpu's column-sum reductions, webgl's
+   * segmented-scan gather gradient), to measure what those gain.
+   */
+  stockKernels?: boolean;
+}
+
+/** One case of checkOwnKernels: an own kernel against the tfjs kernel it replaces. */
+export interface OwnKernelCheck {
+  kernel: string;
+  case: string;
+  /** Largest difference over the largest sum of the absolute values added up (float32 bound). */
+  relativeDiff: number;
+}
+
+/** One kernel's share of the profiled steps (per step: warm-up and timed steps alike). */
+export interface KernelProfileRow {
+  name: string;
+  msPerStep: number;
+  callsPerStep: number;
+  /** Its calls by input shapes (JSON of the shapes), largest time first. */
+  byShape: { shapes: string; msPerStep: number; callsPerStep: number }[];
+}
+
+export interface KernelProfile {
+  /** Steps the profile covered (warm-up and timed). */
+  steps: number;
+  kernelsPerStep: number;
+  /** Sum of the kernels' times per step. */
+  kernelMsPerStep: number;
+  /**
+   * Whether the backend reported kernel times: webgpu needs the adapter's timestamp-query
+   * feature (Chromium: --enable-dawn-features=allow_unsafe_apis), otherwise every time is 0.
+   */
+  timed: boolean;
+  /** By time (or by calls when untimed), largest first. */
+  kernels: KernelProfileRow[];
 }
 
 export interface StepBenchmarkResult {
@@ -745,6 +787,8 @@ export interface StepBenchmarkResult {
   medianMs: number;
   meanMs: number;
   hostTableBytes: number;
+  /** With `profile`: where the steps' kernel time went. */
+  profile?: KernelProfile;
 }
 
 /** The engine API exposed by the worker with comlink. The UI imports this as a type only. */
@@ -880,6 +924,11 @@ export interface LabEngineApi {
   simulateDeviceLoss(): Promise<boolean>;
   /** Testing hook: throws an uncaught error inside the worker to exercise crash recovery. */
   simulateCrash(): Promise<void>;
+  /**
+   * Testing hook: the lab's own kernels on the active backend against the tfjs kernels they
+   * replace, on random inputs (engine/ownKernelCheck.ts).
+   */
+  checkOwnKernels(): Promise<OwnKernelCheck[]>;
   /**
    * Streams `files` into the worker and makes them the dataset that runs with source 'loaded'
    * use. Rejects with an Error named 'DatasetLoadError' (bad input, clear message), 'AbortError'

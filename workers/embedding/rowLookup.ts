@@ -31,6 +31,10 @@ export function setSegmentSumGradient(enabled: boolean): void {
   segmentSumEnabled = enabled;
 }
 
+export function segmentSumGradientEnabled(): boolean {
+  return segmentSumEnabled;
+}
+
 let hostGatherEnabled = true;
 
 /** true (the default): gather on the host on wasm and cpu; false: tf.gather everywhere. */

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
+import { installWebGpuReductions } from '../models/webgpuReductions';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -115,6 +116,7 @@ async function describeStarted(name: BackendName): Promise<EngineInfo> {
   let isFallbackAdapter: boolean | null = null;
   let wasmThreads: number | null = null;
   if (name === 'webgpu') {
+    installWebGpuReductions();
     const described = await describeWebGpuAdapter();
     adapterDescription = described.description;
     isFallbackAdapter = described.isFallback;

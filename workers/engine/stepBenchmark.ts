@@ -3,8 +3,10 @@
  * that step cost grows with the batch and not with the table size (host tables, lazy sparse
  * updates), and what a method adds to a step.
  */
+import * as tf from '@tensorflow/tfjs';
 import {
   DEFAULT_TRAIN_CONFIG,
+  type KernelProfile,
   type StepBenchmarkConfig,
   type StepBenchmarkResult,
   type TrainConfig,
@@ -14,6 +16,8 @@ import { type CtrDataset, fieldOffsetsOf } from '../data/dataset';
 import { NO_METHOD } from '../protocol';
 import { RunControl } from './runControl';
 import { runExperiment } from './trainer';
+import { setWebGpuReductions, webGpuReductionsEnabled } from '../models/webgpuReductions';
+import { segmentSumGradientEnabled, setSegmentSumGradient } from '../embedding/rowLookup';
 
 /** Rows with Zipf(1)-like ids over equal-sized fields that add up to `totalVocabulary`. */
 export function benchmarkDataset(cfg: StepBenchmarkConfig, rng: Rng): CtrDataset {
@@ -71,26 +75,90 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
     embeddingUpdate: cfg.embeddingUpdate,
     seed: cfg.seed,
   };
-  const times: number[] = [];
-  let hostTableBytes = 0;
-  const { kept } = await runExperiment(
-    ds,
-    train,
-    cfg.method ?? NO_METHOD,
-    new RunControl(),
-    (e) => {
-      if (e.type !== 'progress') return;
-      times.push(...e.batch.stepMs);
-      hostTableBytes = e.batch.memory.hostEmbeddingBytes;
-    },
-  );
-  kept.dispose();
-  const timed = times.slice(cfg.warmupSteps);
-  const sorted = [...timed].sort((a, b) => a - b);
+  const run = async () => {
+    const times: number[] = [];
+    let hostTableBytes = 0;
+    const { kept } = await runExperiment(
+      ds,
+      train,
+      cfg.method ?? NO_METHOD,
+      new RunControl(),
+      (e) => {
+        if (e.type !== 'progress') return;
+        times.push(...e.batch.stepMs);
+        hostTableBytes = e.batch.memory.hostEmbeddingBytes;
+      },
+    );
+    kept.dispose();
+    return { times, hostTableBytes };
+  };
+  const ownKernels = webGpuReductionsEnabled();
+  const ownSegmentSums = segmentSumGradientEnabled();
+  if (cfg.stockKernels) {
+    setWebGpuReductions(false);
+    setSegmentSumGradient(false);
+  }
+  try {
+    const { times, hostTableBytes } = await run();
+    const timed = times.slice(cfg.warmupSteps);
+    const sorted = [...timed].sort((a, b) => a - b);
+    return {
+      config: cfg,
+      medianMs: sorted[Math.floor(sorted.length / 2)],
+      meanMs: timed.reduce((a, b) => a + b, 0) / timed.length,
+      hostTableBytes,
+      ...(cfg.profile ? { profile: await profileKernels(run, cfg.warmupSteps + cfg.steps) } : {}),
+    };
+  } finally {
+    setWebGpuReductions(ownKernels);
+    setSegmentSumGradient(ownSegmentSums);
+  }
+}
+
+/** The kernels `run` launches, summed by name, per step of its `steps`. */
+async function profileKernels(run: () => Promise<unknown>, steps: number): Promise<KernelProfile> {
+  const info = await tf.profile(async () => {
+    await run();
+  });
+  const byName = new Map<string, { ms: number; calls: number; shapes: Map<string, number[]> }>();
+  let total = 0;
+  let count = 0;
+  for (const k of info.kernels) {
+    // A custom gradient's forward ('forward') wraps kernels that are listed on their own too.
+    if (k.name === 'forward') continue;
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const row = byName.get(k.name) ?? { ms: 0, calls: 0, shapes: new Map<string, number[]>() };
+    row.ms += ms;
+    row.calls += 1;
+    const key = JSON.stringify(k.inputShapes);
+    const shape = row.shapes.get(key) ?? [0, 0];
+    shape[0] += ms;
+    shape[1] += 1;
+    row.shapes.set(key, shape);
+    byName.set(k.name, row);
+    total += ms;
+    count += 1;
+  }
+  const timed = total > 0;
+  const kernels = [...byName]
+    .map(([name, r]) => ({
+      name,
+      msPerStep: r.ms / steps,
+      callsPerStep: r.calls / steps,
+      byShape: [...r.shapes]
+        .map(([shapes, [ms, calls]]) => ({
+          shapes,
+          msPerStep: ms / steps,
+          callsPerStep: calls / steps,
+        }))
+        .sort((a, b) => b.msPerStep - a.msPerStep || b.callsPerStep - a.callsPerStep),
+    }))
+    .sort((a, b) => (timed ? b.msPerStep - a.msPerStep : b.callsPerStep - a.callsPerStep));
   return {
-    config: cfg,
-    medianMs: sorted[Math.floor(sorted.length / 2)],
-    meanMs: timed.reduce((a, b) => a + b, 0) / timed.length,
-    hostTableBytes,
+    steps,
+    kernelsPerStep: count / steps,
+    kernelMsPerStep: total / steps,
+    timed,
+    kernels,
   };
 }
