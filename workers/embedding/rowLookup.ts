@@ -14,6 +14,7 @@
  * from the recorded index (segmentSumRows).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 
 /** Backends where the row gather runs on the host (when the inputs' host copies are known). */
 const HOST_GATHER_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
@@ -130,12 +131,48 @@ export function planSegmentSum(index: Int32Array, numRows: number): SegmentSumPl
   return { order, masks, ends, hasEmptyRows };
 }
 
+/** One scan pass on webgl as one shader: out[i] = x[i] + mask[i] * x[i - k] (k baked in). */
+class ScanPassProgram implements GPGPUProgram {
+  readonly variableNames = ['x', 'mask'];
+  readonly outputShape: number[];
+  readonly userCode: string;
+
+  constructor(n: number, d: number, k: number) {
+    this.outputShape = [n, d];
+    this.userCode = `
+      void main() {
+        ivec2 c = getOutputCoords();
+        float v = getX(c.x, c.y);
+        if (c.x >= ${k}) {
+          v += getMask(c.x, 0) * getX(c.x - ${k}, c.y);
+        }
+        setOutput(v);
+      }
+    `;
+  }
+}
+
+/** x + mask * (x shifted down by k rows): one shader on webgl, four kernels elsewhere. */
+function scanPass(x: tf.Tensor2D, mask: tf.Tensor2D, k: number): tf.Tensor2D {
+  const [n, d] = x.shape;
+  if (tf.getBackend() === 'webgl') {
+    const backend = tf.backend() as MathBackendWebGL;
+    const out = backend.compileAndRun(new ScanPassProgram(n, d, k), [x, mask]);
+    return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
+  }
+  const shifted = tf.pad(tf.slice(x, [0, 0], [n - k, d]), [
+    [k, 0],
+    [0, 0],
+  ]);
+  return tf.add(x, tf.mul(shifted, mask));
+}
+
 /**
  * The [numRows, d] sums of the rows of `values` [n, d] that share an index, by a segmented
  * Hillis-Steele scan over the rows sorted by index: log2(longest run) passes of a shift, a
- * multiply by the host-made mask and an add, all O(n * d), then a gather of each run's last row.
- * Each pass's shapes depend on n and d only, so the backend compiles its programs once per batch
- * shape. Sums are in tree order, not in position order.
+ * multiply by the host-made mask and an add (one shader on webgl), all O(n * d), then a gather of
+ * each run's last row. Each pass's shapes depend on n and d only, so the backend compiles its
+ * programs once per batch shape. Sums are in tree order, not in position order.
  */
 export function segmentSumRows(values: tf.Tensor2D, plan: SegmentSumPlan): tf.Tensor2D {
   return tf.tidy(() => {
@@ -143,11 +180,7 @@ export function segmentSumRows(values: tf.Tensor2D, plan: SegmentSumPlan): tf.Te
     let x = tf.gather(values, tf.tensor1d(plan.order, 'int32'));
     let k = 1;
     for (const mask of plan.masks) {
-      const shifted = tf.pad(tf.slice(x, [0, 0], [n - k, d]), [
-        [k, 0],
-        [0, 0],
-      ]);
-      x = tf.add(x, tf.mul(shifted, tf.tensor2d(mask, [n, 1])));
+      x = scanPass(x, tf.tensor2d(mask, [n, 1]), k);
       k *= 2;
     }
     if (plan.hasEmptyRows) x = tf.concat([x, tf.zeros([1, d])]);
