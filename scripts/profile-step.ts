@@ -15,6 +15,8 @@
 // webgpu and webgl included; the engine's worker runs tf.profile over the steps; dropout off, as
 // in the step benchmark). Chromium is started with --enable-dawn-features=allow_unsafe_apis so
 // that a WebGPU adapter offers timestamp queries, which tfjs-webgpu needs for kernel times.
+// A program the lab runs on webgl outside tfjs's kernel registry (one segmented-scan pass of the
+// gather's gradient) is not in the table; its time shows in the step's median only.
 // --stock-kernels runs tfjs's own kernels where the lab has its own (webgpu's column-sum
 // reductions, webgl's segmented-scan gradient), to compare.
 import * as tf from '@tensorflow/tfjs';
