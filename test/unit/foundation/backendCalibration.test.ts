@@ -103,18 +103,21 @@ function callsOf(calls: readonly Call[], backend: BackendName): number[] {
   return calls.filter((c) => c.backend === backend).map((c) => c.batchSize);
 }
 
+/** This machine: wasm on the CPU, webgpu and webgl on SwiftShader. */
+const NO_GPU_MACHINE: FakeMachine = {
+  adapters: { wasm: CPU_ADAPTER, webgpu: SWIFTSHADER, webgl: SWIFTSHADER, cpu: CPU_ADAPTER },
+  ms: {
+    wasm: { [BATCH]: 40 },
+    // The emulated GPU: already slower at an eighth of the batch than wasm's full step.
+    webgpu: { [PROBE]: 300, [BATCH]: 2400 },
+    webgl: { [PROBE]: 200, [BATCH]: 1600 },
+    cpu: { [PROBE]: 90, [BATCH]: 700 },
+  },
+};
+
 describe('calibrateBackends with faked hooks', () => {
   it('a software adapter (SwiftShader): wasm wins, webgpu is only probed', async () => {
-    const { hooks, calls } = fakeHooks({
-      adapters: { wasm: CPU_ADAPTER, webgpu: SWIFTSHADER, webgl: SWIFTSHADER, cpu: CPU_ADAPTER },
-      ms: {
-        wasm: { [BATCH]: 40 },
-        // The emulated GPU: already slower at an eighth of the batch than wasm's full step.
-        webgpu: { [PROBE]: 300, [BATCH]: 2400 },
-        webgl: { [PROBE]: 200, [BATCH]: 1600 },
-        cpu: { [PROBE]: 90, [BATCH]: 700 },
-      },
-    });
+    const { hooks, calls } = fakeHooks(NO_GPU_MACHINE);
     const result = await calibrateBackends(CALIBRATION_ORDER, BATCH, hooks, BUDGET);
     expect(result.chosen).toBe('wasm');
     expect(result.batchSize).toBe(BATCH);
@@ -148,15 +151,7 @@ describe('calibrateBackends with faked hooks', () => {
   });
 
   it('by default a software adapter after a measured CPU backend is not timed: its row says why', async () => {
-    const { hooks, calls, started } = fakeHooks({
-      adapters: { wasm: CPU_ADAPTER, webgpu: SWIFTSHADER, webgl: SWIFTSHADER, cpu: CPU_ADAPTER },
-      ms: {
-        wasm: { [BATCH]: 40 },
-        webgpu: { [PROBE]: 300, [BATCH]: 2400 },
-        webgl: { [PROBE]: 200, [BATCH]: 1600 },
-        cpu: { [PROBE]: 90, [BATCH]: 700 },
-      },
-    });
+    const { hooks, calls, started } = fakeHooks(NO_GPU_MACHINE);
     const result = await calibrateBackends(CALIBRATION_ORDER, BATCH, hooks, {
       ...DEFAULT_CALIBRATION_BUDGET,
     });
