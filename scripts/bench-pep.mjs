@@ -6,7 +6,15 @@
 //
 //   npm run bench:pep
 //   npm run bench:pep -- --backends=wasm --vocab=10000 --updates=exact --steps=10
-import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
+import {
+  benchmarkStepsInLab,
+  buildIfMissing,
+  launchChromium,
+  openLab,
+  servePreview,
+  cliArg,
+  STEP_BENCH_MODEL,
+} from './labBrowser.mjs';
 
 const backends = cliArg('backends', 'wasm,webgpu').split(',');
 const vocabularies = cliArg('vocab', '10000,1000000').split(',').map(Number);
@@ -15,11 +23,7 @@ const steps = Number(cliArg('steps', '20'));
 const granularity = cliArg('granularity', 'feature_dim');
 
 const base = {
-  model: 'deepfm',
-  numFields: 26,
-  embeddingDim: 16,
-  mlpLayers: [64, 32],
-  batchSize: 256,
+  ...STEP_BENCH_MODEL,
   warmupSteps: 3,
   steps,
   seed: 1,
@@ -52,7 +56,7 @@ try {
     for (const embeddingUpdate of updates) {
       for (const totalVocabulary of vocabularies) {
         const run = (method) =>
-          page.evaluate((cfg) => window.__lab.benchmarkSteps(cfg), {
+          benchmarkStepsInLab(page, {
             ...base,
             totalVocabulary,
             embeddingUpdate,

@@ -3,7 +3,15 @@
 //
 //   npm run bench:vocab                       # cpu and webgpu, lazy updates
 //   npm run bench:vocab -- --backends=cpu,wasm,webgpu --update=exact
-import { buildIfMissing, launchChromium, openLab, servePreview, cliArg } from './labBrowser.mjs';
+import {
+  benchmarkStepsInLab,
+  buildIfMissing,
+  launchChromium,
+  openLab,
+  servePreview,
+  cliArg,
+  STEP_BENCH_MODEL,
+} from './labBrowser.mjs';
 
 const backends = cliArg('backends', 'cpu,webgpu').split(',');
 const vocabularies = cliArg('vocab', '10000,1000000').split(',').map(Number);
@@ -11,11 +19,7 @@ const update = cliArg('update', 'lazy');
 const steps = Number(cliArg('steps', '20'));
 
 const base = {
-  model: 'deepfm',
-  numFields: 26,
-  embeddingDim: 16,
-  mlpLayers: [64, 32],
-  batchSize: 256,
+  ...STEP_BENCH_MODEL,
   embeddingUpdate: update,
   warmupSteps: 3,
   steps,
@@ -33,7 +37,7 @@ try {
     if (active !== backend) throw new Error(`asked for ${backend}, engine runs ${active}`);
     const perVocab = [];
     for (const totalVocabulary of vocabularies) {
-      const result = await page.evaluate((cfg) => window.__lab.benchmarkSteps(cfg), {
+      const result = await benchmarkStepsInLab(page, {
         ...base,
         totalVocabulary,
       });

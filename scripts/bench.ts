@@ -28,6 +28,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import {
+  benchmarkStepsInLab,
   buildIfMissing,
   cliArg,
   DATA_DIR,
@@ -35,6 +36,7 @@ import {
   loadFilesInLab,
   openLab,
   servePreview,
+  STEP_BENCH_MODEL,
   trainInLab,
 } from './labBrowser.mjs';
 import { paperRunConfig } from './paperConfigs.mjs';
@@ -48,7 +50,7 @@ import {
   DEFAULT_SEQ_TRAIN,
   type SeqRunConfig,
 } from '../workers/sequence/seqProtocol';
-import type { ModelKind, RunConfig, StepBenchmarkResult } from '../workers/protocol';
+import type { ModelKind, RunConfig } from '../workers/protocol';
 
 const SECTIONS = [
   'training',
@@ -365,26 +367,14 @@ async function timeSequences(page: Page, backend: string, rows: TrainingRow[]): 
 
 async function timeVocabularies(page: Page, backend: string): Promise<void> {
   for (const totalVocabulary of [10_000, 100_000, 1_000_000]) {
-    const r = await page.evaluate(
-      (cfg) =>
-        (
-          window as unknown as {
-            __lab: { benchmarkSteps(c: unknown): Promise<StepBenchmarkResult> };
-          }
-        ).__lab.benchmarkSteps(cfg),
-      {
-        model: 'deepfm',
-        numFields: 26,
-        embeddingDim: 16,
-        mlpLayers: [64, 32],
-        batchSize: 256,
-        warmupSteps: 3,
-        steps: 10,
-        seed: 1,
-        totalVocabulary,
-        embeddingUpdate: 'lazy',
-      },
-    );
+    const r = await benchmarkStepsInLab(page, {
+      ...STEP_BENCH_MODEL,
+      warmupSteps: 3,
+      steps: 10,
+      seed: 1,
+      totalVocabulary,
+      embeddingUpdate: 'lazy',
+    });
     (report.vocab ??= []).push({ backend, vocabulary: totalVocabulary, msPerStep: r.medianMs });
     console.error(`  ${backend} vocabulary ${totalVocabulary}: ${r.medianMs.toFixed(1)} ms/step`);
   }

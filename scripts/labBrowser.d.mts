@@ -1,6 +1,6 @@
 // Types of labBrowser.mjs for the TypeScript scripts (npm run bench).
 import type { Browser, Page } from '@playwright/test';
-import type { RunConfig } from '../workers/protocol';
+import type { RunConfig, StepBenchmarkConfig, StepBenchmarkResult } from '../workers/protocol';
 import type { SeqRunConfig } from '../workers/sequence/seqProtocol';
 
 export const CHROMIUM_ARGS: string[];
@@ -13,6 +13,14 @@ export function launchChromium(options: {
 export function openLab(browser: Browser, url: string, search: string): Promise<Page>;
 export const DATA_DIR: string;
 export function loadFilesInLab(page: Page, files: string[]): Promise<string | null>;
+export const STEP_BENCH_MODEL: Pick<
+  StepBenchmarkConfig,
+  'model' | 'numFields' | 'embeddingDim' | 'mlpLayers' | 'batchSize'
+>;
+export function benchmarkStepsInLab(
+  page: Page,
+  config: StepBenchmarkConfig,
+): Promise<StepBenchmarkResult>;
 export function trainInLab(
   page: Page,
   config: RunConfig,

@@ -84,6 +84,23 @@ export async function loadFilesInLab(page, files) {
 }
 
 /** Trains with `config` in the page's engine; returns every step's loss and ms, and the result. */
+/**
+ * The model the step-time benchmarks (vocab, PEP's overhead) time: DeepFM with 26 fields, d=16,
+ * MLP 64-32, batch 256.
+ */
+export const STEP_BENCH_MODEL = {
+  model: 'deepfm',
+  numFields: 26,
+  embeddingDim: 16,
+  mlpLayers: [64, 32],
+  batchSize: 256,
+};
+
+/** Times training steps in the page's engine (window.__lab.benchmarkSteps). */
+export async function benchmarkStepsInLab(page, config) {
+  return page.evaluate((cfg) => window.__lab.benchmarkSteps(cfg), config);
+}
+
 export async function trainInLab(page, config) {
   return page.evaluate((cfg) => window.__lab.trainCollectingLosses(cfg), config);
 }

@@ -21,7 +21,7 @@
 // reductions, webgl's segmented-scan gradient), to compare.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { benchmarkDataset } from '../workers/engine/stepBenchmark';
+import { benchmarkDataset, summarizeKernels } from '../workers/engine/stepBenchmark';
 import { runExperiment } from '../workers/engine/trainer';
 import { RunControl } from '../workers/engine/runControl';
 import { setFusedBatchNormEnabled } from '../workers/models/fusedBatchNorm';
@@ -32,8 +32,14 @@ import {
   type TrainConfig,
 } from '../workers/protocol';
 import { Rng } from '../workers/rng';
-import type { KernelProfileRow, StepBenchmarkResult } from '../workers/protocol';
-import { buildIfMissing, launchChromium, openLab, servePreview } from './labBrowser.mjs';
+import type { KernelProfileRow, StepBenchmarkConfig } from '../workers/protocol';
+import {
+  benchmarkStepsInLab,
+  buildIfMissing,
+  launchChromium,
+  openLab,
+  servePreview,
+} from './labBrowser.mjs';
 
 function arg(name: string, fallback: string): string {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -48,10 +54,7 @@ const batchSize = Number(arg('batch', '1024'));
 const numFields = Number(arg('fields', '39'));
 setFusedBatchNormEnabled(arg('fused-bn', 'on') !== 'off');
 
-function printKernels(
-  rows: Pick<KernelProfileRow, 'name' | 'msPerStep' | 'callsPerStep'>[],
-  kernelMsPerStep: number,
-): void {
+function printKernels(rows: KernelProfileRow[], kernelMsPerStep: number): void {
   console.log('| kernel | ms/step | calls/step | share |');
   console.log('| --- | --- | --- | --- |');
   for (const e of rows.slice(0, 20)) {
@@ -61,6 +64,19 @@ function printKernels(
     );
   }
 }
+
+const stepConfig: StepBenchmarkConfig = {
+  model,
+  totalVocabulary: Number(arg('vocab', '100000')),
+  numFields,
+  embeddingDim: 24,
+  mlpLayers: [400, 400, 400],
+  batchSize,
+  embeddingUpdate: 'lazy',
+  warmupSteps: warmup,
+  steps,
+  seed: 1,
+};
 
 if (process.argv.includes('--browser')) {
   buildIfMissing();
@@ -73,28 +89,11 @@ if (process.argv.includes('--browser')) {
     const page = await openLab(browser, server.url, `?backend=${backend}`);
     const active = await page.getByTestId('backend-name').textContent();
     if (active !== backend) throw new Error(`asked for ${backend}, engine runs ${active}`);
-    const result = await page.evaluate(
-      (cfg) =>
-        (
-          window as unknown as {
-            __lab: { benchmarkSteps(c: unknown): Promise<StepBenchmarkResult> };
-          }
-        ).__lab.benchmarkSteps(cfg),
-      {
-        model,
-        totalVocabulary: Number(arg('vocab', '100000')),
-        numFields,
-        embeddingDim: 24,
-        mlpLayers: [400, 400, 400],
-        batchSize,
-        embeddingUpdate: 'lazy' as const,
-        warmupSteps: warmup,
-        steps,
-        seed: 1,
-        profile: true,
-        stockKernels: process.argv.includes('--stock-kernels'),
-      },
-    );
+    const result = await benchmarkStepsInLab(page, {
+      ...stepConfig,
+      profile: true,
+      stockKernels: process.argv.includes('--stock-kernels'),
+    });
     const p = result.profile;
     if (!p) throw new Error('the engine returned no profile');
     console.log(
@@ -128,21 +127,7 @@ if (process.argv.includes('--browser')) {
 if (!(await tf.setBackend(backend))) throw new Error(`${backend} did not start`);
 await tf.ready();
 
-const ds = benchmarkDataset(
-  {
-    model,
-    totalVocabulary: Number(arg('vocab', '100000')),
-    numFields,
-    embeddingDim: 24,
-    mlpLayers: [400, 400, 400],
-    batchSize,
-    embeddingUpdate: 'lazy',
-    warmupSteps: warmup,
-    steps,
-    seed: 1,
-  },
-  new Rng(1).fork(1),
-);
+const ds = benchmarkDataset(stepConfig, new Rng(1).fork(1));
 const train: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
   model,
@@ -182,28 +167,12 @@ const profile = await tf.profile(async () => {
   await run();
 });
 const total = warmup + steps;
-const byName = new Map<string, { ms: number; count: number }>();
-let kernelMs = 0;
-for (const k of profile.kernels) {
-  // A custom gradient's forward ('forward') wraps kernels that are listed on their own too.
-  if (k.name === 'forward') continue;
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  const e = byName.get(k.name) ?? { ms: 0, count: 0 };
-  e.ms += ms;
-  e.count += 1;
-  byName.set(k.name, e);
-  kernelMs += ms;
-}
+const summary = summarizeKernels(profile.kernels, total);
 console.log(
   `kernels per step: ${Math.round(profile.kernels.length / total)}; kernel time per step ` +
-    `${(kernelMs / total).toFixed(1)} ms (the rest is JavaScript: host tables, the optimizer's loop)`,
+    `${summary.kernelMsPerStep.toFixed(1)} ms (the rest is JavaScript: host tables, the optimizer's loop)`,
 );
-printKernels(
-  [...byName]
-    .map(([name, e]) => ({ name, msPerStep: e.ms / total, callsPerStep: e.count / total }))
-    .sort((a, b) => b.msPerStep - a.msPerStep),
-  kernelMs / total,
-);
+printKernels(summary.kernels, summary.kernelMsPerStep);
 
 // --detail=KernelName: that kernel's calls of the last step, with shapes and ms.
 const detail = arg('detail', '');

@@ -120,10 +120,18 @@ async function profileKernels(run: () => Promise<unknown>, steps: number): Promi
   const info = await tf.profile(async () => {
     await run();
   });
+  return summarizeKernels(info.kernels, steps);
+}
+
+/** A tf.profile's kernels summed by name (and by input shapes), per step of `steps`. */
+export function summarizeKernels(
+  launched: Awaited<ReturnType<typeof tf.profile>>['kernels'],
+  steps: number,
+): KernelProfile {
   const byName = new Map<string, { ms: number; calls: number; shapes: Map<string, number[]> }>();
   let total = 0;
   let count = 0;
-  for (const k of info.kernels) {
+  for (const k of launched) {
     // A custom gradient's forward ('forward') wraps kernels that are listed on their own too.
     if (k.name === 'forward') continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
