@@ -198,11 +198,12 @@ export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tenso
     HOST_GATHER_BACKENDS.has(tf.getBackend()) &&
     hostBlock instanceof Float32Array &&
     hostIndex instanceof Int32Array;
-  const segmentPlan =
+  // The scan's plan is made in the backward pass only: an evaluation's lookup never needs it.
+  const segmentIndex =
     segmentSumEnabled &&
     SEGMENT_SUM_BACKENDS.has(tf.getBackend()) &&
     hostIndex instanceof Int32Array
-      ? planSegmentSum(hostIndex, numRows)
+      ? hostIndex
       : null;
   const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [block, index, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -214,8 +215,8 @@ export function lookupRows(rows: tf.Tensor2D, localIndex: tf.Tensor1D): tf.Tenso
       value,
       gradFunc: (dy, saved) => {
         const [idx] = saved;
-        const gradBlock = segmentPlan
-          ? segmentSumRows(dy as tf.Tensor2D, segmentPlan)
+        const gradBlock = segmentIndex
+          ? segmentSumRows(dy as tf.Tensor2D, planSegmentSum(segmentIndex, numRows))
           : tf.scatterND(idx.expandDims(1), dy as tf.Tensor2D, [numRows, dim]);
         // The index is an integer input: its gradient is zero.
         return [gradBlock, tf.zerosLike(idx)];
