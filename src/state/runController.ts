@@ -30,12 +30,15 @@ import { defaultRunName, type StoredRunRecord } from './runRecords';
 import { recordOf, runHistory } from './runHistory';
 import { methodSpecOf } from '../methods/catalog';
 import { isSequenceFileRefusal, sniffModelFile } from './modelFileKind';
+import { chartGroupsToDraw, type ChartGroup } from './chartTurns';
 
 const CHART_POINTS = 200;
 const MEMORY_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
 const FIRST_CHART_DRAW_MS = 2500;
+/** The run's fields drawn by the method's bar, scatter and histogram charts (one chart group). */
+const METHOD_CHART_KEYS = ['methodVectors', 'methodPoints', 'methodHistograms'] as const;
 /** A run in progress is written to storage at most this often (and once more when it ends). */
 const FLUSH_INTERVAL_MS = 2000;
 /** Loss points of a run's stored curve. */
@@ -72,8 +75,8 @@ class RunController {
   private readonly describeDebounce = new IdleDebounce();
   /** The last step whose loss the chart shows (-1: none yet). */
   private publishedLossStep = -1;
-  /** Whether the last publish held the loss back (see publishNow). */
-  private lossDeferred = false;
+  /** The group of charts the last publish drew (see chartTurns.ts). */
+  private lastChartGroup: ChartGroup | null = null;
   private runStartedAt = 0;
   private runId = 0;
   private abort: AbortController | null = null;
@@ -225,7 +228,7 @@ class RunController {
     this.methodSeries = new Map();
     this.methodSeriesChanged = false;
     this.publishedLossStep = this.series.lastStep;
-    this.lossDeferred = false;
+    this.lastChartGroup = null;
     this.pending = {};
     this.runStartedAt = performance.now();
     useLabStore.setState({ run: { ...emptyRun(id), state: 'preparing', config } });
@@ -700,12 +703,11 @@ class RunController {
   }
 
   /**
-   * Publishes what is pending. The loss chart gets new points only when steps arrived since its
-   * last update, and never in the same update as a new evaluation point (unless the run is
-   * over): each chart's redraw is one stretch of main-thread work, and two in one task can
-   * exceed 50 ms on a machine whose cores the training worker keeps busy. The deferred loss
-   * points follow one publish interval later. During a run's first seconds neither chart is
-   * drawn (see FIRST_CHART_DRAW_MS below).
+   * Publishes what is pending. Each publish redraws one group of charts at most (the loss, the
+   * evaluations, the method's vectors and points: see chartTurns.ts); a group with new data that
+   * is not drawn now keeps it pending, and another publish follows one interval later. During a
+   * run's first seconds no chart is drawn (see FIRST_CHART_DRAW_MS below). The step counter, the
+   * run state and everything else go out in every publish.
    */
   private publishNow(update: Partial<RunView>, final = false): void {
     this.lastPublish = performance.now();
@@ -714,44 +716,54 @@ class RunController {
     const memory = this.latestMemory;
     this.latestMemory = null;
     const lossChanged = this.series.lastStep !== this.publishedLossStep;
-    // The first seconds of a run are the busiest (WebGPU compiles its shaders on the CPU here, a
-    // fast backend evaluates within a second): the charts' first drawings wait until they are
-    // over; the step counter and the run state do not.
-    const warmingUp = !final && performance.now() - this.runStartedAt < FIRST_CHART_DRAW_MS;
-    // When epochs are shorter than the publish interval (a small slice on a fast backend) every
-    // publish brings an evaluation: after a deferred loss, the loss goes first and the evaluation
-    // waits, so the two charts take turns instead of the loss chart never being drawn.
-    const lossFirst = this.lossDeferred && lossChanged && !final;
-    const deferEvaluations = (warmingUp || lossFirst) && patch.evaluations !== undefined;
-    if (deferEvaluations) {
-      this.pending.evaluations = patch.evaluations;
-      delete patch.evaluations;
+    const changed: ChartGroup[] = [];
+    if (lossChanged || this.methodSeriesChanged) changed.push('loss');
+    if (patch.evaluations !== undefined) changed.push('evaluations');
+    if (METHOD_CHART_KEYS.some((key) => patch[key] !== undefined)) changed.push('method');
+    const draw = chartGroupsToDraw(changed, this.lastChartGroup, {
+      final,
+      // The first seconds of a run are the busiest (WebGPU compiles its shaders on the CPU here,
+      // a fast backend evaluates within a second): the charts' first drawings wait until they
+      // are over.
+      warmingUp: performance.now() - this.runStartedAt < FIRST_CHART_DRAW_MS,
+    });
+    if (draw.length > 0) this.lastChartGroup = draw[draw.length - 1];
+    // What waits goes back to pending (where later events find it, see `current`).
+    const held = patch as Record<string, unknown>;
+    const waiting = this.pending as Record<string, unknown>;
+    if (!draw.includes('evaluations') && patch.evaluations !== undefined) {
+      waiting.evaluations = held.evaluations;
+      delete held.evaluations;
     }
-    const deferLoss = lossChanged && (warmingUp || patch.evaluations !== undefined) && !final;
-    const loss: Partial<RunView> =
-      lossChanged && !deferLoss
-        ? {
-            lossPoints: this.series.decimate(CHART_POINTS),
-            firstLoss: this.series.meanLoss('first', 20),
-            lastLoss: this.series.meanLoss('last', 20),
-          }
-        : {};
-    this.lossDeferred = deferLoss;
-    if (lossChanged && !deferLoss) this.publishedLossStep = this.series.lastStep;
-    // Method step series travel with the loss (same cadence, same deferral).
-    if (this.methodSeriesChanged && (!deferLoss || final)) {
-      const methodLines: Record<string, ValuePoint[]> = {};
-      for (const [seriesId, buffer] of this.methodSeries) {
-        methodLines[seriesId] = buffer.decimate(CHART_POINTS);
+    if (!draw.includes('method')) {
+      for (const key of METHOD_CHART_KEYS) {
+        if (held[key] === undefined) continue;
+        waiting[key] = held[key];
+        delete held[key];
       }
-      loss.methodLines = methodLines;
-      this.methodSeriesChanged = false;
+    }
+    const loss: Partial<RunView> = {};
+    if (draw.includes('loss')) {
+      if (lossChanged) {
+        loss.lossPoints = this.series.decimate(CHART_POINTS);
+        loss.firstLoss = this.series.meanLoss('first', 20);
+        loss.lastLoss = this.series.meanLoss('last', 20);
+        this.publishedLossStep = this.series.lastStep;
+      }
+      if (this.methodSeriesChanged) {
+        const methodLines: Record<string, ValuePoint[]> = {};
+        for (const [seriesId, buffer] of this.methodSeries) {
+          methodLines[seriesId] = buffer.decimate(CHART_POINTS);
+        }
+        loss.methodLines = methodLines;
+        this.methodSeriesChanged = false;
+      }
     }
     useLabStore.setState((s) => ({
       memory: memory ?? s.memory,
       run: { ...s.run, ...patch, ...loss },
     }));
-    if (deferLoss || deferEvaluations) this.schedule({});
+    if (draw.length < changed.length) this.schedule({});
   }
 
   private onEngineFatal(message: string): void {
