@@ -22,6 +22,7 @@ import type { LabState } from '../state/labStore';
 import type { SeriesPoint } from '../state/seriesBuffer';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
+import { useRedrawTurn } from './useRedrawTurn';
 
 /** Train loss per step: bucket means of the raw batch losses, and their moving average. */
 const selectLossPoints = (s: LabState) => s.run.lossPoints;
@@ -55,9 +56,10 @@ export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
   const firstLoss = useDeferredLabStore(selectFirstLoss);
   const lastLoss = useDeferredLabStore(selectLastLoss);
-  return (
-    <LossChartView testId="loss-chart" points={points} firstLoss={firstLoss} lastLoss={lastLoss} />
+  const view = useRedrawTurn(
+    useMemo(() => ({ points, firstLoss, lastLoss }), [points, firstLoss, lastLoss]),
   );
+  return <LossChartView testId="loss-chart" {...view} />;
 }
 
 export interface LossChartViewProps {

@@ -37,12 +37,19 @@ import {
   TOOLTIP,
 } from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
+import { useRedrawTurn } from './useRedrawTurn';
 import { FieldRoleSwatches } from './FieldRoleSwatches';
 import { barsAreFields, ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
 import { niceTicks } from './niceTicks';
 
 const selectRun = (s: LabState) => s.run;
 const selectFormMethod = (s: LabState) => s.form['method.id'];
+
+// Axis props keep their identity between renders (recharts re-registers an axis, and recomputes
+// the whole chart, when they change).
+const DATA_EXTENT: [string, string] = ['dataMin', 'dataMax'];
+const FROM_ZERO: [number, string] = [0, 'auto'];
+const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
 
 /** At most this many markers are drawn (the latest): more would bury the lines. */
 const MAX_MARKERS = 12;
@@ -100,8 +107,40 @@ function emptyText(run: RunView, series: SeriesSpec[]): string {
   return when ? `Not drawn in this run: only when ${when}.` : 'Not drawn in this run.';
 }
 
+// What a chart of another type draws from: constants, so that only the chart's own inputs
+// count as a change.
+const NO_LINES: RunView['methodLines'] = {};
+const NO_EVALUATIONS: EvaluationMetrics[] = [];
+const NO_MARKERS: RunView['markers'] = [];
+const NO_VECTORS: RunView['methodVectors'] = {};
+const NO_POINTS: RunView['methodPoints'] = {};
+const NO_HISTOGRAMS: RunView['methodHistograms'] = {};
+
 function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec; run: RunView }) {
-  const series = spec.series.filter((s) => s.chart === chart.id);
+  const series = useMemo(() => spec.series.filter((s) => s.chart === chart.id), [spec, chart.id]);
+  // The run's fields this chart draws; the others stay constant. They change identity only with
+  // new data, and the chart redraws them in its turn (useRedrawTurn): never in the same task as
+  // another chart.
+  const line = chart.type === 'line';
+  const lines = line ? run.methodLines : NO_LINES;
+  const evaluations =
+    line && series.some((s) => s.kind === 'evaluation') ? run.evaluations : NO_EVALUATIONS;
+  const markers = line ? run.markers : NO_MARKERS;
+  const allVectors = chart.type === 'bars' ? run.methodVectors : NO_VECTORS;
+  const dataset = chart.type === 'bars' ? run.dataset : null;
+  const allPoints = chart.type === 'scatter' ? run.methodPoints : NO_POINTS;
+  const histograms = chart.type === 'histogram' ? run.methodHistograms : NO_HISTOGRAMS;
+  const shown = useRedrawTurn(
+    useMemo(
+      () => ({ lines, evaluations, markers, allVectors, dataset, allPoints, histograms }),
+      [lines, evaluations, markers, allVectors, dataset, allPoints, histograms],
+    ),
+  );
+  // Several vector series in one chart are stacked (e.g. kept and dropped, which add up).
+  const { present, vectors } = useMemo(() => {
+    const withData = series.filter((s) => shown.allVectors[s.id]);
+    return { present: withData, vectors: withData.map((s) => shown.allVectors[s.id]!) };
+  }, [series, shown.allVectors]);
   let body: React.ReactNode;
   let points: number;
   if (chart.type === 'line') {
@@ -109,33 +148,30 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
       <LineSeriesChart
         chart={chart}
         series={series}
-        lines={run.methodLines}
-        evaluations={run.evaluations}
-        markers={run.markers}
+        lines={shown.lines}
+        evaluations={shown.evaluations}
+        markers={shown.markers}
       />
     );
     points = series.reduce(
       (a, s) =>
         a +
         (s.kind === 'step'
-          ? (run.methodLines[s.id]?.length ?? 0)
-          : run.evaluations.filter((e) => s.id in e.method).length),
+          ? (shown.lines[s.id]?.length ?? 0)
+          : shown.evaluations.filter((e) => s.id in e.method).length),
       0,
     );
   } else if (chart.type === 'bars') {
-    // Several vector series in one chart are stacked (e.g. kept and dropped, which add up).
-    const present = series.filter((s) => run.methodVectors[s.id]);
-    const vectors = present.map((s) => run.methodVectors[s.id]!);
     points = vectors[0]?.values.length ?? 0;
     body =
       vectors.length > 0 ? (
-        <VectorChart chart={chart} series={present} vectors={vectors} dataset={run.dataset} />
+        <VectorChart chart={chart} series={present} vectors={vectors} dataset={shown.dataset} />
       ) : null;
   } else if (chart.type === 'scatter') {
-    points = series.reduce((a, s) => a + (run.methodPoints[s.id]?.length ?? 0), 0);
-    body = <PointsChart chart={chart} series={series} points={run.methodPoints} />;
+    points = series.reduce((a, s) => a + (shown.allPoints[s.id]?.length ?? 0), 0);
+    body = <PointsChart chart={chart} series={series} points={shown.allPoints} />;
   } else {
-    const histogram = series.map((s) => run.methodHistograms[s.id]).find(Boolean);
+    const histogram = series.map((s) => shown.histograms[s.id]).find(Boolean);
     points = histogram?.counts.length ?? 0;
     body = histogram ? (
       <HistogramChart chart={chart} series={series[0]} histogram={histogram} />
@@ -224,7 +260,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
             {...PLAIN_AXIS}
             dataKey="step"
             type="number"
-            domain={['dataMin', 'dataMax']}
+            domain={DATA_EXTENT}
             tickFormatter={formatTick}
           />
           <YAxis
@@ -232,7 +268,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
             yAxisId="left"
             width={56}
             scale={logAxis ? 'log' : 'auto'}
-            domain={logAxis ? logAxis.domain : [0, 'auto']}
+            domain={logAxis ? logAxis.domain : FROM_ZERO}
             ticks={logAxis?.ticks}
             allowDataOverflow={logAxis !== null}
             tickFormatter={formatTick}
@@ -243,7 +279,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
               yAxisId="right"
               orientation="right"
               width={56}
-              domain={[0, 'auto']}
+              domain={FROM_ZERO}
               tickFormatter={formatTick}
             />
           )}
@@ -334,7 +370,9 @@ const VectorChart = memo(function VectorChart({
       );
       top = Math.max(top, sum);
     }
-    return top > 0 ? niceTicks(0, top, 5) : undefined;
+    if (!(top > 0)) return undefined;
+    const ticks = niceTicks(0, top, 5);
+    return { ticks, domain: [0, ticks[ticks.length - 1]] as [number, number] };
   }, [data, vectors]);
   return (
     <>
@@ -349,8 +387,8 @@ const VectorChart = memo(function VectorChart({
           <YAxis
             {...PLAIN_AXIS}
             width={56}
-            ticks={yTicks}
-            domain={yTicks ? [0, yTicks[yTicks.length - 1]] : [0, 'auto']}
+            ticks={yTicks?.ticks}
+            domain={yTicks?.domain ?? FROM_ZERO}
             tickFormatter={formatTick}
           />
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
@@ -452,7 +490,7 @@ const PointsChart = memo(function PointsChart({
           type="number"
           name={chart.xLabel}
           scale={chart.xScale === 'log' ? 'log' : 'auto'}
-          domain={['auto', 'auto']}
+          domain={AUTO_DOMAIN}
           tickFormatter={formatTick}
         />
         <YAxis
@@ -461,7 +499,7 @@ const PointsChart = memo(function PointsChart({
           type="number"
           name={chart.yLabel}
           width={56}
-          domain={['auto', 'auto']}
+          domain={AUTO_DOMAIN}
           tickFormatter={formatTick}
         />
         <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />

@@ -24,6 +24,7 @@ import {
 import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
+import { useRedrawTurn } from './useRedrawTurn';
 
 /**
  * Validation AUC and logloss at each evaluation (per epoch, or every K steps), the best
@@ -49,17 +50,27 @@ const EPOCH_LABEL = {
   fill: CHART_TEXT,
 };
 const STEP_LABEL = { ...EPOCH_LABEL, value: 'step' };
+const FROM_ZERO: [number, string] = [0, 'dataMax'];
+const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
 const formatTwoDecimals = (v: number) => v.toFixed(2);
 const BLUE = seriesColor('#1f5fa8');
 const GREEN = seriesColor('#2e7d32');
 const ORANGE = seriesColor('#c2571a');
 const GREY = seriesColor('#7b8794');
 const PURPLE = seriesColor('#6a3d9a');
+const BAYES_LABEL = {
+  value: 'Bayes AUC',
+  position: 'insideTopRight' as const,
+  fill: GREEN,
+  fontSize: 12,
+};
+const KEPT_LABEL = { value: 'kept', position: 'top' as const, fontSize: 11, fill: BLUE };
 
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
   const bayes = useDeferredLabStore(selectBayesAuc);
-  return <ValidationChartView testId="auc-chart" evaluations={evaluations} bayes={bayes} />;
+  const view = useRedrawTurn(useMemo(() => ({ evaluations, bayes }), [evaluations, bayes]));
+  return <ValidationChartView testId="auc-chart" {...view} />;
 }
 
 export interface ValidationChartViewProps {
@@ -154,7 +165,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             {...PLAIN_AXIS}
             dataKey={xKey}
             type="number"
-            domain={[0, 'dataMax']}
+            domain={FROM_ZERO}
             allowDecimals={fractional}
             label={phased ? STEP_LABEL : EPOCH_LABEL}
           />
@@ -170,7 +181,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             {...PLAIN_AXIS}
             yAxisId="logloss"
             orientation="right"
-            domain={['auto', 'auto']}
+            domain={AUTO_DOMAIN}
             width={48}
             tickFormatter={formatTwoDecimals}
           />
@@ -182,12 +193,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
               y={bayes}
               stroke={GREEN}
               strokeDasharray="6 4"
-              label={{
-                value: 'Bayes AUC',
-                position: 'insideTopRight',
-                fill: GREEN,
-                fontSize: 12,
-              }}
+              label={BAYES_LABEL}
             />
           )}
           <Line
@@ -242,7 +248,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
               fill="none"
               stroke={BLUE}
               strokeWidth={2}
-              label={{ value: 'kept', position: 'top', fontSize: 11, fill: BLUE }}
+              label={KEPT_LABEL}
             />
           )}
         </LineChart>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import {
   RANKING_METRIC_KEYS,
   RANKING_METRIC_LABELS,
@@ -15,6 +15,7 @@ import {
 } from '../charts/RankingChart';
 import { SeqParamChart } from '../charts/SeqParamChart';
 import { SeqTimingChart } from '../charts/SeqTimingChart';
+import { useRedrawTurn } from '../charts/useRedrawTurn';
 import { seqController } from '../state/seqController';
 import { blockSpans, cutRanks, formatDuration, ratioText } from '../state/seqFigures';
 import type { SeqState } from '../state/seqStore';
@@ -167,14 +168,12 @@ function ItemFrequencyCard() {
 
 function SeqLossCard() {
   const run = useDeferredSeqStore(selectRun);
-  return (
-    <LossChartView
-      testId="seq-loss-chart"
-      points={run.lossPoints}
-      firstLoss={run.firstLoss}
-      lastLoss={run.lastLoss}
-    />
+  const { lossPoints: points, firstLoss, lastLoss } = run;
+  // Redrawn in its turn (see redrawQueue.ts): never in the same task as the ranking chart.
+  const view = useRedrawTurn(
+    useMemo(() => ({ points, firstLoss, lastLoss }), [points, firstLoss, lastLoss]),
   );
+  return <LossChartView testId="seq-loss-chart" {...view} />;
 }
 
 /** The steps a run with the form's settings would take (before the engine says). */
@@ -190,6 +189,9 @@ function RankingCard() {
   const plan = useSeqPlan();
   const [metrics, setMetrics] = useState<RankingMetricKey[]>(DEFAULT_RANKING_METRICS);
   const evaluations = run.evaluations;
+  const markers = run.markers;
+  // The chart redraws in its turn (see redrawQueue.ts); the figures above it follow at once.
+  const shown = useRedrawTurn(useMemo(() => ({ evaluations, markers }), [evaluations, markers]));
   const baseline = run.dataset?.popularityTest ?? plan.summary?.popularityTest ?? null;
   const last = evaluations.at(-1);
   let best = evaluations[0];
@@ -239,11 +241,11 @@ function RankingCard() {
       </div>
       <MountWhenIdle height={260}>
         <RankingChart
-          evaluations={evaluations}
+          evaluations={shown.evaluations}
           metrics={metrics}
           baseline={baseline}
           totalSteps={run.totalSteps || plannedSteps(plan)}
-          markers={run.markers}
+          markers={shown.markers}
         />
       </MountWhenIdle>
       <p className="legend-note">

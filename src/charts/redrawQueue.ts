@@ -1,0 +1,79 @@
+/**
+ * One chart redraw per main-thread task. When a chart's data changes, recharts recomputes its
+ * whole internal store and redraws synchronously (useSyncExternalStore updates cannot be sliced
+ * by a transition), about 5-30 ms of main-thread time per chart here. Several charts whose data
+ * arrives in the same store update would do that in one task, and on a machine whose cores the
+ * training worker keeps busy such a task passes 50 ms. The queue hands out turns: a chart asks
+ * for its redraw, the queue starts it in a task of its own, and the next one starts in a later
+ * task once the chart says it has drawn (after its commit's effects) or after MAX_TURN_MS.
+ */
+
+/** A turn that never reports back (the chart unmounted, React dropped the render) ends here. */
+export const MAX_TURN_MS = 250;
+
+export type Scheduler = (run: () => void, ms: number) => () => void;
+
+const timeoutScheduler: Scheduler = (run, ms) => {
+  const handle = setTimeout(run, ms);
+  return () => clearTimeout(handle);
+};
+
+interface Turn {
+  key: object;
+  apply: () => void;
+}
+
+export class RedrawQueue {
+  private waiting: Turn[] = [];
+  private current: object | null = null;
+  private endTurn: (() => void) | null = null;
+  private starting: (() => void) | null = null;
+
+  constructor(private readonly schedule: Scheduler = timeoutScheduler) {}
+
+  /**
+   * Asks for a redraw: `apply` runs in a task of its own when the turn comes. A key already
+   * waiting keeps its place, with the latest `apply`.
+   */
+  request(key: object, apply: () => void): void {
+    const queued = this.waiting.find((t) => t.key === key);
+    if (queued) queued.apply = apply;
+    else this.waiting.push({ key, apply });
+    this.pump();
+  }
+
+  /** The key's redraw is on screen: the next turn may start (in a later task). */
+  done(key: object): void {
+    if (this.current !== key) return;
+    this.current = null;
+    this.endTurn?.();
+    this.endTurn = null;
+    this.pump();
+  }
+
+  /** The key no longer wants a turn (its chart unmounted). */
+  cancel(key: object): void {
+    this.waiting = this.waiting.filter((t) => t.key !== key);
+    this.done(key);
+  }
+
+  /** Keys waiting, in order (for tests). */
+  get pending(): object[] {
+    return this.waiting.map((t) => t.key);
+  }
+
+  private pump(): void {
+    if (this.current !== null || this.starting !== null || this.waiting.length === 0) return;
+    this.starting = this.schedule(() => {
+      this.starting = null;
+      const turn = this.waiting.shift();
+      if (!turn) return;
+      this.current = turn.key;
+      this.endTurn = this.schedule(() => this.done(turn.key), MAX_TURN_MS);
+      turn.apply();
+    }, 0);
+  }
+}
+
+/** The app's queue: every live chart takes its turns here. */
+export const chartRedraws = new RedrawQueue();

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TURN_MS, RedrawQueue, type Scheduler } from '../../../src/charts/redrawQueue';
+
+/** A scheduler driven by hand: `tick()` runs the tasks due, one task per call, in time order. */
+function manualClock() {
+  let now = 0;
+  let seq = 0;
+  const tasks: { at: number; seq: number; run: () => void }[] = [];
+  const schedule: Scheduler = (run, ms) => {
+    const task = { at: now + ms, seq: seq++, run };
+    tasks.push(task);
+    return () => {
+      const i = tasks.indexOf(task);
+      if (i >= 0) tasks.splice(i, 1);
+    };
+  };
+  return {
+    schedule,
+    /** Runs the next task due by `until` (one task), returning whether one ran. */
+    tick(until = now): boolean {
+      tasks.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = tasks[0];
+      if (!next || next.at > until) return false;
+      tasks.shift();
+      now = Math.max(now, next.at);
+      next.run();
+      return true;
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+describe('RedrawQueue', () => {
+  it('starts one redraw per task, the next only after the previous one is done', () => {
+    const clock = manualClock();
+    const queue = new RedrawQueue(clock.schedule);
+    const a = {};
+    const b = {};
+    const drawn: string[] = [];
+    queue.request(a, () => drawn.push('a'));
+    queue.request(b, () => drawn.push('b'));
+    expect(drawn).toEqual([]); // never in the requesting task
+    expect(clock.tick()).toBe(true);
+    expect(drawn).toEqual(['a']);
+    // b waits while a has not reported its commit.
+    expect(clock.tick()).toBe(false);
+    queue.done(a);
+    expect(drawn).toEqual(['a']); // not in a's task either
+    expect(clock.tick()).toBe(true);
+    expect(drawn).toEqual(['a', 'b']);
+  });
+
+  it('keeps one place per chart, with its latest redraw', () => {
+    const clock = manualClock();
+    const queue = new RedrawQueue(clock.schedule);
+    const a = {};
+    const b = {};
+    const drawn: string[] = [];
+    queue.request(a, () => drawn.push('a1'));
+    queue.request(b, () => drawn.push('b1'));
+    queue.request(a, () => drawn.push('a2'));
+    expect(queue.pending).toEqual([a, b]);
+    clock.tick();
+    queue.done(a);
+    clock.tick();
+    expect(drawn).toEqual(['a2', 'b1']);
+  });
+
+  it('ends a turn that never reports back after MAX_TURN_MS', () => {
+    const clock = manualClock();
+    const queue = new RedrawQueue(clock.schedule);
+    const drawn: string[] = [];
+    queue.request({}, () => drawn.push('silent'));
+    queue.request({}, () => drawn.push('next'));
+    clock.tick();
+    expect(clock.tick(MAX_TURN_MS - 1)).toBe(false);
+    expect(clock.tick(MAX_TURN_MS)).toBe(true); // the turn's end
+    expect(clock.tick(MAX_TURN_MS)).toBe(true); // the next redraw, in its own task
+    expect(drawn).toEqual(['silent', 'next']);
+  });
+
+  it('drops a cancelled chart, waiting or drawing', () => {
+    const clock = manualClock();
+    const queue = new RedrawQueue(clock.schedule);
+    const a = {};
+    const b = {};
+    const c = {};
+    const drawn: string[] = [];
+    queue.request(a, () => drawn.push('a'));
+    queue.request(b, () => drawn.push('b'));
+    queue.request(c, () => drawn.push('c'));
+    queue.cancel(b);
+    clock.tick();
+    queue.cancel(a); // unmounted while drawing: its turn ends
+    clock.tick();
+    expect(drawn).toEqual(['a', 'c']);
+    expect(queue.pending).toEqual([]);
+  });
+
+  it('ignores a done from a chart whose turn it is not', () => {
+    const clock = manualClock();
+    const queue = new RedrawQueue(clock.schedule);
+    const a = {};
+    const drawn: string[] = [];
+    queue.request(a, () => drawn.push('a'));
+    queue.request({}, () => drawn.push('b'));
+    clock.tick();
+    queue.done({});
+    expect(clock.tick()).toBe(false);
+    expect(drawn).toEqual(['a']);
+  });
+});
