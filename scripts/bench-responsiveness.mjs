@@ -4,6 +4,7 @@
 //   npm run bench:responsiveness                  # webgpu, wasm, cpu
 //   npm run bench:responsiveness -- --backends=webgpu --seconds=30
 //   npm run bench:responsiveness -- --backends=webgpu --trace   # CPU time of each task, too
+//   npm run bench:responsiveness -- --query='method=pep&sinit=-8&gk=6&slr=0.05'  # a method's run
 //
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
 // tasks over 50 ms of wall time with the CPU time each used, and the most CPU time any task used:
@@ -21,6 +22,8 @@ import {
 const backends = cliArg('backends', 'webgpu,wasm,cpu').split(',');
 const seconds = Number(cliArg('seconds', '30'));
 const trace = process.argv.includes('--trace');
+/** More of the lab's URL parameters (a method and its options), added to the run's URL. */
+const query = cliArg('query', '');
 
 /**
  * The renderer main thread's tasks in a Chromium trace (the thread named CrRendererMain with the
@@ -51,7 +54,11 @@ const browser = await launchChromium({ webgpu: true });
 const rows = [];
 try {
   for (const backend of backends) {
-    const page = await openLab(browser, server.url, `?epochs=1000&backend=${backend}`);
+    const page = await openLab(
+      browser,
+      server.url,
+      `?epochs=1000&backend=${backend}${query ? `&${query}` : ''}`,
+    );
     await page.getByTestId('dataset-panel').waitFor({ timeout: 60_000 });
     await page.evaluate(() => {
       window.__longTasks = [];
@@ -110,9 +117,9 @@ try {
   await browser.close();
   server.stop();
 }
-writeJsonIfAsked({ seconds, rows });
+writeJsonIfAsked({ seconds, query, rows });
 console.log(
-  `Default DeepFM on the default synthetic slice, ${seconds} s of training, main-thread long tasks (> 50 ms)`,
+  `Default DeepFM on the default synthetic slice${query ? ` (${query})` : ''}, ${seconds} s of training, main-thread long tasks (> 50 ms)`,
 );
 if (trace) {
   console.log(
