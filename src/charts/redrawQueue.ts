@@ -4,18 +4,49 @@
  * by a transition), about 5-30 ms of main-thread time per chart here. Several charts whose data
  * arrives in the same store update would do that in one task, and on a machine whose cores the
  * training worker keeps busy such a task passes 50 ms. The queue hands out turns: a chart asks
- * for its redraw, the queue starts it in a task of its own, and the next one starts in a later
- * task once the chart says it has drawn (after its commit's effects) or after MAX_TURN_MS.
+ * for its redraw, the queue starts it in a task of its own, and the next one starts once the
+ * chart says it has drawn (after its commit's effects) or after MAX_TURN_MS, in a task after the
+ * next two frames: recharts finishes a drawing there (its store notifies its parts in an
+ * animation frame callback, and a new chart measures itself in a ResizeObserver callback), and
+ * two charts finishing in the same frame would share its task.
  */
 
 /** A turn that never reports back (the chart unmounted, React dropped the render) ends here. */
 export const MAX_TURN_MS = 250;
 
-export type Scheduler = (run: () => void, ms: number) => () => void;
+/** Timers for the queue (a manual clock in tests). Each returns a function that cancels. */
+export interface Scheduler {
+  /** `run` in a task of its own after `ms`. */
+  later(run: () => void, ms: number): () => void;
+  /** `run` in a task of its own after the next frames. */
+  afterFrame(run: () => void): () => void;
+}
 
-const timeoutScheduler: Scheduler = (run, ms) => {
-  const handle = setTimeout(run, ms);
-  return () => clearTimeout(handle);
+const browserScheduler: Scheduler = {
+  later(run, ms) {
+    const handle = setTimeout(run, ms);
+    return () => clearTimeout(handle);
+  },
+  afterFrame(run) {
+    // Two frames: a chart that mounts measures itself in the first and draws in a render React
+    // schedules from there.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let frame: number | undefined;
+    if (typeof requestAnimationFrame === 'function') {
+      frame = requestAnimationFrame(() => {
+        frame = requestAnimationFrame(() => {
+          frame = undefined;
+          timer = setTimeout(run, 0);
+        });
+      });
+    } else {
+      timer = setTimeout(run, 32);
+    }
+    return () => {
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  },
 };
 
 interface Turn {
@@ -29,7 +60,7 @@ export class RedrawQueue {
   private endTurn: (() => void) | null = null;
   private starting: (() => void) | null = null;
 
-  constructor(private readonly schedule: Scheduler = timeoutScheduler) {}
+  constructor(private readonly schedule: Scheduler = browserScheduler) {}
 
   /**
    * Asks for a redraw: `apply` runs in a task of its own when the turn comes. A key already
@@ -64,14 +95,14 @@ export class RedrawQueue {
 
   private pump(): void {
     if (this.current !== null || this.starting !== null || this.waiting.length === 0) return;
-    this.starting = this.schedule(() => {
+    this.starting = this.schedule.afterFrame(() => {
       this.starting = null;
       const turn = this.waiting.shift();
       if (!turn) return;
       this.current = turn.key;
-      this.endTurn = this.schedule(() => this.done(turn.key), MAX_TURN_MS);
+      this.endTurn = this.schedule.later(() => this.done(turn.key), MAX_TURN_MS);
       turn.apply();
-    }, 0);
+    });
   }
 }
 

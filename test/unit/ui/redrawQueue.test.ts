@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TURN_MS, RedrawQueue, type Scheduler } from '../../../src/charts/redrawQueue';
 
-/** A scheduler driven by hand: `tick()` runs the tasks due, one task per call, in time order. */
+const FRAME_MS = 16;
+
+/**
+ * A scheduler driven by hand: `tick()` runs the tasks due, one task per call, in time order; a
+ * task after the next frame is due 16 ms on.
+ */
 function manualClock() {
   let now = 0;
   let seq = 0;
   const tasks: { at: number; seq: number; run: () => void }[] = [];
-  const schedule: Scheduler = (run, ms) => {
+  const later = (run: () => void, ms: number) => {
     const task = { at: now + ms, seq: seq++, run };
     tasks.push(task);
     return () => {
@@ -14,10 +19,11 @@ function manualClock() {
       if (i >= 0) tasks.splice(i, 1);
     };
   };
+  const schedule: Scheduler = { later, afterFrame: (run) => later(run, FRAME_MS) };
   return {
     schedule,
-    /** Runs the next task due by `until` (one task), returning whether one ran. */
-    tick(until = now): boolean {
+    /** Runs the next task due by `until` (one frame from now by default), if any. */
+    tick(until = now + FRAME_MS): boolean {
       tasks.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = tasks[0];
       if (!next || next.at > until) return false;
@@ -25,9 +31,6 @@ function manualClock() {
       now = Math.max(now, next.at);
       next.run();
       return true;
-    },
-    advance(ms: number) {
-      now += ms;
     },
   };
 }
@@ -75,9 +78,10 @@ describe('RedrawQueue', () => {
     queue.request({}, () => drawn.push('silent'));
     queue.request({}, () => drawn.push('next'));
     clock.tick();
-    expect(clock.tick(MAX_TURN_MS - 1)).toBe(false);
-    expect(clock.tick(MAX_TURN_MS)).toBe(true); // the turn's end
-    expect(clock.tick(MAX_TURN_MS)).toBe(true); // the next redraw, in its own task
+    expect(clock.tick(FRAME_MS + MAX_TURN_MS - 1)).toBe(false);
+    expect(clock.tick(FRAME_MS + MAX_TURN_MS)).toBe(true); // the turn's end
+    expect(drawn).toEqual(['silent']);
+    expect(clock.tick()).toBe(true); // the next redraw, after a frame
     expect(drawn).toEqual(['silent', 'next']);
   });
 
