@@ -24,6 +24,7 @@ import {
 } from './chartProps';
 import { niceTicks } from './niceTicks';
 import { methodColor } from './methodColors';
+import { LineLegend } from './LineLegend';
 
 const DASHES = [undefined, '6 3', '2 3', '8 3 2 3'];
 
@@ -83,17 +84,9 @@ export const CompareCurvesChart = memo(function CompareCurvesChart({
   const points = lines.reduce((a, l) => a + l.data.length, 0);
   return (
     <div data-testid="compare-curves" data-runs={lines.length} data-points={points}>
-      <p className="chart-legend">
-        {lines.map((l) => (
-          <span key={l.id}>
-            <span
-              className="line-swatch"
-              style={{ borderTop: `2px ${l.dash ? 'dashed' : 'solid'} ${l.color}` }}
-            />
-            {l.name}
-          </span>
-        ))}
-      </p>
+      <LineLegend
+        entries={lines.map((l) => ({ key: l.id, label: l.name, color: l.color, dashed: !!l.dash }))}
+      />
       {points === 0 ? (
         <div className="chart-empty">These runs have no validation evaluations.</div>
       ) : (

@@ -1,7 +1,6 @@
 import { useMemo } from 'react';
 import {
   CartesianGrid,
-  Legend,
   Line,
   LineChart,
   ResponsiveContainer,
@@ -23,6 +22,7 @@ import type { SeriesPoint } from '../state/seriesBuffer';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
 import { useRedrawTurn } from './useRedrawTurn';
+import { LineLegend, type LegendEntry } from './LineLegend';
 
 /** Train loss per step: bucket means of the raw batch losses, and their moving average. */
 const selectLossPoints = (s: LabState) => s.run.lossPoints;
@@ -51,6 +51,10 @@ function useFixedAxis(ticks: number[]): AxisFix {
 const formatLossTick = (v: number) => v.toFixed(3);
 const BATCH_LOSS = seriesColor('#9db7d8');
 const MOVING_AVERAGE = seriesColor('#1f5fa8');
+const LEGEND: LegendEntry[] = [
+  { key: 'loss', label: 'batch loss', color: BATCH_LOSS },
+  { key: 'smoothed', label: 'moving average', color: MOVING_AVERAGE },
+];
 
 export function LossChart() {
   const points = useDeferredLabStore(selectLossPoints);
@@ -100,13 +104,12 @@ export function LossChartView({ testId, points, firstLoss, lastLoss }: LossChart
           first 20 steps {formatMetric(firstLoss)} → last 20 {formatMetric(lastLoss)}
         </small>
       </h3>
-      <ResponsiveContainer width="100%" height={240}>
+      <ResponsiveContainer width="100%" height={216}>
         <LineChart data={points} margin={LINE_CHART_MARGIN}>
           <CartesianGrid {...CHART_GRID} />
           <XAxis {...PLAIN_AXIS} dataKey="step" type="number" {...xAxis} />
           <YAxis {...PLAIN_AXIS} {...yAxis} width={56} tickFormatter={formatLossTick} />
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
-          <Legend />
           <Line
             type="monotone"
             dataKey="loss"
@@ -126,6 +129,7 @@ export function LossChartView({ testId, points, firstLoss, lastLoss }: LossChart
           />
         </LineChart>
       </ResponsiveContainer>
+      <LineLegend entries={LEGEND} />
     </section>
   );
 }

@@ -10,7 +10,6 @@ import {
   BarChart,
   CartesianGrid,
   Cell,
-  Legend,
   Line,
   LineChart,
   ReferenceLine,
@@ -38,9 +37,10 @@ import {
 } from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
 import { useRedrawTurn } from './useRedrawTurn';
+import { LineLegend } from './LineLegend';
 import { FieldRoleSwatches } from './FieldRoleSwatches';
 import { barsAreFields, ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
-import { niceTicks } from './niceTicks';
+import { formatAxisTick as formatTick, niceTicks } from './niceTicks';
 
 const selectRun = (s: LabState) => s.run;
 const selectFormMethod = (s: LabState) => s.form['method.id'];
@@ -63,14 +63,6 @@ const labelInterval = (labels: string[]) => {
   const fit = Math.max(1, Math.floor(380 / (6.5 * longest + 8)));
   return Math.max(0, Math.ceil(labels.length / Math.min(10, fit)) - 1);
 };
-
-/** Whole thousands with separators (4,000), small and huge values in exponent form. */
-const formatTick = (v: number) =>
-  Math.abs(v) >= 1e6 || (Math.abs(v) < 0.01 && v !== 0)
-    ? v.toExponential(1)
-    : Math.abs(v) >= 1000
-      ? Math.round(v).toLocaleString('en-US')
-      : String(+v.toFixed(3));
 
 export function MethodCharts() {
   const run = useDeferredLabStore(selectRun);
@@ -251,9 +243,15 @@ const LineSeriesChart = memo(function LineSeriesChart({
   const drawn = series.filter((s) =>
     s.kind === 'step' ? (lines[s.id]?.length ?? 0) > 0 : evaluations.some((e) => s.id in e.method),
   );
+  const legend = drawn.map((s) => ({
+    key: s.id,
+    label: s.axis === 'right' && chart.rightLabel ? `${s.label} (right)` : s.label,
+    color: seriesColor(s.color),
+    dashed: s.dashed,
+  }));
   return (
     <>
-      <ResponsiveContainer width="100%" height={220}>
+      <ResponsiveContainer width="100%" height={196}>
         <LineChart data={data} margin={LINE_CHART_MARGIN}>
           <CartesianGrid {...CHART_GRID} />
           <XAxis
@@ -284,7 +282,6 @@ const LineSeriesChart = memo(function LineSeriesChart({
             />
           )}
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
-          <Legend />
           {shown.map((m, i) => (
             <ReferenceLine
               key={`${m.step}-${i}`}
@@ -320,6 +317,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
           ))}
         </LineChart>
       </ResponsiveContainer>
+      <LineLegend entries={legend} />
       {shown.length > 0 && (
         <ol className="chart-markers">
           {shown.map((m, i) => (
@@ -481,57 +479,68 @@ const PointsChart = memo(function PointsChart({
   points: RunView['methodPoints'];
 }) {
   return (
-    <ResponsiveContainer width="100%" height={220}>
-      <ScatterChart margin={LINE_CHART_MARGIN}>
-        <CartesianGrid {...CHART_GRID} />
-        <XAxis
-          {...PLAIN_AXIS}
-          dataKey="x"
-          type="number"
-          name={chart.xLabel}
-          scale={chart.xScale === 'log' ? 'log' : 'auto'}
-          domain={AUTO_DOMAIN}
-          tickFormatter={formatTick}
-        />
-        <YAxis
-          {...PLAIN_AXIS}
-          dataKey="y"
-          type="number"
-          name={chart.yLabel}
-          width={56}
-          domain={AUTO_DOMAIN}
-          tickFormatter={formatTick}
-        />
-        <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
-        <Legend />
-        {/* A dashed points series is a reference: a horizontal line at its first point's y. */}
-        {series
-          .filter((s) => s.dashed && points[s.id]?.length)
-          .map((s) => (
-            <ReferenceLine
-              key={`ref-${s.id}`}
-              y={points[s.id][0].y}
-              stroke={seriesColor(s.color)}
-              strokeDasharray="5 3"
-              label={{
-                value: `${s.label} ${points[s.id][0].y.toFixed(4)}`,
-                position: 'insideTopRight',
-                fontSize: 11,
-                fill: seriesColor(s.color),
-              }}
+    <>
+      <ResponsiveContainer width="100%" height={196}>
+        <ScatterChart margin={LINE_CHART_MARGIN}>
+          <CartesianGrid {...CHART_GRID} />
+          <XAxis
+            {...PLAIN_AXIS}
+            dataKey="x"
+            type="number"
+            name={chart.xLabel}
+            scale={chart.xScale === 'log' ? 'log' : 'auto'}
+            // Counts and ratios: from zero (a single point then sits on a readable axis).
+            domain={chart.xScale === 'log' ? AUTO_DOMAIN : FROM_ZERO}
+            tickFormatter={formatTick}
+          />
+          <YAxis
+            {...PLAIN_AXIS}
+            dataKey="y"
+            type="number"
+            name={chart.yLabel}
+            width={56}
+            domain={AUTO_DOMAIN}
+            tickFormatter={formatTick}
+          />
+          <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
+          {/* A dashed points series is a reference: a horizontal line at its first point's y. */}
+          {series
+            .filter((s) => s.dashed && points[s.id]?.length)
+            .map((s) => (
+              <ReferenceLine
+                key={`ref-${s.id}`}
+                y={points[s.id][0].y}
+                stroke={seriesColor(s.color)}
+                strokeDasharray="5 3"
+                label={{
+                  value: `${s.label} ${points[s.id][0].y.toFixed(4)}`,
+                  position: 'insideTopRight',
+                  fontSize: 11,
+                  fill: seriesColor(s.color),
+                }}
+              />
+            ))}
+          {series.map((s) => (
+            <Scatter
+              key={s.id}
+              name={s.label}
+              data={points[s.id] ?? []}
+              fill={seriesColor(s.color)}
+              line={s.dashed ? false : { stroke: seriesColor(s.color) }}
+              isAnimationActive={false}
             />
           ))}
-        {series.map((s) => (
-          <Scatter
-            key={s.id}
-            name={s.label}
-            data={points[s.id] ?? []}
-            fill={seriesColor(s.color)}
-            line={s.dashed ? false : { stroke: seriesColor(s.color) }}
-            isAnimationActive={false}
-          />
-        ))}
-      </ScatterChart>
-    </ResponsiveContainer>
+        </ScatterChart>
+      </ResponsiveContainer>
+      <LineLegend
+        entries={series.map((s) => ({
+          key: s.id,
+          label: s.label,
+          color: seriesColor(s.color),
+          dashed: s.dashed,
+          dot: !s.dashed,
+        }))}
+      />
+    </>
   );
 });

@@ -1,7 +1,6 @@
 import { useMemo } from 'react';
 import {
   CartesianGrid,
-  Legend,
   Line,
   LineChart,
   ReferenceDot,
@@ -25,6 +24,7 @@ import type { LabState } from '../state/labStore';
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { formatMetric } from '../format';
 import { useRedrawTurn } from './useRedrawTurn';
+import { LineLegend, type LegendEntry } from './LineLegend';
 
 /**
  * Validation AUC and logloss at each evaluation (per epoch, or every K steps), the best
@@ -134,6 +134,17 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
   const hasTest = own.some((e) => e.testAuc !== null);
   const fractional = phased || evaluations.some((e) => !Number.isInteger(e.epoch));
   const dots = evaluations.length <= 30;
+  const legend = useMemo<LegendEntry[]>(
+    () => [
+      { key: 'auc', label: 'validation AUC', color: BLUE },
+      ...asides.map((a) => ({ key: a.key, label: a.name, color: PURPLE, dashed: true })),
+      ...(hasTest
+        ? [{ key: 'test', label: 'test AUC (not used to select)', color: GREY, dashed: true }]
+        : []),
+      { key: 'logloss', label: 'validation logloss', color: ORANGE },
+    ],
+    [asides, hasTest],
+  );
   return (
     <section
       className="chart-card"
@@ -158,7 +169,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
           {bayes !== null && <> · Bayes AUC (test) {formatMetric(bayes)}</>}
         </small>
       </h3>
-      <ResponsiveContainer width="100%" height={240}>
+      <ResponsiveContainer width="100%" height={216}>
         <LineChart data={rows} margin={LINE_CHART_MARGIN}>
           <CartesianGrid {...CHART_GRID} />
           <XAxis
@@ -186,7 +197,6 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             tickFormatter={formatTwoDecimals}
           />
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
-          <Legend />
           {bayes !== null && (
             <ReferenceLine
               yAxisId="auc"
@@ -253,6 +263,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
           )}
         </LineChart>
       </ResponsiveContainer>
+      <LineLegend entries={legend} />
     </section>
   );
 }

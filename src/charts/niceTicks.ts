@@ -47,3 +47,16 @@ export function logTicks(min: number, max: number): number[] {
   if (last === first) last = Math.min(candidates.length - 1, last + 1);
   return candidates.slice(first, last + 1);
 }
+
+/**
+ * Axis ticks that fit the 56-px axis: 4,000, then 135k and 1.385M (four significant digits, so
+ * that close ticks stay apart), small values in exponent form.
+ */
+export const formatAxisTick = (v: number) => {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toPrecision(4)}M`;
+  if (a >= 1e4) return `${+(v / 1e3).toPrecision(4)}k`;
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a < 0.01 && v !== 0) return v.toExponential(1);
+  return String(+v.toFixed(3));
+};
