@@ -7,7 +7,8 @@
 //   npm run bench:responsiveness -- --query='method=pep&sinit=-8&gk=6&slr=0.05'  # a method's run
 //
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
-// tasks over 50 ms of wall time with the CPU time each used, and the most CPU time any task used:
+// tasks over 50 ms of wall time with the CPU time each used and what used it (script, garbage
+// collection, layout), and the most CPU time any task used:
 // a task can outlast 50 ms because its thread waited for a core (the training worker and, on a
 // software adapter, the GPU emulator's threads share the machine's cores with the page).
 import {
@@ -27,7 +28,8 @@ const query = cliArg('query', '');
 
 /**
  * The renderer main thread's tasks in a Chromium trace (the thread named CrRendererMain with the
- * most tasks) as [wall ms, CPU ms], CPU time from the trace's thread clock.
+ * most tasks): wall ms, CPU ms (the trace's thread clock) and, for tasks over 50 ms, what took
+ * their CPU time (the three event kinds inside them with the most: script, GC, layout...).
  */
 function mainThreadTasks(buffer) {
   const parsed = JSON.parse(buffer.toString('utf8'));
@@ -39,13 +41,38 @@ function mainThreadTasks(buffer) {
   );
   const byThread = new Map();
   for (const e of events) {
-    if (e.ph !== 'X' || e.name !== 'ThreadControllerImpl::RunTask') continue;
+    if (e.ph !== 'X') continue;
     const key = `${e.pid}:${e.tid}`;
     if (!mains.has(key)) continue;
     if (!byThread.has(key)) byThread.set(key, []);
-    byThread.get(key).push([e.dur / 1000, (e.tdur ?? Number.NaN) / 1000]);
+    byThread.get(key).push(e);
   }
-  return [...byThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  const all = [...byThread.values()]
+    .map((list) => ({
+      list,
+      tasks: list.filter((e) => e.name === 'ThreadControllerImpl::RunTask'),
+    }))
+    .sort((a, b) => b.tasks.length - a.tasks.length)[0];
+  if (!all) return [];
+  return all.tasks.map((t) => {
+    const wall = t.dur / 1000;
+    const cpu = (t.tdur ?? Number.NaN) / 1000;
+    if (wall <= 50) return { wall, cpu, inside: '' };
+    const kinds = new Map();
+    for (const e of all.list) {
+      if (e === t || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur) continue;
+      // Leaf-level kinds a reader can act on; the wrappers around them would count twice.
+      if (!/^(FunctionCall|MajorGC|MinorGC|Layout|UpdateLayoutTree|Paint|ParseHTML)$/.test(e.name))
+        continue;
+      kinds.set(e.name, (kinds.get(e.name) ?? 0) + (e.tdur ?? 0) / 1000);
+    }
+    const inside = [...kinds]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+      .join(', ');
+    return { wall, cpu, inside };
+  });
 }
 
 buildIfMissing();
@@ -93,10 +120,8 @@ try {
       over50: durations.filter((d) => d > 50).length,
       ...(traced
         ? {
-            tracedOver50: traced
-              .filter(([wall]) => wall > 50)
-              .map(([wall, cpu]) => ({ wall, cpu })),
-            mostCpuMs: Math.max(0, ...traced.map(([, cpu]) => cpu).filter((cpu) => cpu >= 0)),
+            tracedOver50: traced.filter((t) => t.wall > 50),
+            mostCpuMs: Math.max(0, ...traced.map((t) => t.cpu).filter((cpu) => cpu >= 0)),
           }
         : {}),
     });
@@ -105,7 +130,9 @@ try {
     );
     if (traced) {
       const row = rows[rows.length - 1];
-      const over = row.tracedOver50.map((t) => `${t.wall.toFixed(0)} ms (CPU ${t.cpu.toFixed(0)})`);
+      const over = row.tracedOver50.map(
+        (t) => `${t.wall.toFixed(0)} ms (CPU ${t.cpu.toFixed(0)}: ${t.inside})`,
+      );
       console.error(
         `  trace: ${traced.length} main-thread tasks; over 50 ms: ${over.join(', ') || 'none'}; ` +
           `most CPU time of a task ${row.mostCpuMs.toFixed(1)} ms`,
