@@ -174,6 +174,11 @@ function watchDeviceLoss(): void {
   });
 }
 
+/** A model file's text as a Blob, which crosses to the page as a handle (exportRunFile). */
+function jsonBlob(text: string): Blob {
+  return new Blob([text], { type: 'application/json' });
+}
+
 const api: LabEngineApi = {
   async init(
     forceBackend: BackendName | null,
@@ -343,6 +348,10 @@ const api: LabEngineApi = {
     return lastSequenceModel;
   },
 
+  async exportSequenceRunFile(): Promise<Blob> {
+    return jsonBlob(await api.exportSequenceRun());
+  },
+
   async previewSequences(
     config: Pick<SeqRunConfig, 'source' | 'data'>,
   ): Promise<SeqDatasetSummary> {
@@ -421,6 +430,10 @@ const api: LabEngineApi = {
 
   async exportRun(runId: number, options: ExportOptions = {}): Promise<string> {
     return JSON.stringify(await exportRun(keptRuns.get(runId), options));
+  },
+
+  async exportRunFile(runId: number): Promise<Blob> {
+    return jsonBlob(JSON.stringify(await exportRun(keptRuns.get(runId))));
   },
 
   async openModelFile(file: File): Promise<ImportedModelCard> {

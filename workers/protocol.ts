@@ -846,6 +846,8 @@ export interface LabEngineApi {
    * run: its best validation weights, scored by `lab score` and the Python reader.
    */
   exportSequenceRun(): Promise<string>;
+  /** exportSequenceRun's file as a Blob (see exportRunFile). */
+  exportSequenceRunFile(): Promise<Blob>;
   /**
    * Opens a sequence model file (NextItNet / CpRec): checks it (a bad file is refused with an
    * Error named 'ModelFileError' saying why; the one opened before, if any, is kept) and
@@ -910,6 +912,11 @@ export interface LabEngineApi {
    * run has no snapshot of is refused with a message saying which it has.
    */
   exportRun(runId: number, options?: { snapshot?: number }): Promise<string>;
+  /**
+   * exportRun's file as a Blob (application/json): it reaches the page as a handle, not a copy,
+   * so a large model file costs the page's main thread nothing to receive or to store.
+   */
+  exportRunFile(runId: number): Promise<Blob>;
   /**
    * Opens a model file: checks it (a bad file is refused with an Error named 'ModelFileError'
    * saying why; the model opened before, if any, is kept) and describes it.

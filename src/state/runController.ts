@@ -350,7 +350,7 @@ class RunController {
     };
     useLabStore.setState((s) => ({ history: [...s.history, entry] }));
     const modelFile = result
-      ? this.bridge.call((api) => api.exportRun(result.runId)).catch(() => null)
+      ? this.bridge.call((api) => api.exportRunFile(result.runId)).catch(() => null)
       : undefined;
     void runHistory.saveFinal(record, modelFile);
   }

@@ -17,7 +17,6 @@ import {
   restoredRecord,
   skippedNotice,
   totalStoredBytes,
-  utf8Bytes,
   validateRunRecord,
   type AnyRunRecord,
   type StoredRunRecord,
@@ -239,21 +238,21 @@ export class RunHistoryController {
    * resolves. The record is written first, so a reload right after keeps the run even if the
    * model file is large or refused.
    */
-  async saveFinal(record: AnyRunRecord, modelFile?: Promise<string | null>): Promise<void> {
+  async saveFinal(record: AnyRunRecord, modelFile?: Promise<Blob | null>): Promise<void> {
     await this.write(record);
     if (!modelFile || this.unavailable) return;
-    let text: string | null;
+    let file: Blob | null;
     try {
-      text = await modelFile;
+      file = await modelFile;
     } catch {
-      text = null; // the model is not exportable; the run is stored without its file
+      file = null; // the model is not exportable; the run is stored without its file
     }
-    if (text === null || !this.records.has(record.id)) return;
-    const bytes = utf8Bytes(text);
+    if (file === null || !this.records.has(record.id)) return;
+    const bytes = file.size;
     if (bytes > MAX_STORED_MODEL_FILE_BYTES) return;
     const current = this.records.get(record.id) ?? record;
     const withFile = { ...current, updatedAt: Date.now(), modelFileBytes: bytes };
-    const ok = await this.write(withFile, text);
+    const ok = await this.write(withFile, file);
     if (ok) this.patchRun(record.id, { modelFileStored: true });
   }
 
@@ -312,7 +311,7 @@ export class RunHistoryController {
   }
 
   /** Writes a record (and a model file); false when storage refused it. */
-  private async write(record: AnyRunRecord, modelFile?: string): Promise<boolean> {
+  private async write(record: AnyRunRecord, modelFile?: Blob): Promise<boolean> {
     if (this.unavailable) return false;
     try {
       await this.storage.putRun(record, modelFile);

@@ -33,9 +33,15 @@ export interface StoredEntry {
   value: unknown;
 }
 
+/**
+ * A stored model file: `file`, a Blob the browser keeps outside the page's heap (written and
+ * read without the page's main thread copying it); rows written by earlier versions hold the
+ * JSON `text` itself.
+ */
 interface ModelFileRow {
   id: number;
-  text: string;
+  file?: Blob;
+  text?: string;
 }
 
 const OPEN_TIMEOUT_MS = 5000;
@@ -145,14 +151,14 @@ export class RunStorage {
   }
 
   /** Writes a run record; with `modelFile`, the model file too, in the same transaction. */
-  putRun(record: AnyRunRecord, modelFile?: string): Promise<void> {
+  putRun(record: AnyRunRecord, modelFile?: Blob): Promise<void> {
     return this.enqueue(async () => {
       const db = await this.open();
       const stores = modelFile === undefined ? [RUNS_STORE] : [RUNS_STORE, MODEL_FILES_STORE];
       const tx = db.transaction(stores, 'readwrite');
       tx.objectStore(RUNS_STORE).put(record);
       if (modelFile !== undefined) {
-        const row: ModelFileRow = { id: record.id, text: modelFile };
+        const row: ModelFileRow = { id: record.id, file: modelFile };
         tx.objectStore(MODEL_FILES_STORE).put(row);
       }
       await transactionDone(tx);
@@ -166,7 +172,8 @@ export class RunStorage {
       db.transaction(MODEL_FILES_STORE, 'readonly').objectStore(MODEL_FILES_STORE).get(id),
     );
     if (typeof row !== 'object' || row === null) return null;
-    const text = (row as Partial<ModelFileRow>).text;
+    const { file, text } = row as ModelFileRow;
+    if (file instanceof Blob) return file.text();
     return typeof text === 'string' ? text : null;
   }
 

@@ -239,7 +239,7 @@ class SeqController {
     };
     useLabStore.setState((s) => ({ seqHistory: [...s.seqHistory, entry] }));
     const modelFile = result
-      ? runController.bridge.call((api) => api.exportSequenceRun()).catch(() => null)
+      ? runController.bridge.call((api) => api.exportSequenceRunFile()).catch(() => null)
       : undefined;
     void runHistory.saveFinal(record, modelFile);
   }

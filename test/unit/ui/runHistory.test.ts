@@ -8,7 +8,7 @@ import { record } from './runFixtures';
 /** RunStorage's surface over two maps (the IndexedDB module itself needs a browser). */
 class FakeStorage {
   readonly runs = new Map<IDBValidKey, unknown>();
-  readonly models = new Map<number, string>();
+  readonly models = new Map<number, Blob>();
   readError: unknown = null;
   writeError: unknown = null;
   writes = 0;
@@ -21,14 +21,14 @@ class FakeStorage {
     if (this.readError) throw this.readError;
     return [...this.runs.keys()];
   }
-  async putRun(r: StoredRunRecord, modelFile?: string) {
+  async putRun(r: StoredRunRecord, modelFile?: Blob) {
     this.writes++;
     if (this.writeError) throw this.writeError;
     this.runs.set(r.id, structuredClone(r));
     if (modelFile !== undefined) this.models.set(r.id, modelFile);
   }
   async modelFile(id: number) {
-    return this.models.get(id) ?? null;
+    return (await this.models.get(id)?.text()) ?? null;
   }
   async delete(keys: readonly IDBValidKey[]) {
     for (const k of keys) {
@@ -113,13 +113,15 @@ describe('saving runs', () => {
     await controller.load();
     const r = record({ id: 1 });
     useLabStore.setState({ history: [finishedRun(r)] });
-    await controller.saveFinal(r, Promise.resolve('{"format":"recsys-lab-model"}'));
-    expect(storage.models.get(1)).toBe('{"format":"recsys-lab-model"}');
-    expect((storage.runs.get(1) as StoredRunRecord).modelFileBytes).toBe(29);
+    // The engine hands the file over as a Blob; its size is counted in bytes (é takes two).
+    const text = '{"format":"recsys-lab-model","é":1}';
+    await controller.saveFinal(r, Promise.resolve(new Blob([text])));
+    expect(await storage.models.get(1)?.text()).toBe(text);
+    expect((storage.runs.get(1) as StoredRunRecord).modelFileBytes).toBe(text.length + 1);
     expect(state().history[0]).toMatchObject({ saved: true, modelFileStored: true });
     expect(state().storage.runs).toBe(1);
     expect(state().storage.bytes).toBe(recordBytes(storage.runs.get(1) as StoredRunRecord));
-    expect(await controller.modelFile(1)).toBe('{"format":"recsys-lab-model"}');
+    expect(await controller.modelFile(1)).toBe(text);
   });
 
   it('stores a run without its file when the engine cannot export it', async () => {
@@ -140,7 +142,7 @@ describe('saving runs', () => {
     const r = record({ id: 1 });
     useLabStore.setState({ history: [finishedRun(r)] });
     controller.saveRunning(record({ id: 1, status: 'running', result: null }));
-    await controller.saveFinal(r, Promise.resolve('{}'));
+    await controller.saveFinal(r, Promise.resolve(new Blob(['{}'])));
     const banner = state().banner;
     expect(banner?.message).toMatch(/Storage is full/);
     controller.saveRunning(record({ id: 2, status: 'running', result: null }));
@@ -158,7 +160,7 @@ describe('saving runs', () => {
     expect(state().storage.status).toBe('unavailable');
     expect(state().banner?.message).toMatch(/cannot be stored.*kept in memory/);
     controller.saveRunning(record({ id: 1, status: 'running', result: null }));
-    await controller.saveFinal(record({ id: 1 }), Promise.resolve('{}'));
+    await controller.saveFinal(record({ id: 1 }), Promise.resolve(new Blob(['{}'])));
     expect(storage.writes).toBe(0);
     expect(await controller.nextId(0)).toBe(1);
   });
@@ -168,7 +170,7 @@ describe('table actions', () => {
   it('rename, delete and delete all reach storage', async () => {
     const { storage, controller } = setup();
     for (const id of [1, 2, 3]) storage.runs.set(id, record({ id }));
-    storage.models.set(2, '{}');
+    storage.models.set(2, new Blob(['{}']));
     await controller.load();
     controller.rename(1, '  baseline  ');
     expect(state().history[0].name).toBe('baseline');
