@@ -50,6 +50,8 @@ const selectFormMethod = (s: LabState) => s.form['method.id'];
 const DATA_EXTENT: [string, string] = ['dataMin', 'dataMax'];
 const FROM_ZERO: [number, string] = [0, 'auto'];
 const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
+// Room on the right for the last bar's label, centred under it (a range such as 2048–4095).
+const BAR_CHART_MARGIN = { ...LINE_CHART_MARGIN, right: 32 };
 
 /** At most this many markers are drawn (the latest): more would bury the lines. */
 const MAX_MARKERS = 12;
@@ -375,7 +377,7 @@ const VectorChart = memo(function VectorChart({
   return (
     <>
       <ResponsiveContainer width="100%" height={hasRoles ? 200 : 220}>
-        <BarChart data={data} margin={LINE_CHART_MARGIN}>
+        <BarChart data={data} margin={BAR_CHART_MARGIN}>
           <CartesianGrid {...CHART_GRID} vertical={false} />
           <XAxis
             {...PLAIN_AXIS}
