@@ -233,6 +233,13 @@ const LineSeriesChart = memo(function LineSeriesChart({
     for (let e = from; e <= to; e += every) ticks.push(10 ** e);
     return { domain: [10 ** from, 10 ** to] as [number, number], ticks };
   }, [chart.yScale, data, series]);
+  // Round step ticks over the data (recharts' own ended in a tick at the last step, printed over
+  // the round one before it).
+  const stepAxis = useMemo(() => {
+    if (data.length === 0) return null;
+    const ticks = niceTicks(data[0].step, data[data.length - 1].step, 6);
+    return { ticks, domain: [ticks[0], ticks[ticks.length - 1]] as [number, number] };
+  }, [data]);
   // The markers within the steps this chart covers (a phase's chart does not list later phases').
   const shown = useMemo(() => {
     if (data.length === 0) return [];
@@ -260,7 +267,8 @@ const LineSeriesChart = memo(function LineSeriesChart({
             {...PLAIN_AXIS}
             dataKey="step"
             type="number"
-            domain={DATA_EXTENT}
+            domain={stepAxis?.domain ?? DATA_EXTENT}
+            ticks={stepAxis?.ticks}
             tickFormatter={formatTick}
           />
           <YAxis
