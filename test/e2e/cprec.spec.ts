@@ -96,7 +96,7 @@ test('CpRec through the form: fewer parameters than NextItNet, then ranking metr
   }
   await expect(page.getByTestId('seq-result-ratio')).toHaveText(/x fewer parameters$/);
   await expect(page.getByTestId('seq-timing-chart')).toBeVisible();
-  expect(await chartNumber(page, 'seq-loss-chart', 'data-points')).toBeGreaterThan(5);
+  await expect.poll(() => chartNumber(page, 'seq-loss-chart', 'data-points')).toBeGreaterThan(5);
   // A next-item cross-entropy over ~200 items, not a step whose GPU work was thrown away (an L2
   // term over 20+ variables in one WebGPU AddN once read back 1e-8 here).
   const lastLoss = await chartNumber(page, 'seq-loss-chart', 'data-last-loss');
@@ -104,7 +104,7 @@ test('CpRec through the form: fewer parameters than NextItNet, then ranking metr
   expect(lastLoss).toBeLessThan(10);
   // Two evaluations of a two-epoch run: the dashed popularity lines are drawn beside them, and
   // the learning-rate change is marked.
-  expect(await chartNumber(page, 'seq-ranking-chart', 'data-points')).toBe(2);
+  await expect.poll(() => chartNumber(page, 'seq-ranking-chart', 'data-points')).toBe(2);
   await expect(ranking.locator('.recharts-reference-line')).toHaveCount(3 + 1);
   await expect(ranking.locator('.chart-markers')).toContainText('learning rate 0.002');
   // The finished run's model file downloads.

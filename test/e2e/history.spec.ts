@@ -50,7 +50,7 @@ test('a run cut off by a reload is listed as interrupted, with its curve up to t
   // Its curve, as far as it was saved.
   await page.getByTestId('history-open-1').click();
   await expect(page.getByTestId('run-detail-status')).toHaveText('interrupted');
-  expect(await chartNumber(page, 'run-detail-loss', 'data-points')).toBeGreaterThan(0);
+  await expect.poll(() => chartNumber(page, 'run-detail-loss', 'data-points')).toBeGreaterThan(0);
   // Storage says so too, for the next load.
   await expect.poll(async () => (await readStoredRuns(page))[0]?.status).toBe('interrupted');
 

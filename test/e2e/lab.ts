@@ -56,6 +56,10 @@ export async function trainToCompletion(page: Page, timeout = 180_000): Promise<
   await expect(page.getByTestId('run-state')).toHaveText('done', { timeout });
 }
 
+/**
+ * A number a chart card shows in a data attribute. Charts redraw one at a time after the store
+ * changes (src/charts/redrawQueue.ts), so a test reads it through expect.poll.
+ */
 export async function chartNumber(page: Page, testId: string, attribute: string): Promise<number> {
   const v = await page.getByTestId(testId).getAttribute(attribute);
   return Number(v);

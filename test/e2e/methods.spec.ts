@@ -26,9 +26,13 @@ test('a baseline picked in the form trains, and its method charts fill', async (
   await expect(page.getByTestId('model-part-embedding')).toBeVisible();
   await trainToCompletion(page);
   await expect(page.getByTestId('method-charts')).toHaveAttribute('data-method', 'magnitude');
-  expect(await chartNumber(page, 'method-chart-sparsity', 'data-points')).toBeGreaterThan(10);
-  expect(await chartNumber(page, 'method-chart-kept', 'data-points')).toBe(8);
-  expect(await chartNumber(page, 'method-chart-magnitudes', 'data-points')).toBeGreaterThan(5);
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-sparsity', 'data-points'))
+    .toBeGreaterThan(10);
+  await expect.poll(() => chartNumber(page, 'method-chart-kept', 'data-points')).toBe(8);
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-magnitudes', 'data-points'))
+    .toBeGreaterThan(5);
   await expect(page.getByTestId('run-phase')).toContainText('2/2');
   await expect(page.getByTestId('run-history')).toContainText('Magnitude pruning');
   // The finished run keeps its model in the worker: the header counts it and can free it.

@@ -20,13 +20,15 @@ test('PEP through the form: sparsity rises, sizes appear, the retrained snapshot
   await trainToCompletion(page, 280_000);
   await expect(page.getByTestId('method-charts')).toHaveAttribute('data-method', 'pep');
   // The sparsity line over steps, the histogram of sizes and the sizes per field.
-  expect(await chartNumber(page, 'method-chart-sparsity', 'data-points')).toBeGreaterThan(10);
-  expect(await chartNumber(page, 'method-chart-sizes', 'data-points')).toBe(5); // sizes 0..4
-  expect(await chartNumber(page, 'method-chart-field-sizes', 'data-points')).toBe(8);
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-sparsity', 'data-points'))
+    .toBeGreaterThan(10);
+  await expect.poll(() => chartNumber(page, 'method-chart-sizes', 'data-points')).toBe(5); // sizes 0..4
+  await expect.poll(() => chartNumber(page, 'method-chart-field-sizes', 'data-points')).toBe(8);
   // The snapshot at 50% was taken and retrained: its point is on the AUC-vs-non-zeros chart.
-  expect(await chartNumber(page, 'method-chart-retrained', 'data-points')).toBeGreaterThanOrEqual(
-    2,
-  );
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-retrained', 'data-points'))
+    .toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId('run-history')).toContainText('PEP');
   const sparsity = page.getByTestId('method-chart-sparsity');
   await expect(sparsity).toContainText('snapshot 50%');
@@ -99,7 +101,7 @@ test.describe('PEP: pause, look at a snapshot, retrain it, come back', () => {
     await expect(page.getByTestId('run-state')).toHaveText('done', { timeout: 120_000 });
     expect(Number(await page.getByTestId('run-step').textContent())).toBe(1000);
     await expect(page.getByTestId('live-snapshot-retrained-1')).toHaveText('yes');
-    expect(await chartNumber(page, 'method-chart-retrained', 'data-points')).toBe(2);
+    await expect.poll(() => chartNumber(page, 'method-chart-retrained', 'data-points')).toBe(2);
 
     // The snapshot's Export is the model retrained while paused.
     const download = page.waitForEvent('download');

@@ -1,5 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import { test, trainToCompletion, waitForEngine } from './lab';
+import { chartNumber, test, trainToCompletion, waitForEngine } from './lab';
 
 /**
  * The presets menu: "CpRec quick demo" switches to the next-item task and fills its form;
@@ -82,9 +82,9 @@ test('presets: CpRec quick demo fills the sequence form; Quick demo trains a com
   await expect(page.getByTestId('test-bytes')).toHaveText(/\d/);
   await expect(page.getByTestId('method-charts')).toHaveAttribute('data-method', 'pep');
   // Each snapshot (50, 80, 90%) and the dense table, retrained: points on the AUC chart.
-  expect(
-    Number(await page.getByTestId('method-chart-retrained').getAttribute('data-points')),
-  ).toBeGreaterThanOrEqual(4);
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-retrained', 'data-points'))
+    .toBeGreaterThanOrEqual(4);
   await expect(page.getByTestId('run-history')).toContainText('PEP');
 });
 

@@ -94,7 +94,7 @@ test('sequence runs are stored, listed, compared on MRR@20, and exported after a
   await expect(page.getByTestId('run-detail-method')).toHaveText('CpRec (cross-layer)');
   await expect(page.getByTestId('run-detail-test-mrr20')).toHaveText(testMrr!);
   await expect(page.getByTestId('run-detail-ranking')).toHaveAttribute('data-points', '1');
-  expect(await chartNumber(page, 'run-detail-loss', 'data-points')).toBeGreaterThan(0);
+  await expect.poll(() => chartNumber(page, 'run-detail-loss', 'data-points')).toBeGreaterThan(0);
   await expect(row2).toHaveAttribute('data-selected', 'true');
 
   // The runs are listed in the click-through task too; duplicate and edit brings the settings
@@ -137,6 +137,6 @@ test('a sequence run cut off by a reload is listed as interrupted, with its curv
   await expect(row).toHaveAttribute('data-task', 'seq');
   await page.getByTestId('history-open-1').click();
   await expect(page.getByTestId('run-detail-status')).toHaveText('interrupted');
-  expect(await chartNumber(page, 'run-detail-loss', 'data-points')).toBeGreaterThan(0);
+  await expect.poll(() => chartNumber(page, 'run-detail-loss', 'data-points')).toBeGreaterThan(0);
   await expect.poll(async () => (await readStoredRuns(page))[0]?.status).toBe('interrupted');
 });

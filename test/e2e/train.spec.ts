@@ -15,12 +15,12 @@ test('a tiny DeepFM trains: charts fill, loss falls, AUC above chance', async ({
   await page.goto(TINY_RUN);
   await waitForEngine(page);
   await trainToCompletion(page);
-  expect(await chartNumber(page, 'loss-chart', 'data-points')).toBeGreaterThan(10);
+  await expect.poll(() => chartNumber(page, 'loss-chart', 'data-points')).toBeGreaterThan(10);
   const first = await chartNumber(page, 'loss-chart', 'data-first-loss');
   const last = await chartNumber(page, 'loss-chart', 'data-last-loss');
   expect(last).toBeLessThan(first);
-  expect(await chartNumber(page, 'auc-chart', 'data-points')).toBe(3);
-  expect(await chartNumber(page, 'auc-chart', 'data-last-auc')).toBeGreaterThan(0.55);
+  await expect.poll(() => chartNumber(page, 'auc-chart', 'data-points')).toBe(3);
+  await expect.poll(() => chartNumber(page, 'auc-chart', 'data-last-auc')).toBeGreaterThan(0.55);
   await expect(page.getByTestId('test-auc')).toHaveText(/^0\.\d{4}$/);
   await expect(page.getByTestId('dataset-panel')).toBeVisible();
   await expect(page.getByTestId('run-history')).toContainText('deepfm');

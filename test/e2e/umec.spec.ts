@@ -45,8 +45,12 @@ test('UMEC through the form: the resource reaches the budget changed mid-run, a 
   expect(Number(match![2])).toBeGreaterThan(0.3);
   // At least one field was dropped: it is drawn as dropped on the group-norm bars.
   expect(Number(match![1])).toBeLessThan(8);
-  expect(await chartNumber(page, 'method-chart-group-norms', 'data-points')).toBe(8);
-  expect(await chartNumber(page, 'method-chart-field-importance', 'data-points')).toBe(8);
-  expect(await chartNumber(page, 'method-chart-resource', 'data-points')).toBeGreaterThan(20);
+  await expect.poll(() => chartNumber(page, 'method-chart-group-norms', 'data-points')).toBe(8);
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-field-importance', 'data-points'))
+    .toBe(8);
+  await expect
+    .poll(() => chartNumber(page, 'method-chart-resource', 'data-points'))
+    .toBeGreaterThan(20);
   await expect(page.getByTestId('run-history')).toContainText('UMEC');
 });
