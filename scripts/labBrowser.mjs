@@ -83,7 +83,6 @@ export async function loadFilesInLab(page, files) {
   return page.getByTestId('dataset-rows-kept').getAttribute('data-count');
 }
 
-/** Trains with `config` in the page's engine; returns every step's loss and ms, and the result. */
 /**
  * The model the step-time benchmarks (vocab, PEP's overhead) time: DeepFM with 26 fields, d=16,
  * MLP 64-32, batch 256.
@@ -101,6 +100,7 @@ export async function benchmarkStepsInLab(page, config) {
   return page.evaluate((cfg) => window.__lab.benchmarkSteps(cfg), config);
 }
 
+/** Trains with `config` in the page's engine; returns every step's loss and ms, and the result. */
 export async function trainInLab(page, config) {
   return page.evaluate((cfg) => window.__lab.trainCollectingLosses(cfg), config);
 }
