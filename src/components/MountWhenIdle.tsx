@@ -1,5 +1,5 @@
-import { startTransition, useEffect, useState, type ReactNode } from 'react';
-import { chartRedraws } from '../charts/redrawQueue';
+import { useEffect, useState, type ReactNode } from 'react';
+import { useRedrawTurn } from '../charts/useRedrawTurn';
 
 /**
  * Mounts its children one idle period after its own mount, in a turn of the chart redraw queue
@@ -8,20 +8,16 @@ import { chartRedraws } from '../charts/redrawQueue';
  * panel, and the queue keeps several panels that appear together from mounting in one task.
  */
 export function MountWhenIdle({ children, height }: { children: ReactNode; height: number }) {
-  const [ready, setReady] = useState(false);
-  const [key] = useState(() => ({}));
+  const [idle, setIdle] = useState(false);
   useEffect(() => {
-    const show = () => chartRedraws.request(key, () => startTransition(() => setReady(true)));
+    const show = () => setIdle(true);
     if (typeof requestIdleCallback === 'function') {
       const handle = requestIdleCallback(show, { timeout: 500 });
       return () => cancelIdleCallback(handle);
     }
     const handle = setTimeout(show, 50);
     return () => clearTimeout(handle);
-  }, [key]);
-  useEffect(() => {
-    if (ready) chartRedraws.done(key);
-  }, [key, ready]);
-  useEffect(() => () => chartRedraws.cancel(key), [key]);
+  }, []);
+  const ready = useRedrawTurn(idle);
   return ready ? <>{children}</> : <div style={{ height }} aria-busy="true" />;
 }
