@@ -37,8 +37,14 @@ const MEMORY_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
 const FIRST_CHART_DRAW_MS = 2500;
-/** The run's fields drawn by the method's bar, scatter and histogram charts (one chart group). */
-const METHOD_CHART_KEYS = ['methodVectors', 'methodPoints', 'methodHistograms'] as const;
+/**
+ * The run's fields each chart group draws from, besides the loss group's (which publishNow
+ * computes from the step series when that group's turn comes).
+ */
+const CHART_GROUP_FIELDS: readonly [ChartGroup, readonly (keyof RunView)[]][] = [
+  ['evaluations', ['evaluations']],
+  ['method', ['methodVectors', 'methodPoints', 'methodHistograms']],
+];
 /** A run in progress is written to storage at most this often (and once more when it ends). */
 const FLUSH_INTERVAL_MS = 2000;
 /** Loss points of a run's stored curve. */
@@ -718,8 +724,9 @@ class RunController {
     const lossChanged = this.series.lastStep !== this.publishedLossStep;
     const changed: ChartGroup[] = [];
     if (lossChanged || this.methodSeriesChanged) changed.push('loss');
-    if (patch.evaluations !== undefined) changed.push('evaluations');
-    if (METHOD_CHART_KEYS.some((key) => patch[key] !== undefined)) changed.push('method');
+    for (const [group, fields] of CHART_GROUP_FIELDS) {
+      if (fields.some((field) => patch[field] !== undefined)) changed.push(group);
+    }
     const draw = chartGroupsToDraw(changed, this.lastChartGroup, {
       final,
       // The first seconds of a run are the busiest (WebGPU compiles its shaders on the CPU here,
@@ -731,15 +738,12 @@ class RunController {
     // What waits goes back to pending (where later events find it, see `current`).
     const held = patch as Record<string, unknown>;
     const waiting = this.pending as Record<string, unknown>;
-    if (!draw.includes('evaluations') && patch.evaluations !== undefined) {
-      waiting.evaluations = held.evaluations;
-      delete held.evaluations;
-    }
-    if (!draw.includes('method')) {
-      for (const key of METHOD_CHART_KEYS) {
-        if (held[key] === undefined) continue;
-        waiting[key] = held[key];
-        delete held[key];
+    for (const [group, fields] of CHART_GROUP_FIELDS) {
+      if (draw.includes(group)) continue;
+      for (const field of fields) {
+        if (held[field] === undefined) continue;
+        waiting[field] = held[field];
+        delete held[field];
       }
     }
     const loss: Partial<RunView> = {};
