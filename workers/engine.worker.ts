@@ -433,7 +433,7 @@ const api: LabEngineApi = {
   },
 
   async exportRunFile(runId: number): Promise<Blob> {
-    return jsonBlob(JSON.stringify(await exportRun(keptRuns.get(runId))));
+    return jsonBlob(await api.exportRun(runId));
   },
 
   async openModelFile(file: File): Promise<ImportedModelCard> {
