@@ -26,6 +26,7 @@ import type { LabState, MethodHistogram, MethodVector, RunView } from '../state/
 import { useDeferredLabStore } from '../state/useDeferredStore';
 import { methodSpecOf } from '../methods/catalog';
 import {
+  AUTO_DOMAIN,
   CHART_GRID,
   CHART_REF,
   CHART_TEXT,
@@ -34,6 +35,7 @@ import {
   PLAIN_AXIS,
   seriesColor,
   TOOLTIP,
+  ZERO_TO_AUTO,
 } from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
 import { useRedrawTurn } from './useRedrawTurn';
@@ -45,11 +47,7 @@ import { formatAxisTick as formatTick, niceTicks } from './niceTicks';
 const selectRun = (s: LabState) => s.run;
 const selectFormMethod = (s: LabState) => s.form['method.id'];
 
-// Axis props keep their identity between renders (recharts re-registers an axis, and recomputes
-// the whole chart, when they change).
 const DATA_EXTENT: [string, string] = ['dataMin', 'dataMax'];
-const FROM_ZERO: [number, string] = [0, 'auto'];
-const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
 // Room on the right for the last bar's label, centred under it (a range such as 2048–4095).
 const BAR_CHART_MARGIN = { ...LINE_CHART_MARGIN, right: 32 };
 
@@ -276,7 +274,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
             yAxisId="left"
             width={56}
             scale={logAxis ? 'log' : 'auto'}
-            domain={logAxis ? logAxis.domain : FROM_ZERO}
+            domain={logAxis ? logAxis.domain : ZERO_TO_AUTO}
             ticks={logAxis?.ticks}
             allowDataOverflow={logAxis !== null}
             tickFormatter={formatTick}
@@ -287,7 +285,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
               yAxisId="right"
               orientation="right"
               width={56}
-              domain={FROM_ZERO}
+              domain={ZERO_TO_AUTO}
               tickFormatter={formatTick}
             />
           )}
@@ -396,7 +394,7 @@ const VectorChart = memo(function VectorChart({
             {...PLAIN_AXIS}
             width={56}
             ticks={yTicks?.ticks}
-            domain={yTicks?.domain ?? FROM_ZERO}
+            domain={yTicks?.domain ?? ZERO_TO_AUTO}
             tickFormatter={formatTick}
           />
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
@@ -500,7 +498,7 @@ const PointsChart = memo(function PointsChart({
             name={chart.xLabel}
             scale={chart.xScale === 'log' ? 'log' : 'auto'}
             // Counts and ratios: from zero (a single point then sits on a readable axis).
-            domain={chart.xScale === 'log' ? AUTO_DOMAIN : FROM_ZERO}
+            domain={chart.xScale === 'log' ? AUTO_DOMAIN : ZERO_TO_AUTO}
             tickFormatter={formatTick}
           />
           <YAxis

@@ -12,6 +12,7 @@ import {
 } from 'recharts';
 import type { EvaluationMetrics } from '../../workers/protocol';
 import {
+  AUTO_DOMAIN,
   CHART_GRID,
   CHART_TEXT,
   formatTooltipValue,
@@ -50,8 +51,7 @@ const EPOCH_LABEL = {
   fill: CHART_TEXT,
 };
 const STEP_LABEL = { ...EPOCH_LABEL, value: 'step' };
-const FROM_ZERO: [number, string] = [0, 'dataMax'];
-const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
+const ZERO_TO_DATA_MAX: [number, string] = [0, 'dataMax'];
 const formatTwoDecimals = (v: number) => v.toFixed(2);
 const BLUE = seriesColor('#1f5fa8');
 const GREEN = seriesColor('#2e7d32');
@@ -176,7 +176,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             {...PLAIN_AXIS}
             dataKey={xKey}
             type="number"
-            domain={FROM_ZERO}
+            domain={ZERO_TO_DATA_MAX}
             allowDecimals={fractional}
             label={phased ? STEP_LABEL : EPOCH_LABEL}
           />

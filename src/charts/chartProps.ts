@@ -52,5 +52,10 @@ export const TOOLTIP = {
 
 export const LINE_CHART_MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
 
+// Axis domains as constants: recharts re-registers an axis, and recomputes the whole chart, when
+// a prop changes identity.
+export const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
+export const ZERO_TO_AUTO: [number, string] = [0, 'auto'];
+
 export const formatTooltipValue = (v: unknown) =>
   typeof v === 'number' ? v.toFixed(4) : String(v);
