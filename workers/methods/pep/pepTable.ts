@@ -255,9 +255,8 @@ export class PepTable implements RowStore {
     const s = this.s;
     if (!this.thresholdsOn || !s) return this.v.gatherRows(plan);
     const rows = plan.uniqueRows;
-    if (this.mode === 'lazy') {
-      for (let u = 0; u < rows.length; u++) this.catchUp(rows[u], this.v.step);
-    }
+    const lazy = this.mode === 'lazy';
+    const caughtUpTo = this.v.step;
     const d = this.d;
     const width = s.dim;
     const perDim = width !== 1 ? 1 : 0;
@@ -281,6 +280,9 @@ export class PepTable implements RowStore {
     let change = 0;
     for (let u = 0; u < rows.length; u++) {
       const row = rows[u];
+      // The row's catch-up and its threshold in one visit: at a large vocabulary each row is a
+      // cache and TLB miss in every array it touches, paid once instead of once per pass.
+      if (lazy) this.catchUp(row, caughtUpTo);
       for (let j = 0; j < width; j++) {
         const sv = sValues[row * width + j];
         if (sv !== lastS) {
@@ -332,20 +334,42 @@ export class PepTable implements RowStore {
     if (this.gathered.generation !== plan.generation) {
       throw new Error("pep: the update's batch is not the one whose V̂ was gathered last");
     }
+    const { vGrad, sGrad } = this.gradientScratch(plan, s);
+    this.backwardRows(plan, grad, 0, plan.uniqueRows.length, vGrad, sGrad);
+    return { vGrad, sGrad };
+  }
+
+  /** Zeroed blocks for V's and S's gradients of `plan`'s rows ([U, d] and [U, width of S]). */
+  private gradientScratch(
+    plan: BatchPlan,
+    s: HostEmbeddingTable,
+  ): { vGrad: Float32Array; sGrad: Float32Array } {
+    const count = plan.uniqueRows.length;
+    if (this.vGradScratch.length < count * this.d) {
+      this.vGradScratch = new Float32Array(count * this.d * 2);
+      this.sGradScratch = new Float32Array(count * this.d * 2);
+    }
+    const sGrad = this.sGradScratch.subarray(0, count * s.dim);
+    sGrad.fill(0);
+    return { vGrad: this.vGradScratch.subarray(0, count * this.d), sGrad };
+  }
+
+  /** thresholdBackward for the rows in slots `from`..`to - 1` of `plan` (sGrad zeroed there). */
+  private backwardRows(
+    plan: BatchPlan,
+    grad: Float32Array,
+    from: number,
+    to: number,
+    vGrad: Float32Array,
+    sGrad: Float32Array,
+  ): void {
     const rows = plan.uniqueRows;
     const d = this.d;
-    const width = s.dim;
+    const width = (this.s as HostEmbeddingTable).dim;
     const perDim = width !== 1 ? 1 : 0;
-    if (this.vGradScratch.length < rows.length * d) {
-      this.vGradScratch = new Float32Array(rows.length * d * 2);
-      this.sGradScratch = new Float32Array(rows.length * d * 2);
-    }
-    const vGrad = this.vGradScratch.subarray(0, rows.length * d);
-    const sGrad = this.sGradScratch.subarray(0, rows.length * width);
-    sGrad.fill(0);
     const { t, slope } = this.gathered;
     const w = this.v.weights;
-    for (let u = 0; u < rows.length; u++) {
+    for (let u = from; u < to; u++) {
       const base = rows[u] * d;
       for (let k = 0; k < d; k++) {
         const wi = w[base + k];
@@ -359,7 +383,6 @@ export class PepTable implements RowStore {
         }
       }
     }
-    return { vGrad, sGrad };
   }
 
   /** Updates V's row (gradient at `slot`) and S's row, when S trains. */
@@ -391,7 +414,18 @@ export class PepTable implements RowStore {
     if (grad.length !== count * this.d) {
       throw new Error(`pep: gradient has ${grad.length} values, expected ${count * this.d}`);
     }
-    if (this.thresholdsOn && this.s) {
+    if (this.thresholdsOn && this.s && this.mode === 'lazy') {
+      // Each row's backward, update and count in one visit (see gatherRows).
+      if (this.gathered.generation !== plan.generation) {
+        throw new Error("pep: the update's batch is not the one whose V̂ was gathered last");
+      }
+      const { vGrad, sGrad } = this.gradientScratch(plan, this.s);
+      this.beginLazyStep();
+      for (let u = 0; u < count; u++) {
+        this.backwardRows(plan, grad, u, u + 1, vGrad, sGrad);
+        this.updateLazyRow(plan.uniqueRows[u], vGrad, sGrad, u, true);
+      }
+    } else if (this.thresholdsOn && this.s) {
       const { vGrad, sGrad } = this.thresholdBackward(plan, grad);
       this.applyGradients(plan, vGrad, sGrad);
     } else {
@@ -408,23 +442,20 @@ export class PepTable implements RowStore {
     if (sTrains && sGrad?.length !== plan.uniqueRows.length * (this.s as HostEmbeddingTable).dim) {
       throw new Error("pep: S's gradient does not match the batch's rows");
     }
-    this.v.beginStep();
-    if (this.thresholdsOn) this.s?.beginStep();
-    this.steps = this.v.step;
-    // A device threshold moves every row's size at once: all rows are recounted after.
-    const recountAll = this.thresholdsOn && this.device !== null;
     if (this.mode === 'lazy') {
+      this.beginLazyStep();
+      // A device threshold moves every row's size at once: all rows are recounted after.
+      const recountAll = this.thresholdsOn && this.device !== null;
       for (let u = 0; u < plan.uniqueRows.length; u++) {
-        const row = plan.uniqueRows[u];
-        // A no-op when the gather caught the row up already.
-        this.catchUp(row, this.steps - 1);
-        this.updateRow(row, vGrad, sGrad, u);
-        this.lastUpdate[row] = this.steps;
-        if (!recountAll) this.recountRange(row, row + 1);
+        this.updateLazyRow(plan.uniqueRows[u], vGrad, sGrad, u, !recountAll);
       }
       if (recountAll) this.recountAll();
       return;
     }
+    this.v.beginStep();
+    if (this.thresholdsOn) this.s?.beginStep();
+    this.steps = this.v.step;
+    const recountAll = this.thresholdsOn && this.device !== null;
     const { planner, generation } = plan;
     if (planner.currentGeneration !== generation) {
       throw new Error('pep: a newer batch plan replaced this one before its update');
@@ -437,6 +468,30 @@ export class PepTable implements RowStore {
       if (sTrains) this.s?.updateRowRange(start, end, plan, sGrad);
       this.recountRange(start, end, deviceT);
     }
+  }
+
+  /** Starts a 'lazy' step: V's and S's step counts advance (updateLazyRow then runs per row). */
+  private beginLazyStep(): void {
+    this.v.beginStep();
+    if (this.thresholdsOn) this.s?.beginStep();
+    this.steps = this.v.step;
+  }
+
+  /**
+   * The 'lazy' update of one row of the batch (gradients at `slot`): the steps it skipped (a
+   * no-op when the gather caught it up), this step's, and its count when `recount`.
+   */
+  private updateLazyRow(
+    row: number,
+    vGrad: Float32Array,
+    sGrad: Float32Array | null,
+    slot: number,
+    recount: boolean,
+  ): void {
+    this.catchUp(row, this.steps - 1);
+    this.updateRow(row, vGrad, sGrad, slot);
+    this.lastUpdate[row] = this.steps;
+    if (recount) this.recountRange(row, row + 1);
   }
 
   /** V̂ now: sign(v) · (|v| − t) where |v| > t, else 0 (float32, as the device computes it). */
