@@ -356,8 +356,8 @@ describe('BatchPlanner', () => {
     const planner = new BatchPlanner(10);
     const buffer = Int32Array.from([4, 2, 4, -7, 99]);
     const plan = planner.plan(buffer, 3);
-    expect(Array.from(plan.uniqueRows)).toEqual([4, 2]);
-    expect(Array.from(plan.localIndex)).toEqual([0, 1, 0]);
+    expect(Array.from(plan.uniqueRows)).toEqual([2, 4]);
+    expect(Array.from(plan.localIndex)).toEqual([1, 0, 1]);
   });
 
   it('stays correct when reused thousands of times (generation stamps)', () => {
@@ -370,15 +370,9 @@ describe('BatchPlanner', () => {
       const hot = rng.int(vocab);
       const ids = Int32Array.from({ length: n }, () => (rng.next() < 0.4 ? hot : rng.int(vocab)));
       const plan = planner.plan(ids);
-      // Reference: first-seen order of distinct ids.
-      const order: number[] = [];
-      const slot = new Map<number, number>();
-      for (const id of ids) {
-        if (!slot.has(id)) {
-          slot.set(id, order.length);
-          order.push(id);
-        }
-      }
+      // Reference: the distinct ids in ascending order.
+      const order = [...new Set(ids)].sort((x, y) => x - y);
+      const slot = new Set(order);
       expect(Array.from(plan.uniqueRows)).toEqual(order);
       for (let i = 0; i < n; i++) {
         if (plan.uniqueRows[plan.localIndex[i]] !== ids[i]) {
@@ -407,8 +401,8 @@ describe('BatchPlanner', () => {
     const a = planner.plan(Int32Array.from([5, 6])); // generation 0x7ffffffe
     expect(Array.from(a.uniqueRows)).toEqual([5, 6]);
     const b = planner.plan(Int32Array.from([6, 1, 1])); // wraps
-    expect(Array.from(b.uniqueRows)).toEqual([6, 1]);
-    expect(Array.from(b.localIndex)).toEqual([0, 1, 1]);
+    expect(Array.from(b.uniqueRows)).toEqual([1, 6]);
+    expect(Array.from(b.localIndex)).toEqual([1, 0, 0]);
     for (let r = 0; r < 8; r++) expect(planner.isTouched(r, b.generation)).toBe(r === 6 || r === 1);
     const c = planner.plan(Int32Array.from([2, 5]));
     expect(Array.from(c.uniqueRows)).toEqual([2, 5]);
