@@ -13,6 +13,7 @@ import { CHART_GRID, PLAIN_AXIS, TOOLTIP } from './chartProps';
 import type { DatasetSummary } from '../../workers/protocol';
 
 import { ROLE_COLORS, roleOfField } from './fieldRoles';
+import { plainBar } from './plainBar';
 
 /** Field cardinalities on a log scale, coloured by the role the generator gave each field. */
 export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
@@ -51,7 +52,7 @@ export function CardinalityChart({ summary }: { summary: DatasetSummary }) {
             'cardinality',
           ]}
         />
-        <Bar dataKey="card" isAnimationActive={false}>
+        <Bar dataKey="card" isAnimationActive={false} shape={plainBar}>
           {data.map((d) => (
             <Cell key={d.field} fill={ROLE_COLORS[d.role as keyof typeof ROLE_COLORS]} />
           ))}

@@ -11,6 +11,7 @@ import {
 } from 'recharts';
 import { CHART_GRID, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import type { DatasetFieldInfo } from '../../workers/datasetProtocol';
+import { plainBar } from './plainBar';
 
 /** Per-field cardinality before and after min-count, on a log scale (sizes span 1 to millions). */
 export function FieldCardinalityChart({
@@ -56,12 +57,14 @@ export function FieldCardinalityChart({
             name="distinct values"
             fill={seriesColor('#b0b7c3')}
             isAnimationActive={false}
+            shape={plainBar}
           />
           <Bar
             dataKey="after"
             name={`field size after min-count ${minCount}`}
             fill={seriesColor('#1f5fa8')}
             isAnimationActive={false}
+            shape={plainBar}
           />
         </BarChart>
       </ResponsiveContainer>

@@ -40,6 +40,7 @@ import {
 import { MountWhenIdle } from '../components/MountWhenIdle';
 import { useRedrawTurn } from './useRedrawTurn';
 import { LineLegend } from './LineLegend';
+import { plainBar } from './plainBar';
 import { FieldRoleSwatches } from './FieldRoleSwatches';
 import { barsAreFields, ROLE_COLORS, roleOfField, type FieldRole } from './fieldRoles';
 import { formatAxisTick as formatTick, niceTicks } from './niceTicks';
@@ -127,6 +128,7 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
       () => ({ lines, evaluations, markers, allVectors, dataset, allPoints, histograms }),
       [lines, evaluations, markers, allVectors, dataset, allPoints, histograms],
     ),
+    chart.id,
   );
   // Several vector series in one chart are stacked (e.g. kept and dropped, which add up).
   const { present, vectors } = useMemo(() => {
@@ -406,6 +408,7 @@ const VectorChart = memo(function VectorChart({
               name={`${s.label} (${chart.yLabel})`}
               isAnimationActive={false}
               fill={seriesColor(s.color)}
+              shape={plainBar}
             >
               {k === 0 &&
                 data.map((d) => (
@@ -471,6 +474,7 @@ const HistogramChart = memo(function HistogramChart({
           name={`${series.label} per bin of ${chart.xLabel}`}
           fill={seriesColor(series.color)}
           isAnimationActive={false}
+          shape={plainBar}
         />
       </BarChart>
     </ResponsiveContainer>

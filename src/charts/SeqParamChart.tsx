@@ -13,6 +13,7 @@ import type { SeqParamCounts } from '../../workers/sequence/seqProtocol';
 import { formatCount } from '../format';
 import { CHART_GRID, CHART_TEXT, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import { niceTicks } from './niceTicks';
+import { plainBar } from './plainBar';
 
 /** One colour per part of NextItNet, the same in every sequence chart. */
 export const SEQ_PART_COLOURS = {
@@ -86,6 +87,7 @@ export const SeqParamChart = memo(function SeqParamChart({
             stackId="parts"
             fill={SEQ_PART_COLOURS[p.key]}
             isAnimationActive={false}
+            shape={plainBar}
           />
         ))}
       </BarChart>

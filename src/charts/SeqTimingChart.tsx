@@ -20,6 +20,7 @@ import {
   TOOLTIP,
 } from './chartProps';
 import { niceTicks } from './niceTicks';
+import { plainBar } from './plainBar';
 
 const Y_LABEL = {
   value: 'milliseconds',
@@ -85,6 +86,7 @@ export const SeqTimingChart = memo(function SeqTimingChart({
           name={modelLabel}
           fill={seriesColor('#1f5fa8')}
           isAnimationActive={false}
+          shape={plainBar}
         >
           <LabelList
             dataKey="model"
@@ -99,6 +101,7 @@ export const SeqTimingChart = memo(function SeqTimingChart({
           name="NextItNet (uncompressed)"
           fill={seriesColor('#9aa5b1')}
           isAnimationActive={false}
+          shape={plainBar}
         >
           <LabelList
             dataKey="uncompressed"

@@ -19,6 +19,7 @@ import { CHART_GRID, LINE_CHART_MARGIN, PLAIN_AXIS, seriesColor, TOOLTIP } from 
 import { FieldRoleSwatches } from './FieldRoleSwatches';
 import { barsAreFields, ROLE_COLORS, roleOfField } from './fieldRoles';
 import { niceTicks } from './niceTicks';
+import { plainBar } from './plainBar';
 
 const BAR = seriesColor('#2e7d32');
 const formatSize = (v: unknown) => (typeof v === 'number' ? v.toFixed(2) : String(v));
@@ -63,7 +64,13 @@ export const SnapshotSizesChart = memo(function SnapshotSizesChart({
             domain={[0, ticks[ticks.length - 1] ?? dim]}
           />
           <Tooltip {...TOOLTIP} formatter={formatSize} />
-          <Bar dataKey="size" name="mean non-zero dims" isAnimationActive={false} fill={BAR}>
+          <Bar
+            dataKey="size"
+            name="mean non-zero dims"
+            isAnimationActive={false}
+            shape={plainBar}
+            fill={BAR}
+          >
             {data.map((d, i) => (
               <Cell key={`${i}`} fill={d.fill} />
             ))}
