@@ -8,7 +8,8 @@
 //
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
 // tasks over 50 ms of wall time with the CPU time each used and what used it (script, garbage
-// collection, layout), and the most CPU time any task used:
+// collection, layout), the most CPU time any task used, and each live chart's CPU time per
+// redraw (from the turns the page marks in its timeline, see src/charts/useRedrawTurn.ts):
 // a task can outlast 50 ms because its thread waited for a core (the training worker and, on a
 // software adapter, the GPU emulator's threads share the machine's cores with the page).
 import {
@@ -31,9 +32,7 @@ const query = cliArg('query', '');
  * most tasks): wall ms, CPU ms (the trace's thread clock) and, for tasks over 50 ms, what took
  * their CPU time (the three event kinds inside them with the most: script, GC, layout...).
  */
-function mainThreadTasks(buffer) {
-  const parsed = JSON.parse(buffer.toString('utf8'));
-  const events = parsed.traceEvents ?? parsed;
+function mainThreadTasks(events) {
   const mains = new Set(
     events
       .filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
@@ -57,7 +56,8 @@ function mainThreadTasks(buffer) {
   return all.tasks.map((t) => {
     const wall = t.dur / 1000;
     const cpu = (t.tdur ?? Number.NaN) / 1000;
-    if (wall <= 50) return { wall, cpu, inside: '' };
+    const at = { ts: t.ts, end: t.ts + t.dur };
+    if (wall <= 50) return { ...at, wall, cpu, inside: '' };
     const kinds = new Map();
     for (const e of all.list) {
       if (e === t || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur) continue;
@@ -71,8 +71,38 @@ function mainThreadTasks(buffer) {
       .slice(0, 3)
       .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
       .join(', ');
-    return { wall, cpu, inside };
+    return { ...at, wall, cpu, inside };
   });
+}
+
+/**
+ * Main-thread CPU per chart redraw, from the turns the page marks (useRedrawTurn.ts): a turn
+ * runs from its `redraw-start:<chart>` mark to the next turn's start (recharts finishes a
+ * drawing in the frames after the chart reports it done, and the queue starts the next turn
+ * after them). For each chart: its turns, their mean CPU ms, and the most CPU one task of them
+ * used.
+ */
+function chartTurnCosts(events, tasks) {
+  const starts = events
+    .filter((e) => e.cat?.includes('blink.user_timing') && e.name.startsWith('redraw-start:'))
+    .sort((a, b) => a.ts - b.ts);
+  const byChart = new Map();
+  starts.forEach((mark, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1].ts : Infinity;
+    const inside = tasks.filter((t) => t.end > mark.ts && t.ts < end);
+    const chart = mark.name.slice('redraw-start:'.length);
+    const row = byChart.get(chart) ?? { chart, turns: 0, cpuMs: 0, mostTaskCpuMs: 0 };
+    row.turns++;
+    row.cpuMs += inside.reduce((sum, t) => sum + (t.cpu || 0), 0);
+    row.mostTaskCpuMs = Math.max(row.mostTaskCpuMs, ...inside.map((t) => t.cpu || 0));
+    byChart.set(chart, row);
+  });
+  return [...byChart.values()].map((r) => ({
+    chart: r.chart,
+    turns: r.turns,
+    meanCpuMs: r.cpuMs / r.turns,
+    mostTaskCpuMs: r.mostTaskCpuMs,
+  }));
 }
 
 buildIfMissing();
@@ -94,7 +124,9 @@ try {
       }).observe({ type: 'longtask' });
     });
     if (trace) {
-      await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
+      await browser.startTracing(page, {
+        categories: ['toplevel', 'devtools.timeline', 'blink.user_timing'],
+      });
     }
     await page.getByTestId('train-button').click();
     await page
@@ -104,7 +136,14 @@ try {
     const from = await page.evaluate(() => performance.now());
     await page.waitForTimeout(seconds * 1000);
     const to = await page.evaluate(() => performance.now());
-    const traced = trace ? mainThreadTasks(await browser.stopTracing()) : null;
+    let traced = null;
+    let turns = null;
+    if (trace) {
+      const parsed = JSON.parse((await browser.stopTracing()).toString('utf8'));
+      const events = parsed.traceEvents ?? parsed;
+      traced = mainThreadTasks(events);
+      turns = chartTurnCosts(events, traced);
+    }
     const steps = Number(await page.getByTestId('run-step').textContent());
     // A run that ended inside the window (a method's phases are shorter) has nothing to stop.
     const state = await page.getByTestId('run-state').textContent();
@@ -128,6 +167,7 @@ try {
         ? {
             tracedOver50: traced.filter((t) => t.wall > 50),
             mostCpuMs: Math.max(0, ...traced.map((t) => t.cpu).filter((cpu) => cpu >= 0)),
+            chartTurns: turns,
           }
         : {}),
     });
@@ -143,6 +183,12 @@ try {
         `  trace: ${traced.length} main-thread tasks; over 50 ms: ${over.join(', ') || 'none'}; ` +
           `most CPU time of a task ${row.mostCpuMs.toFixed(1)} ms`,
       );
+      for (const c of row.chartTurns) {
+        console.error(
+          `  chart ${c.chart}: ${c.turns} turns, ${c.meanCpuMs.toFixed(1)} ms CPU per turn, ` +
+            `most CPU in one task ${c.mostTaskCpuMs.toFixed(1)} ms`,
+        );
+      }
     }
     await page.close();
   }

@@ -62,6 +62,7 @@ export function LossChart() {
   const lastLoss = useDeferredLabStore(selectLastLoss);
   const view = useRedrawTurn(
     useMemo(() => ({ points, firstLoss, lastLoss }), [points, firstLoss, lastLoss]),
+    'loss',
   );
   return <LossChartView testId="loss-chart" {...view} />;
 }

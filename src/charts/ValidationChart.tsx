@@ -69,7 +69,10 @@ const KEPT_LABEL = { value: 'kept', position: 'top' as const, fontSize: 11, fill
 export function ValidationChart() {
   const evaluations = useDeferredLabStore(selectEvaluations);
   const bayes = useDeferredLabStore(selectBayesAuc);
-  const view = useRedrawTurn(useMemo(() => ({ evaluations, bayes }), [evaluations, bayes]));
+  const view = useRedrawTurn(
+    useMemo(() => ({ evaluations, bayes }), [evaluations, bayes]),
+    'validation',
+  );
   return <ValidationChartView testId="auc-chart" {...view} />;
 }
 

@@ -18,6 +18,6 @@ export function MountWhenIdle({ children, height }: { children: ReactNode; heigh
     const handle = setTimeout(show, 50);
     return () => clearTimeout(handle);
   }, []);
-  const ready = useRedrawTurn(idle);
+  const ready = useRedrawTurn(idle, 'mount');
   return ready ? <>{children}</> : <div style={{ height }} aria-busy="true" />;
 }

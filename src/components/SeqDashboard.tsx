@@ -172,6 +172,7 @@ function SeqLossCard() {
   // Redrawn in its turn (see redrawQueue.ts): never in the same task as the ranking chart.
   const view = useRedrawTurn(
     useMemo(() => ({ points, firstLoss, lastLoss }), [points, firstLoss, lastLoss]),
+    'loss',
   );
   return <LossChartView testId="seq-loss-chart" {...view} />;
 }
@@ -191,7 +192,10 @@ function RankingCard() {
   const evaluations = run.evaluations;
   const markers = run.markers;
   // The chart redraws in its turn (see redrawQueue.ts); the figures above it follow at once.
-  const shown = useRedrawTurn(useMemo(() => ({ evaluations, markers }), [evaluations, markers]));
+  const shown = useRedrawTurn(
+    useMemo(() => ({ evaluations, markers }), [evaluations, markers]),
+    'ranking',
+  );
   const baseline = run.dataset?.popularityTest ?? plan.summary?.popularityTest ?? null;
   const last = evaluations.at(-1);
   let best = evaluations[0];
