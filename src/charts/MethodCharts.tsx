@@ -176,7 +176,7 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
       <h3>
         {chart.title} <small>{chart.help}</small>
       </h3>
-      <MountWhenIdle height={220}>
+      <MountWhenIdle height={220} label={chart.id}>
         {points > 0 ? body : <div className="chart-empty">{emptyText(run, series)}</div>}
       </MountWhenIdle>
     </section>

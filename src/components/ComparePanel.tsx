@@ -116,7 +116,7 @@ export function ComparePanel() {
         </div>
       )}
       <div className="chart-grid">
-        <MountWhenIdle height={360}>
+        <MountWhenIdle height={360} label="pareto">
           <ParetoChart
             key={task}
             runs={view.runs}

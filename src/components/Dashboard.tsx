@@ -88,7 +88,7 @@ function DatasetPanel() {
       <p className="legend-note">
         Field cardinality (log scale): <FieldRoleSwatches />
       </p>
-      <MountWhenIdle height={180}>
+      <MountWhenIdle height={180} label="cardinality">
         <CardinalityChart summary={summary} />
       </MountWhenIdle>
     </section>

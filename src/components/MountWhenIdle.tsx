@@ -7,7 +7,16 @@ import { useRedrawTurn } from '../charts/useRedrawTurn';
  * whole store and SVG tree); deferring it keeps that work out of the frame that first shows a
  * panel, and the queue keeps several panels that appear together from mounting in one task.
  */
-export function MountWhenIdle({ children, height }: { children: ReactNode; height: number }) {
+export function MountWhenIdle({
+  children,
+  height,
+  label,
+}: {
+  children: ReactNode;
+  height: number;
+  /** The chart's name in the performance timeline (see useRedrawTurn). */
+  label: string;
+}) {
   const [idle, setIdle] = useState(false);
   useEffect(() => {
     const show = () => setIdle(true);
@@ -18,6 +27,6 @@ export function MountWhenIdle({ children, height }: { children: ReactNode; heigh
     const handle = setTimeout(show, 50);
     return () => clearTimeout(handle);
   }, []);
-  const ready = useRedrawTurn(idle, 'mount');
+  const ready = useRedrawTurn(idle, `mount:${label}`);
   return ready ? <>{children}</> : <div style={{ height }} aria-busy="true" />;
 }

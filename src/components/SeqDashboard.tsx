@@ -106,7 +106,7 @@ function SeqParamCard() {
       )}
       {breakdown && (
         <>
-          <MountWhenIdle height={cprec ? 150 : 110}>
+          <MountWhenIdle height={cprec ? 150 : 110} label="parameters">
             <SeqParamChart
               modelLabel={label}
               params={breakdown.params}
@@ -154,7 +154,7 @@ function ItemFrequencyCard() {
           {summary.splitSizes.validation}/{summary.splitSizes.test}
         </small>
       </h3>
-      <MountWhenIdle height={240}>
+      <MountWhenIdle height={240} label="item-frequency">
         <ItemFrequencyChart frequencies={summary.frequencies} cuts={cuts} />
       </MountWhenIdle>
       <p className="legend-note">
@@ -243,7 +243,7 @@ function RankingCard() {
           </label>
         ))}
       </div>
-      <MountWhenIdle height={260}>
+      <MountWhenIdle height={260} label="ranking">
         <RankingChart
           evaluations={shown.evaluations}
           metrics={metrics}
@@ -413,7 +413,7 @@ function SeqResultCard() {
         <>
           <h4 className="seq-subtitle">This model vs uncompressed</h4>
           <div data-testid="seq-timing-chart">
-            <MountWhenIdle height={220}>
+            <MountWhenIdle height={220} label="timing">
               <SeqTimingChart
                 modelLabel={label}
                 timing={result.timing}
