@@ -108,6 +108,8 @@ const NO_MARKERS: RunView['markers'] = [];
 const NO_VECTORS: RunView['methodVectors'] = {};
 const NO_POINTS: RunView['methodPoints'] = {};
 const NO_HISTOGRAMS: RunView['methodHistograms'] = {};
+const NO_HISTOGRAM: MethodHistogram = { step: 0, edges: [], counts: [] };
+const NO_VECTOR: MethodVector = { step: 0, values: [], labels: [] };
 
 function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec; run: RunView }) {
   const series = useMemo(() => spec.series.filter((s) => s.chart === chart.id), [spec, chart.id]);
@@ -157,19 +159,14 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
     );
   } else if (chart.type === 'bars') {
     points = vectors[0]?.values.length ?? 0;
-    body =
-      vectors.length > 0 ? (
-        <VectorChart chart={chart} series={present} vectors={vectors} dataset={shown.dataset} />
-      ) : null;
+    body = <VectorChart chart={chart} series={present} vectors={vectors} dataset={shown.dataset} />;
   } else if (chart.type === 'scatter') {
     points = series.reduce((a, s) => a + (shown.allPoints[s.id]?.length ?? 0), 0);
     body = <PointsChart chart={chart} series={series} points={shown.allPoints} />;
   } else {
-    const histogram = series.map((s) => shown.histograms[s.id]).find(Boolean);
-    points = histogram?.counts.length ?? 0;
-    body = histogram ? (
-      <HistogramChart chart={chart} series={series[0]} histogram={histogram} />
-    ) : null;
+    const histogram = series.map((s) => shown.histograms[s.id]).find(Boolean) ?? NO_HISTOGRAM;
+    points = histogram.counts.length;
+    body = <HistogramChart chart={chart} series={series[0]} histogram={histogram} />;
   }
   return (
     <section className="chart-card" data-testid={`method-chart-${chart.id}`} data-points={points}>
@@ -177,7 +174,16 @@ function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec;
         {chart.title} <small>{chart.help}</small>
       </h3>
       <MountWhenIdle height={220} label={chart.id}>
-        {points > 0 ? body : <div className="chart-empty">{emptyText(run, series)}</div>}
+        {/* Mounted while it has no data yet, hidden under the text that says why: the first
+            data is then a redraw of the chart, not its first mount (recharts builds its store
+            and every part of the SVG then, about twice a redraw's main-thread time, in the
+            middle of the run). */}
+        <div className="chart-body">
+          <div className={points > 0 ? undefined : 'chart-hidden'}>{body}</div>
+          {points === 0 && (
+            <div className="chart-empty chart-empty-over">{emptyText(run, series)}</div>
+          )}
+        </div>
       </MountWhenIdle>
     </section>
   );
@@ -353,7 +359,7 @@ const VectorChart = memo(function VectorChart({
   vectors: MethodVector[];
   dataset: DatasetSummary | null;
 }) {
-  const vector = vectors[0];
+  const vector = vectors[0] ?? NO_VECTOR;
   const data = useMemo(() => {
     // The generator's roles colour the bars when they are the synthetic slice's fields.
     const fields =
