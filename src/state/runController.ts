@@ -33,6 +33,12 @@ import { isSequenceFileRefusal, sniffModelFile } from './modelFileKind';
 import { chartGroupsToDraw, type ChartGroup } from './chartTurns';
 
 const CHART_POINTS = 200;
+/**
+ * Points per series of a method's line charts: they draw up to six series each (PEP's
+ * thresholds), and recharts' work at every redraw grows with the points. 120 still give a point
+ * every 3 px of a plot about 380 px wide.
+ */
+const METHOD_CHART_POINTS = 120;
 const MEMORY_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 500;
 const PREVIEW_DEBOUNCE_MS = 400;
@@ -757,7 +763,7 @@ class RunController {
       if (this.methodSeriesChanged) {
         const methodLines: Record<string, ValuePoint[]> = {};
         for (const [seriesId, buffer] of this.methodSeries) {
-          methodLines[seriesId] = buffer.decimate(CHART_POINTS);
+          methodLines[seriesId] = buffer.decimate(METHOD_CHART_POINTS);
         }
         loss.methodLines = methodLines;
         this.methodSeriesChanged = false;
