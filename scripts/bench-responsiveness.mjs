@@ -80,7 +80,7 @@ function mainThreadTasks(events) {
  * runs from its `redraw-start:<chart>` mark to the next turn's start (recharts finishes a
  * drawing in the frames after the chart reports it done, and the queue starts the next turn
  * after them). For each chart: its turns, their mean CPU ms, and the most CPU one task of them
- * used.
+ * used. Tags each task inside a turn with the turn's chart (`turn`).
  */
 function chartTurnCosts(events, tasks) {
   const starts = events
@@ -91,6 +91,7 @@ function chartTurnCosts(events, tasks) {
     const end = i + 1 < starts.length ? starts[i + 1].ts : Infinity;
     const inside = tasks.filter((t) => t.end > mark.ts && t.ts < end);
     const chart = mark.name.slice('redraw-start:'.length);
+    for (const t of inside) t.turn = chart;
     const row = byChart.get(chart) ?? { chart, turns: 0, cpuMs: 0, mostTaskCpuMs: 0 };
     row.turns++;
     row.cpuMs += inside.reduce((sum, t) => sum + (t.cpu || 0), 0);
@@ -177,7 +178,9 @@ try {
     if (traced) {
       const row = rows[rows.length - 1];
       const over = row.tracedOver50.map(
-        (t) => `${t.wall.toFixed(0)} ms (CPU ${t.cpu.toFixed(0)}: ${t.inside})`,
+        (t) =>
+          `${t.wall.toFixed(0)} ms (CPU ${t.cpu.toFixed(0)}: ${t.inside}; ` +
+          `${t.turn ? `in the ${t.turn} chart's turn` : 'in no chart turn'})`,
       );
       console.error(
         `  trace: ${traced.length} main-thread tasks; over 50 ms: ${over.join(', ') || 'none'}; ` +
