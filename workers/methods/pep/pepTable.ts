@@ -331,19 +331,22 @@ export class PepTable implements RowStore {
   ): { vGrad: Float32Array; sGrad: Float32Array } {
     const s = this.s;
     if (!s) throw new Error('pep: S is on the device, its gradient comes from there');
-    if (this.gathered.generation !== plan.generation) {
-      throw new Error("pep: the update's batch is not the one whose V̂ was gathered last");
-    }
-    const { vGrad, sGrad } = this.gradientScratch(plan, s);
+    const { vGrad, sGrad } = this.backwardScratch(plan, s);
     this.backwardRows(plan, grad, 0, plan.uniqueRows.length, vGrad, sGrad);
     return { vGrad, sGrad };
   }
 
-  /** Zeroed blocks for V's and S's gradients of `plan`'s rows ([U, d] and [U, width of S]). */
-  private gradientScratch(
+  /**
+   * Zeroed blocks for V's and S's gradients of `plan`'s rows ([U, d] and [U, width of S]), once
+   * `plan` is checked to be the batch whose V̂ was gathered last (its thresholds are kept).
+   */
+  private backwardScratch(
     plan: BatchPlan,
     s: HostEmbeddingTable,
   ): { vGrad: Float32Array; sGrad: Float32Array } {
+    if (this.gathered.generation !== plan.generation) {
+      throw new Error("pep: the update's batch is not the one whose V̂ was gathered last");
+    }
     const count = plan.uniqueRows.length;
     if (this.vGradScratch.length < count * this.d) {
       this.vGradScratch = new Float32Array(count * this.d * 2);
@@ -416,11 +419,8 @@ export class PepTable implements RowStore {
     }
     if (this.thresholdsOn && this.s && this.mode === 'lazy') {
       // Each row's backward, update and count in one visit (see gatherRows).
-      if (this.gathered.generation !== plan.generation) {
-        throw new Error("pep: the update's batch is not the one whose V̂ was gathered last");
-      }
-      const { vGrad, sGrad } = this.gradientScratch(plan, this.s);
-      this.beginLazyStep();
+      const { vGrad, sGrad } = this.backwardScratch(plan, this.s);
+      this.beginStep();
       for (let u = 0; u < count; u++) {
         this.backwardRows(plan, grad, u, u + 1, vGrad, sGrad);
         this.updateLazyRow(plan.uniqueRows[u], vGrad, sGrad, u, true);
@@ -442,20 +442,16 @@ export class PepTable implements RowStore {
     if (sTrains && sGrad?.length !== plan.uniqueRows.length * (this.s as HostEmbeddingTable).dim) {
       throw new Error("pep: S's gradient does not match the batch's rows");
     }
+    this.beginStep();
+    // A device threshold moves every row's size at once: all rows are recounted after.
+    const recountAll = this.thresholdsOn && this.device !== null;
     if (this.mode === 'lazy') {
-      this.beginLazyStep();
-      // A device threshold moves every row's size at once: all rows are recounted after.
-      const recountAll = this.thresholdsOn && this.device !== null;
       for (let u = 0; u < plan.uniqueRows.length; u++) {
         this.updateLazyRow(plan.uniqueRows[u], vGrad, sGrad, u, !recountAll);
       }
       if (recountAll) this.recountAll();
       return;
     }
-    this.v.beginStep();
-    if (this.thresholdsOn) this.s?.beginStep();
-    this.steps = this.v.step;
-    const recountAll = this.thresholdsOn && this.device !== null;
     const { planner, generation } = plan;
     if (planner.currentGeneration !== generation) {
       throw new Error('pep: a newer batch plan replaced this one before its update');
@@ -470,8 +466,8 @@ export class PepTable implements RowStore {
     }
   }
 
-  /** Starts a 'lazy' step: V's and S's step counts advance (updateLazyRow then runs per row). */
-  private beginLazyStep(): void {
+  /** Starts an optimizer step: V's step count advances, and S's while it trains. */
+  private beginStep(): void {
     this.v.beginStep();
     if (this.thresholdsOn) this.s?.beginStep();
     this.steps = this.v.step;
