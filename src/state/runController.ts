@@ -705,7 +705,12 @@ class RunController {
     Object.assign(this.pending, update);
     if (this.frameRequested) return;
     this.frameRequested = true;
-    const wait = Math.max(0, this.lastPublish + PUBLISH_INTERVAL_MS - performance.now());
+    const now = performance.now();
+    let wait = Math.max(0, this.lastPublish + PUBLISH_INTERVAL_MS - now);
+    // The publish that may draw a run's first charts comes as its first seconds end (see
+    // FIRST_CHART_DRAW_MS), not up to an interval later.
+    const chartsFrom = this.runStartedAt + FIRST_CHART_DRAW_MS + 1;
+    if (chartsFrom > now) wait = Math.min(wait, chartsFrom - now);
     // A plain task, not a requestAnimationFrame callback: work done in rAF shares its task with
     // the frame's style, layout and paint, which made the longest main-thread tasks longer.
     setTimeout(() => {
