@@ -81,6 +81,7 @@ import {
 import { evaluateSequenceModel, sequenceCardOf } from './scorer/sequenceScorer';
 import { generateSyntheticSequences } from './sequence/syntheticSequences';
 import type { SequenceDataset } from './data/preprocess/sequenceDataset';
+import { watchPageDrawing } from './engine/pageDrawing';
 
 let engineInfo: EngineInfo | null = null;
 /** Whether the run in progress is a sequential one (its live settings are checked apart). */
@@ -184,8 +185,10 @@ const api: LabEngineApi = {
     forceBackend: BackendName | null,
     onDeviceLost: (message: string) => void,
     wasmThreads: number | null = null,
+    pageDrawingFlag: SharedArrayBuffer | null = null,
   ): Promise<EngineInfo> {
     if (!engineInfo) {
+      watchPageDrawing(pageDrawingFlag);
       reportDeviceLoss = onDeviceLost;
       setWasmThreads(wasmThreads);
       engineInfo = await selectBackend(forceBackend);

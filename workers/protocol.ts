@@ -802,6 +802,11 @@ export interface LabEngineApi {
     onDeviceLost: (message: string) => void,
     /** Threads of the wasm backend (null: every core); only a cross-origin isolated page has them. */
     wasmThreads?: number | null,
+    /**
+     * The page's drawing flag (Int32 0 is 1 while a chart draws): the training loop waits
+     * between two steps while it is raised. Null without cross-origin isolation.
+     */
+    pageDrawing?: SharedArrayBuffer | null,
   ): Promise<EngineInfo>;
   memory(): Promise<MemoryInfo>;
   /**

@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendName, EngineInfo, LabEngineApi } from '../../workers/protocol';
+import { pageDrawing } from './pageDrawing';
 
 export class EngineAbortError extends Error {
   constructor() {
@@ -144,7 +145,12 @@ export class EngineBridge {
       if (generation === this.generation) this.fail(message);
     });
     engine.ready = api
-      .init(this.options.forceBackend, onDeviceLost, this.options.wasmThreads ?? null)
+      .init(
+        this.options.forceBackend,
+        onDeviceLost,
+        this.options.wasmThreads ?? null,
+        pageDrawing.buffer,
+      )
       .then((info) => {
         if (generation === this.generation) this.options.onReady(info);
         return info;

@@ -1,3 +1,5 @@
+import { pageDrawing } from '../bridge/pageDrawing';
+
 /**
  * One chart redraw per main-thread task. When a chart's data changes, recharts recomputes its
  * whole internal store and redraws synchronously (useSyncExternalStore updates cannot be sliced
@@ -14,12 +16,36 @@
 /** A turn that never reports back (the chart unmounted, React dropped the render) ends here. */
 export const MAX_TURN_MS = 250;
 
+/** The page stops saying it draws this long after the last turn at the latest (ms). */
+export const MAX_SETTLE_MS = 50;
+
 /** Timers for the queue (a manual clock in tests). Each returns a function that cancels. */
 export interface Scheduler {
   /** `run` in a task of its own after `ms`. */
   later(run: () => void, ms: number): () => void;
   /** `run` in a task of its own after the next frames. */
   afterFrame(run: () => void): () => void;
+  /** `run` in a task of its own after the next frame's animation frame callbacks. */
+  afterNextFrame(run: () => void): () => void;
+}
+
+/** `run` in a task of its own after `count` frames' animation frame callbacks. */
+function afterFrames(count: number, run: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let frame: number | undefined;
+  const wait = (left: number) => {
+    frame = requestAnimationFrame(() => {
+      frame = undefined;
+      if (left > 1) wait(left - 1);
+      else timer = setTimeout(run, 0);
+    });
+  };
+  if (typeof requestAnimationFrame === 'function') wait(count);
+  else timer = setTimeout(run, 16 * count);
+  return () => {
+    if (frame !== undefined) cancelAnimationFrame(frame);
+    clearTimeout(timer);
+  };
 }
 
 const browserScheduler: Scheduler = {
@@ -27,26 +53,10 @@ const browserScheduler: Scheduler = {
     const handle = setTimeout(run, ms);
     return () => clearTimeout(handle);
   },
-  afterFrame(run) {
-    // Two frames: a chart that mounts measures itself in the first and draws in a render React
-    // schedules from there.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let frame: number | undefined;
-    if (typeof requestAnimationFrame === 'function') {
-      frame = requestAnimationFrame(() => {
-        frame = requestAnimationFrame(() => {
-          frame = undefined;
-          timer = setTimeout(run, 0);
-        });
-      });
-    } else {
-      timer = setTimeout(run, 32);
-    }
-    return () => {
-      if (frame !== undefined) cancelAnimationFrame(frame);
-      clearTimeout(timer);
-    };
-  },
+  // Two frames: a chart that mounts measures itself in the first and draws in a render React
+  // schedules from there.
+  afterFrame: (run) => afterFrames(2, run),
+  afterNextFrame: (run) => afterFrames(1, run),
 };
 
 interface Turn {
@@ -59,8 +69,19 @@ export class RedrawQueue {
   private current: object | null = null;
   private endTurn: (() => void) | null = null;
   private starting: (() => void) | null = null;
+  private drawing = false;
+  private settling: (() => void) | null = null;
 
-  constructor(private readonly schedule: Scheduler = browserScheduler) {}
+  /**
+   * `onDrawing(true)` as a turn starts, `onDrawing(false)` after the frame that follows its end
+   * (recharts finishes drawing there) unless the next turn has started: the page tells the
+   * training worker
+   * (src/bridge/pageDrawing.ts), which leaves it the cores meanwhile.
+   */
+  constructor(
+    private readonly schedule: Scheduler = browserScheduler,
+    private readonly onDrawing: (drawing: boolean) => void = () => undefined,
+  ) {}
 
   /**
    * Asks for a redraw: `apply` runs in a task of its own when the turn comes. A key already
@@ -77,6 +98,19 @@ export class RedrawQueue {
   done(key: object): void {
     if (this.current !== key) return;
     this.current = null;
+    this.settling?.();
+    // After the next frame, or MAX_SETTLE_MS when no frame comes (a hidden tab has none).
+    const settle = () => {
+      cancel();
+      this.settling = null;
+      if (this.current === null) this.setDrawing(false);
+    };
+    const cancels = [
+      this.schedule.afterNextFrame(settle),
+      this.schedule.later(settle, MAX_SETTLE_MS),
+    ];
+    const cancel = () => cancels.forEach((c) => c());
+    this.settling = cancel;
     this.endTurn?.();
     this.endTurn = null;
     this.pump();
@@ -93,6 +127,12 @@ export class RedrawQueue {
     return this.waiting.map((t) => t.key);
   }
 
+  private setDrawing(drawing: boolean): void {
+    if (drawing === this.drawing) return;
+    this.drawing = drawing;
+    this.onDrawing(drawing);
+  }
+
   private pump(): void {
     if (this.current !== null || this.starting !== null || this.waiting.length === 0) return;
     this.starting = this.schedule.afterFrame(() => {
@@ -101,10 +141,13 @@ export class RedrawQueue {
       if (!turn) return;
       this.current = turn.key;
       this.endTurn = this.schedule.later(() => this.done(turn.key), MAX_TURN_MS);
+      this.setDrawing(true);
       turn.apply();
     });
   }
 }
 
 /** The app's queue: every live chart takes its turns here. */
-export const chartRedraws = new RedrawQueue();
+export const chartRedraws = new RedrawQueue(browserScheduler, (drawing) =>
+  pageDrawing.set(drawing),
+);

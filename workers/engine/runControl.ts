@@ -1,5 +1,6 @@
 import type { OptionValue } from '../options';
 import type { PhaseResult } from '../protocol';
+import { giveWayToPage } from './pageDrawing';
 
 /**
  * Pause / resume / stop and live setting changes for a running loop, plus a cheap yield so
@@ -110,10 +111,12 @@ export class RunControl {
 }
 
 /**
- * Lets queued messages (pause, stop) run. A resolved promise would not: it is a microtask, and
+ * Leaves the cores to the page while it draws a chart (pageDrawing.ts), then lets queued
+ * messages (pause, stop) run. A resolved promise would not: it is a microtask, and
  * the cpu backend's `data()` resolves as one, so a loop of them never yields to the event loop.
  */
 export function yieldToEventLoop(): Promise<void> {
+  giveWayToPage();
   if (typeof MessageChannel === 'undefined') {
     return new Promise((resolve) => setTimeout(resolve, 0));
   }

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TURN_MS, RedrawQueue, type Scheduler } from '../../../src/charts/redrawQueue';
+import {
+  MAX_SETTLE_MS,
+  MAX_TURN_MS,
+  RedrawQueue,
+  type Scheduler,
+} from '../../../src/charts/redrawQueue';
 
 const FRAME_MS = 16;
 
 /**
- * A scheduler driven by hand: `tick()` runs the tasks due, one task per call, in time order; a
- * task after the next frame is due 16 ms on.
+ * A scheduler driven by hand: `tick()` runs the tasks due by then (one frame from now by
+ * default), each on its own, in time order. A task after the next frames is due 16 ms on, one
+ * after the next frame's callbacks 8 ms on.
  */
 function manualClock() {
   let now = 0;
@@ -19,18 +25,25 @@ function manualClock() {
       if (i >= 0) tasks.splice(i, 1);
     };
   };
-  const schedule: Scheduler = { later, afterFrame: (run) => later(run, FRAME_MS) };
+  const schedule: Scheduler = {
+    later,
+    afterFrame: (run) => later(run, FRAME_MS),
+    afterNextFrame: (run) => later(run, FRAME_MS / 2),
+  };
   return {
     schedule,
-    /** Runs the next task due by `until` (one frame from now by default), if any. */
+    /** Runs the tasks due by `until` (one frame from now by default); false when none was. */
     tick(until = now + FRAME_MS): boolean {
-      tasks.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = tasks[0];
-      if (!next || next.at > until) return false;
-      tasks.shift();
-      now = Math.max(now, next.at);
-      next.run();
-      return true;
+      let ran = false;
+      for (;;) {
+        tasks.sort((a, b) => a.at - b.at || a.seq - b.seq);
+        const next = tasks[0];
+        if (!next || next.at > until) return ran;
+        tasks.shift();
+        now = Math.max(now, next.at);
+        next.run();
+        ran = true;
+      }
     },
   };
 }
@@ -114,5 +127,60 @@ describe('RedrawQueue', () => {
     queue.done({});
     expect(clock.tick()).toBe(false);
     expect(drawn).toEqual(['a']);
+  });
+
+  it('says the page draws from the start of a turn until the frame after its end', () => {
+    const clock = manualClock();
+    const states: boolean[] = [];
+    const queue = new RedrawQueue(clock.schedule, (drawing) => states.push(drawing));
+    const a = {};
+    const b = {};
+    queue.request(a, () => undefined);
+    queue.request(b, () => undefined);
+    expect(states).toEqual([]); // nothing draws before the turn starts
+    clock.tick();
+    expect(states).toEqual([true]);
+    queue.done(a);
+    expect(states).toEqual([true]); // recharts finishes in the next frame
+    clock.tick(); // that frame, then b's turn
+    expect(states).toEqual([true, false, true]);
+    queue.done(b);
+    clock.tick();
+    expect(states).toEqual([true, false, true, false]);
+    // A turn that never reports back ends the drawing too.
+    queue.request(a, () => undefined);
+    clock.tick();
+    clock.tick(1_000);
+    expect(states).toEqual([true, false, true, false, true, false]);
+  });
+
+  it('stops saying the page draws after MAX_SETTLE_MS when no frame comes', () => {
+    let now = 0;
+    const timers: { at: number; run: () => void }[] = [];
+    const later = (run: () => void, ms: number) => {
+      const timer = { at: now + ms, run };
+      timers.push(timer);
+      return () => void timers.splice(timers.indexOf(timer) >>> 0, 1);
+    };
+    // A hidden tab: frames never come, timers do.
+    const frames: (() => void)[] = [];
+    const states: boolean[] = [];
+    const queue = new RedrawQueue(
+      {
+        later,
+        afterFrame: (run) => later(run, 0),
+        afterNextFrame: (run) => (frames.push(run), () => undefined),
+      },
+      (drawing) => states.push(drawing),
+    );
+    const a = {};
+    queue.request(a, () => undefined);
+    timers.shift()!.run(); // the turn starts
+    queue.done(a);
+    expect(states).toEqual([true]);
+    now = MAX_SETTLE_MS;
+    const settle = timers.find((t) => t.at === MAX_SETTLE_MS)!;
+    settle.run();
+    expect(states).toEqual([true, false]);
   });
 });
