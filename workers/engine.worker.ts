@@ -188,7 +188,11 @@ const api: LabEngineApi = {
     pageDrawingFlag: SharedArrayBuffer | null = null,
   ): Promise<EngineInfo> {
     if (!engineInfo) {
-      watchPageDrawing(pageDrawingFlag);
+      // Waiting for the page's charts frees cores only where the training uses them.
+      watchPageDrawing(
+        pageDrawingFlag,
+        () => engineInfo?.backend === 'wasm' || engineInfo?.backend === 'cpu',
+      );
       reportDeviceLoss = onDeviceLost;
       setWasmThreads(wasmThreads);
       engineInfo = await selectBackend(forceBackend);

@@ -14,6 +14,16 @@ describe('the page drawing flag', () => {
     expect(giveWayToPage(1_000)).toBe(0);
   });
 
+  it('does not wait where waiting would not free a core (training on a GPU)', () => {
+    const page = new PageDrawingFlag(true);
+    let onCpu = false;
+    watchPageDrawing(page.buffer, () => onCpu);
+    page.set(true);
+    expect(giveWayToPage(1_000)).toBe(0);
+    onCpu = true;
+    expect(giveWayToPage(20)).toBeGreaterThanOrEqual(19);
+  });
+
   it('has no flag on a page without shared memory', () => {
     const page = new PageDrawingFlag(false);
     expect(page.buffer).toBeNull();
