@@ -12,6 +12,13 @@ export class PageDrawingFlag {
   constructor(shared: boolean = PageDrawingFlag.sharedMemory()) {
     this.buffer = shared ? new SharedArrayBuffer(4) : null;
     this.view = this.buffer ? new Int32Array(this.buffer) : null;
+    // A hidden page draws nothing (no frames come to end a turn's drawing): the flag goes down
+    // at once, and stays down while the page is hidden.
+    if (this.view && typeof document !== 'undefined') {
+      document.addEventListener('visibilitychange', () => {
+        if (document.hidden) this.set(false);
+      });
+    }
   }
 
   /** Whether this page can share memory with its workers. */
@@ -26,8 +33,9 @@ export class PageDrawingFlag {
   /** A chart starts drawing (true) or has drawn (false). */
   set(drawing: boolean): void {
     if (!this.view) return;
-    Atomics.store(this.view, 0, drawing ? 1 : 0);
-    if (!drawing) Atomics.notify(this.view, 0);
+    const up = drawing && !(typeof document !== 'undefined' && document.hidden);
+    Atomics.store(this.view, 0, up ? 1 : 0);
+    if (!up) Atomics.notify(this.view, 0);
   }
 
   get drawing(): boolean {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PageDrawingFlag } from '../../../src/bridge/pageDrawing';
 import { giveWayToPage, watchPageDrawing } from '../../../workers/engine/pageDrawing';
 
@@ -22,6 +22,26 @@ describe('the page drawing flag', () => {
     expect(giveWayToPage(1_000)).toBe(0);
     onCpu = true;
     expect(giveWayToPage(20)).toBeGreaterThanOrEqual(19);
+  });
+
+  it('lowers the flag when the page is hidden, and keeps it down meanwhile', () => {
+    const page = Object.assign(new EventTarget(), { hidden: false });
+    vi.stubGlobal('document', page);
+    try {
+      const flag = new PageDrawingFlag(true);
+      flag.set(true);
+      expect(flag.drawing).toBe(true);
+      page.hidden = true;
+      page.dispatchEvent(new Event('visibilitychange'));
+      expect(flag.drawing).toBe(false); // no frame would come to lower it
+      flag.set(true);
+      expect(flag.drawing).toBe(false);
+      page.hidden = false;
+      flag.set(true);
+      expect(flag.drawing).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('has no flag on a page without shared memory', () => {
