@@ -75,8 +75,7 @@ export class RedrawQueue {
   /**
    * `onDrawing(true)` as a turn starts, `onDrawing(false)` after the frame that follows its end
    * (recharts finishes drawing there) unless the next turn has started: the page tells the
-   * training worker
-   * (src/bridge/pageDrawing.ts), which leaves it the cores meanwhile.
+   * training worker (src/bridge/pageDrawing.ts), which leaves it the cores meanwhile.
    */
   constructor(
     private readonly schedule: Scheduler = browserScheduler,

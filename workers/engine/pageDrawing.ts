@@ -14,19 +14,19 @@
 export const MAX_GIVE_WAY_MS = 50;
 
 let flag: Int32Array | null = null;
-let applies: () => boolean = () => true;
+let helps: () => boolean = () => true;
 
 /**
- * Watches the page's drawing flag (null: nothing to watch, the loop never waits). `whenTrue`
+ * Watches the page's drawing flag (null: nothing to watch, the loop never waits). `waitingHelps`
  * says whether waiting helps now: it does when the training computes on the CPU (wasm, cpu);
  * a GPU's queued work goes on while the loop waits, so there waiting would only slow training.
  */
 export function watchPageDrawing(
   buffer: SharedArrayBuffer | null,
-  whenTrue: () => boolean = () => true,
+  waitingHelps: () => boolean = () => true,
 ): void {
   flag = buffer && buffer.byteLength >= 4 ? new Int32Array(buffer, 0, 1) : null;
-  applies = whenTrue;
+  helps = waitingHelps;
 }
 
 /**
@@ -34,7 +34,7 @@ export function watchPageDrawing(
  * waited (0 when the page is not drawing). Called between two steps, never inside one.
  */
 export function giveWayToPage(maxMs = MAX_GIVE_WAY_MS): number {
-  if (flag === null || Atomics.load(flag, 0) === 0 || !applies()) return 0;
+  if (flag === null || Atomics.load(flag, 0) === 0 || !helps()) return 0;
   const start = performance.now();
   let waited = 0;
   while (Atomics.load(flag, 0) !== 0 && waited < maxMs) {

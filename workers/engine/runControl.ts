@@ -112,8 +112,8 @@ export class RunControl {
 
 /**
  * Leaves the cores to the page while it draws a chart (pageDrawing.ts), then lets queued
- * messages (pause, stop) run. A resolved promise would not: it is a microtask, and
- * the cpu backend's `data()` resolves as one, so a loop of them never yields to the event loop.
+ * messages (pause, stop) run. A resolved promise would not: it is a microtask, and the cpu
+ * backend's `data()` resolves as one, so a loop of them never yields to the event loop.
  */
 export function yieldToEventLoop(): Promise<void> {
   giveWayToPage();
