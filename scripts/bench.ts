@@ -389,8 +389,19 @@ interface FirstPoint {
 }
 
 async function firstChartPoint(page: Page): Promise<FirstPoint> {
+  // The previous run's state, step and chart stay on the page until the new run replaces them.
+  const previous = await page.evaluate(
+    () => document.querySelector('[data-testid="run-state"]')?.textContent ?? null,
+  );
   const started = Date.now();
   await page.getByTestId('train-button').click();
+  if (previous !== null) {
+    await page.waitForFunction(
+      (old) => document.querySelector('[data-testid="run-state"]')?.textContent !== old,
+      previous,
+      { timeout: 300_000, polling: 20 },
+    );
+  }
   await page.waitForFunction(
     () => Number(document.querySelector('[data-testid="run-step"]')?.textContent ?? '0') >= 1,
     undefined,
