@@ -69,7 +69,6 @@ export class RedrawQueue {
   private current: object | null = null;
   private endTurn: (() => void) | null = null;
   private starting: (() => void) | null = null;
-  private drawing = false;
   private settling: (() => void) | null = null;
 
   /**
@@ -100,16 +99,16 @@ export class RedrawQueue {
     this.settling?.();
     // After the next frame, or MAX_SETTLE_MS when no frame comes (a hidden tab has none).
     const settle = () => {
-      cancel();
-      this.settling = null;
-      if (this.current === null) this.setDrawing(false);
+      this.settling?.();
+      if (this.current === null) this.onDrawing(false);
     };
-    const cancels = [
-      this.schedule.afterNextFrame(settle),
-      this.schedule.later(settle, MAX_SETTLE_MS),
-    ];
-    const cancel = () => cancels.forEach((c) => c());
-    this.settling = cancel;
+    const byFrame = this.schedule.afterNextFrame(settle);
+    const byTimer = this.schedule.later(settle, MAX_SETTLE_MS);
+    this.settling = () => {
+      byFrame();
+      byTimer();
+      this.settling = null;
+    };
     this.endTurn?.();
     this.endTurn = null;
     this.pump();
@@ -126,12 +125,6 @@ export class RedrawQueue {
     return this.waiting.map((t) => t.key);
   }
 
-  private setDrawing(drawing: boolean): void {
-    if (drawing === this.drawing) return;
-    this.drawing = drawing;
-    this.onDrawing(drawing);
-  }
-
   private pump(): void {
     if (this.current !== null || this.starting !== null || this.waiting.length === 0) return;
     this.starting = this.schedule.afterFrame(() => {
@@ -140,7 +133,7 @@ export class RedrawQueue {
       if (!turn) return;
       this.current = turn.key;
       this.endTurn = this.schedule.later(() => this.done(turn.key), MAX_TURN_MS);
-      this.setDrawing(true);
+      this.onDrawing(true);
       turn.apply();
     });
   }
