@@ -63,6 +63,13 @@ function uniformRow(
   return true;
 }
 
+/** Whether `grad[offset ..]` holds `count` zeros (or there is no gradient). */
+function isZero(grad: Float32Array | null, offset: number, count: number): boolean {
+  if (grad === null) return true;
+  for (let k = offset; k < offset + count; k++) if (grad[k] !== 0) return false;
+  return true;
+}
+
 /** Every step's learning rate and Adam coefficients, for replaying skipped steps. */
 class StepHistory {
   private rates = new Float64Array(64);
@@ -166,10 +173,11 @@ export class HostEmbeddingTable implements RowStore {
   };
 
   /**
-   * Rows no gradient has reached yet, when they all started alike (trackUntouchedRows): 1 per
-   * such row, or null when not tracked. They share one state (`untouchedState`), so the 'exact'
-   * pass advances it once a step and only writes their weights, instead of running the optimizer
-   * on each of their entries; their moments are written when a gradient first reaches them.
+   * Rows no non-zero gradient has reached yet, when they all started alike (trackUntouchedRows):
+   * 1 per such row, or null when not tracked. They share one state (`untouchedState`), advanced
+   * once a step: the 'exact' pass only writes their weights, and a 'lazy' update or catch-up of
+   * one of them only writes its row of weights, instead of running the optimizer on each entry.
+   * Their moments are written when a non-zero gradient first reaches them.
    */
   private untouched: Uint8Array | null = null;
   /** The untouched rows' value and Adam moments now, and as they were before this step. */
@@ -218,17 +226,18 @@ export class HostEmbeddingTable implements RowStore {
   }
 
   /**
-   * Shares one state among the rows no gradient has reached yet ('exact' Adam, every entry
+   * Shares one state among the rows no non-zero gradient has reached yet (Adam, every entry
    * starting from the same value with no optimizer history, no mask: PEP's S at its constant
-   * init). Under the dense update those rows see the same decay gradient every step, so they
-   * stay equal to each other: the 'exact' pass then computes one entry and fills their weights,
-   * the same numbers as updating each of them. Does nothing when the table does not qualify.
+   * init, whose loss gradient is exactly zero while σ(S) underflows in float32). Under the
+   * dense update those rows see the same decay gradient every step, so they stay equal to each
+   * other: one entry is computed and their weights filled, the same numbers as updating each of
+   * them ('exact': the pass over all rows; 'lazy': the rows a batch reaches, and their
+   * catch-up, which is then the shared state itself). Does nothing when the table does not
+   * qualify.
    */
   trackUntouchedRows(): void {
     const o = this.optimizer;
-    if (!this.allocated || o.kind !== 'adam' || o.mode !== 'exact' || this.mask || this.step) {
-      return;
-    }
+    if (!this.allocated || o.kind !== 'adam' || this.mask || this.step) return;
     const w = this.weights;
     const w0 = w[0];
     for (let i = 1; i < w.length; i++) if (!sameNumber(w[i], w0)) return;
@@ -244,19 +253,37 @@ export class HostEmbeddingTable implements RowStore {
     return this.untouched ? { flags: this.untouched, value: this.untouchedState.w } : null;
   }
 
-  /** Writes the shared moments into the untouched rows and stops tracking them. */
+  /**
+   * Writes the shared state (as of this step) into the untouched rows and stops tracking them.
+   * In 'lazy' mode their weights may be older than that: they are written as well.
+   */
   private stopTrackingUntouched(): void {
     const untouched = this.untouched;
     if (!untouched || !this.m || !this.v) return;
     const d = this.dim;
-    const { m, v } = this.untouchedState;
+    const { w, m, v } = this.untouchedState;
     for (let row = 0; row < this.numRows; row++) {
       if (untouched[row]) {
+        this.weights.fill(w, row * d, row * d + d);
         this.m.fill(m, row * d, row * d + d);
         this.v.fill(v, row * d, row * d + d);
       }
     }
     this.untouched = null;
+  }
+
+  /**
+   * Takes untouched `row` out of the shared state as it was before this step (a non-zero
+   * gradient reaches it now; call beginStep first).
+   */
+  private leaveSharedState(row: number): void {
+    const d = this.dim;
+    const shared = this.untouchedState;
+    const from = row * d;
+    this.weights.fill(shared.wBefore, from, from + d);
+    (this.m as Float32Array).fill(shared.mBefore, from, from + d);
+    (this.v as Float32Array).fill(shared.vBefore, from, from + d);
+    (this.untouched as Uint8Array)[row] = 0;
   }
 
   setLearningRate(runLearningRate: number): void {
@@ -367,15 +394,10 @@ export class HostEmbeddingTable implements RowStore {
     let run = start;
     for (let row = start; row < end; row++) {
       if (stamp[row] !== gen) continue;
+      // An untouched row whose gradient is zero stays in the shared state: the run's fill.
+      if (untouched !== null && untouched[row] === 1 && isZero(grad, slotOf[row] * d, d)) continue;
       if (run < row) this.decayRun(run, row);
-      if (untouched !== null && untouched[row] === 1) {
-        // A gradient reaches the row for the first time: its state before this step is the
-        // shared one.
-        const shared = this.untouchedState;
-        (this.m as Float32Array).fill(shared.mBefore, row * d, row * d + d);
-        (this.v as Float32Array).fill(shared.vBefore, row * d, row * d + d);
-        untouched[row] = 0;
-      }
+      // (updateRow takes an untouched row out of the shared state first.)
       this.updateRow(row, grad, slotOf[row] * d);
       run = row + 1;
     }
@@ -517,6 +539,11 @@ export class HostEmbeddingTable implements RowStore {
       for (let k = 0; k < d; k++) if (mask === null || mask[base + k] !== 0) w[base + k] *= factor;
       return;
     }
+    if (this.untouched !== null && this.untouched[row] === 1) {
+      // The row is in the shared state, which is current: only its weights are written.
+      w.fill(this.sharedValueAt(to), base, base + d);
+      return;
+    }
     if (!this.m || !this.v) {
       // Row-wise Adagrad: replayed step by step (rarely combined with a catch-up).
       for (let t = from; t <= to; t++) {
@@ -558,6 +585,15 @@ export class HostEmbeddingTable implements RowStore {
       return;
     }
     this.replayAdam(base, base + d, from, to, mask);
+  }
+
+  /** The untouched rows' value after step `t`: this step's, or the one before. */
+  private sharedValueAt(t: number): number {
+    if (t === this.step) return this.untouchedState.w;
+    if (t === this.step - 1) return this.untouchedState.wBefore;
+    throw new Error(
+      `${this.name}: a row in the shared state is known at step ${this.step} or ${this.step - 1}, not ${t}`,
+    );
   }
 
   /**
@@ -708,6 +744,15 @@ export class HostEmbeddingTable implements RowStore {
     // and their optimizer state is left alone.
     const mask = this.mask;
     if (this.m && this.v) {
+      const untouched = this.untouched;
+      if (untouched !== null && untouched[row] === 1) {
+        if (isZero(grad, gradOffset, d)) {
+          // Decay only, as the shared state took this step: its value is the row's.
+          w.fill(this.untouchedState.w, base, base + d);
+          return;
+        }
+        this.leaveSharedState(row);
+      }
       const m = this.m;
       const v = this.v;
       const stepSize = this.adamStepSize;

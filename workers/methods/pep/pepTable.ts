@@ -91,10 +91,10 @@ export class PepTable implements RowStore {
     if (mode === 'lazy') {
       v.keepStepHistory();
       s?.keepStepHistory();
-    } else {
-      // S starts at one value everywhere: the rows no batch has reached share their state.
-      s?.trackUntouchedRows();
     }
+    // S starts at one value everywhere: the rows no non-zero gradient has reached share their
+    // state (all of them while σ(S) underflows, as from the official S init).
+    s?.trackUntouchedRows();
     // A shape-only table (the model card's) counts as dense: nothing is pruned before training.
     this.nonZeros = v.allocated ? 0 : v.numRows * v.dim;
     this.recountRange(0, rows);
@@ -211,7 +211,7 @@ export class PepTable implements RowStore {
     const width = s.dim;
     const perDim = width !== 1 ? 1 : 0;
     const gk = this.gk;
-    // Rows no gradient has reached share one S value ('exact' mode): one threshold for them.
+    // Rows no non-zero gradient has reached share one S value: one threshold for them.
     const untouched = s.untouchedRows;
     const flags = untouched?.flags ?? null;
     const sharedT = untouched ? threshold32(gk, untouched.value) : 0;
