@@ -188,11 +188,15 @@ const api: LabEngineApi = {
     pageDrawingFlag: SharedArrayBuffer | null = null,
   ): Promise<EngineInfo> {
     if (!engineInfo) {
-      // Waiting for the page's charts frees cores only where the training uses them.
-      watchPageDrawing(
-        pageDrawingFlag,
-        () => engineInfo?.backend === 'wasm' || engineInfo?.backend === 'cpu',
-      );
+      // Waiting for the page's charts frees cores only where the training uses them: wasm, cpu,
+      // and an emulated GPU (its threads compute the queued work on the CPU, and the loop reads
+      // every step's loss back, so the queue is empty between two steps).
+      watchPageDrawing(pageDrawingFlag, () => {
+        const info = engineInfo;
+        if (!info) return false;
+        if (info.backend === 'wasm' || info.backend === 'cpu') return true;
+        return isSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);
+      });
       reportDeviceLoss = onDeviceLost;
       setWasmThreads(wasmThreads);
       engineInfo = await selectBackend(forceBackend);

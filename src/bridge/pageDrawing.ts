@@ -1,16 +1,37 @@
 /**
  * Tells the engine worker when the page draws a chart, so that the training loop leaves the
  * machine's cores to the redraw for that long (workers/engine/pageDrawing.ts has the worker's
- * side). The flag lives in a SharedArrayBuffer: element 0 of an Int32Array is 1 while a chart
- * draws. A page that is not cross-origin isolated has no shared memory: then there is no flag,
- * and the worker never waits.
+ * side and the layout of the shared memory). Before a chart draws the page asks (ASKS) and, when
+ * a training loop that gives way is running, waits for it to stop at its next step boundary
+ * (DRAWS) before drawing, so the redraw does not share the cores with a step already under way.
+ * A page that is not cross-origin isolated has no shared memory: then there is no flag, and
+ * nothing waits.
  */
+
+const IDLE = 0;
+const ASKS = 1;
+/** The worker's heartbeats: wall-clock ms modulo this (workers/engine/pageDrawing.ts). */
+const HEARTBEAT_MODULUS = 2 ** 30;
+/** A loop whose last step boundary is older than this is not waited for (ms). */
+export const HEARTBEAT_FRESH_MS = 1_000;
+/** The longest a chart waits for the training loop's next step boundary (ms). */
+export const MAX_GRANT_WAIT_MS = 400;
+
+/** Atomics.waitAsync (ES2024; Chromium has it, the lab's TypeScript lib is ES2022). */
+type WaitAsync = (
+  view: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+
 export class PageDrawingFlag {
   readonly buffer: SharedArrayBuffer | null;
   private readonly view: Int32Array | null;
 
   constructor(shared: boolean = PageDrawingFlag.sharedMemory()) {
-    this.buffer = shared ? new SharedArrayBuffer(4) : null;
+    this.buffer = shared ? new SharedArrayBuffer(8) : null;
     this.view = this.buffer ? new Int32Array(this.buffer) : null;
     // A hidden page draws nothing (no frames come to end a turn's drawing): the flag goes down
     // at once, and stays down while the page is hidden.
@@ -30,16 +51,51 @@ export class PageDrawingFlag {
     );
   }
 
-  /** A chart starts drawing (true) or has drawn (false). */
+  /** A chart is about to draw (true: asks for the cores) or has drawn (false). */
   set(drawing: boolean): void {
     if (!this.view) return;
     const up = drawing && !(typeof document !== 'undefined' && document.hidden);
-    Atomics.store(this.view, 0, up ? 1 : 0);
-    if (!up) Atomics.notify(this.view, 0);
+    Atomics.store(this.view, 0, up ? ASKS : IDLE);
+    // Wakes a loop waiting on an earlier turn: it grants this one, or goes on.
+    Atomics.notify(this.view, 0);
   }
 
   get drawing(): boolean {
-    return this.view !== null && Atomics.load(this.view, 0) !== 0;
+    return this.view !== null && Atomics.load(this.view, 0) !== IDLE;
+  }
+
+  /** Whether a training loop that gives way has reached a step boundary lately. */
+  get trainingGivesWay(): boolean {
+    if (!this.view) return false;
+    const beat = Atomics.load(this.view, 1);
+    if (beat === 0) return false;
+    const age = (Date.now() - beat + HEARTBEAT_MODULUS) % HEARTBEAT_MODULUS;
+    return age < HEARTBEAT_FRESH_MS;
+  }
+
+  /**
+   * Runs `draw` once the training loop has stopped for the page's asked turn (set(true) first),
+   * or at once when no loop gives way or the page does not ask; after `maxMs` at the latest.
+   * Returns a function that cancels the run.
+   */
+  whenGranted(draw: () => void, maxMs = MAX_GRANT_WAIT_MS): () => void {
+    const view = this.view;
+    if (!view || !this.trainingGivesWay || waitAsync === undefined) {
+      draw();
+      return () => undefined;
+    }
+    const wait = waitAsync.call(Atomics, view, 0, ASKS, maxMs);
+    if (!wait.async) {
+      draw();
+      return () => undefined;
+    }
+    let cancelled = false;
+    void wait.value.then(() => {
+      if (!cancelled) draw();
+    });
+    return () => {
+      cancelled = true;
+    };
   }
 }
 

@@ -70,15 +70,22 @@ export class RedrawQueue {
   private endTurn: (() => void) | null = null;
   private starting: (() => void) | null = null;
   private settling: (() => void) | null = null;
+  private granting: (() => void) | null = null;
 
   /**
    * `onDrawing(true)` as a turn starts, `onDrawing(false)` after the frame that follows its end
    * (recharts finishes drawing there) unless the next turn has started: the page tells the
-   * training worker (src/bridge/pageDrawing.ts), which leaves it the cores meanwhile.
+   * training worker (src/bridge/pageDrawing.ts), which leaves it the cores meanwhile. The turn's
+   * redraw runs when `whenGranted` calls it (the training loop has reached a step boundary and
+   * stopped there; at once when none runs); its MAX_TURN_MS count from then.
    */
   constructor(
     private readonly schedule: Scheduler = browserScheduler,
     private readonly onDrawing: (drawing: boolean) => void = () => undefined,
+    private readonly whenGranted: (draw: () => void) => () => void = (draw) => {
+      draw();
+      return () => undefined;
+    },
   ) {}
 
   /**
@@ -96,6 +103,8 @@ export class RedrawQueue {
   done(key: object): void {
     if (this.current !== key) return;
     this.current = null;
+    this.granting?.();
+    this.granting = null;
     this.settling?.();
     // After the next frame, or MAX_SETTLE_MS when no frame comes (a hidden tab has none).
     const settle = () => {
@@ -132,14 +141,20 @@ export class RedrawQueue {
       const turn = this.waiting.shift();
       if (!turn) return;
       this.current = turn.key;
-      this.endTurn = this.schedule.later(() => this.done(turn.key), MAX_TURN_MS);
       this.onDrawing(true);
-      turn.apply();
+      this.granting = this.whenGranted(() => {
+        this.granting = null;
+        if (this.current !== turn.key) return;
+        this.endTurn = this.schedule.later(() => this.done(turn.key), MAX_TURN_MS);
+        turn.apply();
+      });
     });
   }
 }
 
 /** The app's queue: every live chart takes its turns here. */
-export const chartRedraws = new RedrawQueue(browserScheduler, (drawing) =>
-  pageDrawing.set(drawing),
+export const chartRedraws = new RedrawQueue(
+  browserScheduler,
+  (drawing) => pageDrawing.set(drawing),
+  (draw) => pageDrawing.whenGranted(draw),
 );

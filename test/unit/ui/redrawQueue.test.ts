@@ -183,4 +183,59 @@ describe('RedrawQueue', () => {
     settle.run();
     expect(states).toEqual([true, false]);
   });
+
+  it('draws a turn when the training loop grants it, timing the turn from then', () => {
+    const clock = manualClock();
+    const states: boolean[] = [];
+    let grant: (() => void) | null = null;
+    const queue = new RedrawQueue(
+      clock.schedule,
+      (drawing) => states.push(drawing),
+      (draw) => {
+        grant = draw;
+        return () => (grant = null);
+      },
+    );
+    const drawn: string[] = [];
+    queue.request({}, () => drawn.push('a'));
+    queue.request({}, () => drawn.push('b'));
+    clock.tick();
+    expect(states).toEqual([true]); // asked for the cores
+    expect(drawn).toEqual([]); // the loop is mid-step
+    expect(clock.tick(FRAME_MS + 2 * MAX_TURN_MS)).toBe(false); // no turn ends before it draws
+    const at = 3 * MAX_TURN_MS;
+    clock.schedule.later(() => undefined, at - FRAME_MS); // the clock moves on
+    clock.tick(at);
+    (grant as unknown as () => void)();
+    expect(drawn).toEqual(['a']);
+    expect(clock.tick(at + MAX_TURN_MS - 1)).toBe(false);
+    expect(clock.tick(at + MAX_TURN_MS)).toBe(true); // MAX_TURN_MS after the grant
+  });
+
+  it('drops a chart cancelled while its turn waits for the grant', () => {
+    const clock = manualClock();
+    let grant: (() => void) | null = null;
+    let cancelled = 0;
+    const queue = new RedrawQueue(
+      clock.schedule,
+      () => undefined,
+      (draw) => {
+        grant = draw;
+        return () => cancelled++;
+      },
+    );
+    const a = {};
+    const drawn: string[] = [];
+    queue.request(a, () => drawn.push('a'));
+    queue.request({}, () => drawn.push('b'));
+    clock.tick();
+    const grantA = grant as unknown as () => void;
+    queue.cancel(a);
+    expect(cancelled).toBe(1);
+    grantA(); // a late grant for the dropped turn draws nothing
+    expect(drawn).toEqual([]);
+    clock.tick();
+    (grant as unknown as () => void)();
+    expect(drawn).toEqual(['b']);
+  });
 });
