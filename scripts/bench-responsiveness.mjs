@@ -8,7 +8,8 @@
 //
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
 // tasks over 50 ms of wall time with the CPU time each used and what used it (script, garbage
-// collection, layout), the most CPU time any task used, and each live chart's CPU time per
+// collection, layout), the most CPU time any task used, the three longest tasks' wall and CPU
+// time, and each live chart's CPU time per
 // redraw (from the turns the page marks in its timeline, see src/charts/useRedrawTurn.ts):
 // a task can outlast 50 ms because its thread waited for a core (the training worker and, on a
 // software adapter, the GPU emulator's threads share the machine's cores with the page).
@@ -187,7 +188,12 @@ try {
       );
       console.error(
         `  trace: ${traced.length} main-thread tasks; over 50 ms: ${over.join(', ') || 'none'}; ` +
-          `most CPU time of a task ${row.mostCpuMs.toFixed(1)} ms`,
+          `most CPU time of a task ${row.mostCpuMs.toFixed(1)} ms; longest tasks (wall/CPU ms) ` +
+          [...traced]
+            .sort((a, b) => b.wall - a.wall)
+            .slice(0, 3)
+            .map((t) => `${t.wall.toFixed(0)}/${t.cpu.toFixed(0)}`)
+            .join(', '),
       );
       for (const c of row.chartTurns) {
         console.error(
