@@ -9,8 +9,8 @@
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
 // tasks over 50 ms of wall time with the CPU time each used and what used it (script, garbage
 // collection, layout), the most CPU time any task used, the three longest tasks' wall and CPU
-// time, and each live chart's CPU time per
-// redraw (from the turns the page marks in its timeline, see src/charts/useRedrawTurn.ts):
+// time, and each live chart's CPU time per redraw (from the turns the page marks in its
+// timeline, see src/charts/useRedrawTurn.ts):
 // a task can outlast 50 ms because its thread waited for a core (the training worker and, on a
 // software adapter, the GPU emulator's threads share the machine's cores with the page).
 import {
