@@ -14,6 +14,7 @@ import { methodSpecOf } from '../methods/catalog';
 import { optionFromText } from '../../workers/options';
 import { OptionField } from './OptionField';
 import type { ConfigErrors, RunConfig } from '../../workers/protocol';
+import { bringDashboardIntoView } from './bringDashboardIntoView';
 
 /**
  * Fields that mean nothing for the chosen model or optimizer: FM has no MLP; UMEC's DLRM has no
@@ -153,7 +154,10 @@ export function RunFormPanel() {
       className="run-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (errorCount === 0 && !busy) void runController.train(config, startRun);
+        if (errorCount === 0 && !busy) {
+          bringDashboardIntoView();
+          void runController.train(config, startRun);
+        }
       }}
     >
       {sections.map((section) => (

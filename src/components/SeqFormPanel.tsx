@@ -16,6 +16,7 @@ import { ARCH_ERROR_KEY, useSeqPlan } from '../state/useSeqPlan';
 import { SEQ_METHODS } from '../../workers/sequence/seqProtocol';
 import { optionFromText } from '../../workers/options';
 import { OptionField } from './OptionField';
+import { bringDashboardIntoView } from './bringDashboardIntoView';
 
 function SeqField({ field, errors }: { field: SeqFormField; errors: SeqFormErrors }) {
   const value = useSeqStore((s) => s.form[field.id] ?? '');
@@ -68,7 +69,10 @@ export function SeqFormPanel() {
       data-testid="seq-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (errorCount === 0 && !busy) void seqController.train(config);
+        if (errorCount === 0 && !busy) {
+          bringDashboardIntoView();
+          void seqController.train(config);
+        }
       }}
     >
       <fieldset>

@@ -184,3 +184,23 @@ test('Tab from the top reaches Train with a visible focus ring, in both themes',
     expect(visited.indexOf('train-button')).toBeGreaterThan(visited.indexOf('task-seq'));
   }
 });
+
+test('Train at the end of a long form brings the run status and charts into view', async ({
+  page,
+}) => {
+  webGpuLaneOnly('the page');
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  // PEP's options make the form longer than the window.
+  await page.goto(`${TINY_RUN}&method=pep&sinit=-8&gk=6&slr=0.05&targets=50&retrain=none`);
+  await waitForEngine(page);
+  await page.getByTestId('train-button').scrollIntoViewIfNeeded();
+  const dashboardTop = () =>
+    page.evaluate(() => document.querySelector('main.dashboard')!.getBoundingClientRect().top);
+  expect(await dashboardTop()).toBeLessThan(0); // scrolled past the charts to reach Train
+  await page.getByTestId('train-button').click();
+  await expect.poll(dashboardTop).toBeGreaterThanOrEqual(0);
+  expect(await dashboardTop()).toBeLessThan(720 / 2);
+  await expect(page.getByTestId('run-state')).toBeInViewport();
+  await expect(page.getByTestId('run-state')).toHaveText('done', { timeout: 180_000 });
+});
