@@ -1,7 +1,6 @@
 import { memo, useMemo } from 'react';
 import {
   CartesianGrid,
-  Legend,
   Line,
   LineChart,
   ReferenceLine,
@@ -26,6 +25,7 @@ import {
   seriesColor,
   TOOLTIP,
 } from './chartProps';
+import { LineLegend, type LegendEntry } from './LineLegend';
 import { niceTicks } from './niceTicks';
 
 export type RankingMetricKey = (typeof RANKING_METRIC_KEYS)[number];
@@ -96,71 +96,82 @@ export const RankingChart = memo(function RankingChart({
     return niceTicks(0, Math.min(1, Math.max(hi, 0.05)), 5);
   }, [evaluations, metrics, baseline]);
   const lastStep = Math.max(totalSteps, evaluations.at(-1)?.step ?? 0, 1);
+  const legend = useMemo<LegendEntry[]>(
+    () =>
+      metrics.map((k) => ({
+        key: k,
+        label: `validation ${RANKING_METRIC_LABELS[k]}`,
+        color: RANKING_COLOURS[k],
+      })),
+    [metrics],
+  );
   return (
-    <ResponsiveContainer width="100%" height={260}>
-      <LineChart data={data} margin={{ ...LINE_CHART_MARGIN, left: 8, bottom: 8 }}>
-        <CartesianGrid {...CHART_GRID} />
-        <XAxis
-          {...PLAIN_AXIS}
-          dataKey="step"
-          type="number"
-          domain={[0, lastStep]}
-          ticks={niceTicks(0, lastStep, 6).filter((t) => t <= lastStep)}
-          label={X_LABEL}
-        />
-        <YAxis
-          {...PLAIN_AXIS}
-          domain={[0, yTicks.at(-1) ?? 1]}
-          ticks={yTicks}
-          allowDataOverflow
-          width={56}
-          tickFormatter={formatScoreTick}
-          label={Y_LABEL}
-        />
-        <Tooltip
-          {...TOOLTIP}
-          formatter={formatTooltipValue}
-          labelFormatter={(s) => `step ${String(s)}`}
-        />
-        <Legend />
-        {baseline &&
-          metrics.map((k) => (
+    <>
+      <ResponsiveContainer width="100%" height={236}>
+        <LineChart data={data} margin={{ ...LINE_CHART_MARGIN, left: 8, bottom: 8 }}>
+          <CartesianGrid {...CHART_GRID} />
+          <XAxis
+            {...PLAIN_AXIS}
+            dataKey="step"
+            type="number"
+            domain={[0, lastStep]}
+            ticks={niceTicks(0, lastStep, 6).filter((t) => t <= lastStep)}
+            label={X_LABEL}
+          />
+          <YAxis
+            {...PLAIN_AXIS}
+            domain={[0, yTicks.at(-1) ?? 1]}
+            ticks={yTicks}
+            allowDataOverflow
+            width={56}
+            tickFormatter={formatScoreTick}
+            label={Y_LABEL}
+          />
+          <Tooltip
+            {...TOOLTIP}
+            formatter={formatTooltipValue}
+            labelFormatter={(s) => `step ${String(s)}`}
+          />
+          {baseline &&
+            metrics.map((k) => (
+              <ReferenceLine
+                key={`popular-${k}`}
+                y={baseline[k]}
+                stroke={RANKING_COLOURS[k]}
+                strokeDasharray="6 4"
+                strokeOpacity={0.8}
+              />
+            ))}
+          {markers.map((m, i) => (
             <ReferenceLine
-              key={`popular-${k}`}
-              y={baseline[k]}
-              stroke={RANKING_COLOURS[k]}
-              strokeDasharray="6 4"
-              strokeOpacity={0.8}
+              key={`marker-${m.step}-${i}`}
+              x={m.step}
+              stroke={CHART_REF}
+              strokeDasharray="4 3"
+              label={{
+                value: String(i + 1),
+                position: 'insideTopLeft',
+                fontSize: 10,
+                fontWeight: 600,
+                fill: CHART_TEXT,
+              }}
             />
           ))}
-        {markers.map((m, i) => (
-          <ReferenceLine
-            key={`marker-${m.step}-${i}`}
-            x={m.step}
-            stroke={CHART_REF}
-            strokeDasharray="4 3"
-            label={{
-              value: String(i + 1),
-              position: 'insideTopLeft',
-              fontSize: 10,
-              fontWeight: 600,
-              fill: CHART_TEXT,
-            }}
-          />
-        ))}
-        {metrics.map((k) => (
-          <Line
-            key={k}
-            dataKey={k}
-            name={`validation ${RANKING_METRIC_LABELS[k]}`}
-            stroke={RANKING_COLOURS[k]}
-            strokeWidth={2}
-            dot={{ r: 3 }}
-            className={`ranking-line ranking-line-${k}`}
-            isAnimationActive={false}
-          />
-        ))}
-      </LineChart>
-    </ResponsiveContainer>
+          {metrics.map((k) => (
+            <Line
+              key={k}
+              dataKey={k}
+              name={`validation ${RANKING_METRIC_LABELS[k]}`}
+              stroke={RANKING_COLOURS[k]}
+              strokeWidth={2}
+              dot={{ r: 3 }}
+              className={`ranking-line ranking-line-${k}`}
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+      <LineLegend entries={legend} testId="ranking-legend" />
+    </>
   );
 });
