@@ -29,9 +29,9 @@ import {
   AUTO_DOMAIN,
   CHART_GRID,
   CHART_REF,
-  CHART_TEXT,
   formatTooltipValue,
   LINE_CHART_MARGIN,
+  markerLabel,
   PLAIN_AXIS,
   seriesColor,
   TOOLTIP,
@@ -307,14 +307,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
               strokeDasharray="4 3"
               // A number on the line; the marker's text is listed under the chart (long labels on
               // the plot overwrite each other and the lines).
-              label={{
-                value: String(i + 1),
-                position: 'insideTopLeft',
-                fontSize: 10,
-                fontWeight: 600,
-                fill: CHART_TEXT,
-                dy: (i % 2) * 11,
-              }}
+              label={markerLabel(i, i % 2)}
             />
           ))}
           {drawn.map((s) => (

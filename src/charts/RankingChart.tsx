@@ -21,6 +21,7 @@ import {
   CHART_TEXT,
   formatTooltipValue,
   LINE_CHART_MARGIN,
+  markerLabel,
   PLAIN_AXIS,
   seriesColor,
   TOOLTIP,
@@ -148,13 +149,7 @@ export const RankingChart = memo(function RankingChart({
               x={m.step}
               stroke={CHART_REF}
               strokeDasharray="4 3"
-              label={{
-                value: String(i + 1),
-                position: 'insideTopLeft',
-                fontSize: 10,
-                fontWeight: 600,
-                fill: CHART_TEXT,
-              }}
+              label={markerLabel(i)}
             />
           ))}
           {metrics.map((k) => (

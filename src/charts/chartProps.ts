@@ -59,3 +59,19 @@ export const ZERO_TO_AUTO: [number, string] = [0, 'auto'];
 
 export const formatTooltipValue = (v: unknown) =>
   typeof v === 'number' ? v.toFixed(4) : String(v);
+
+/**
+ * The label of a numbered marker line (a setting changed while training): its number at the
+ * line's top; `row` 1 sets it one line lower, so that neighbouring markers' numbers do not
+ * overlap. The markers' texts are listed under the chart.
+ */
+export function markerLabel(index: number, row = 0) {
+  return {
+    value: String(index + 1),
+    position: 'insideTopLeft' as const,
+    fontSize: 10,
+    fontWeight: 600,
+    fill: CHART_TEXT,
+    dy: row * 11,
+  };
+}
