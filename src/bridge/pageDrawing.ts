@@ -10,6 +10,7 @@
 
 const IDLE = 0;
 const ASKS = 1;
+const DRAWS = 2;
 /** The worker's heartbeats: wall-clock ms modulo this (workers/engine/pageDrawing.ts). */
 const HEARTBEAT_MODULUS = 2 ** 30;
 /** A loop whose last step boundary is older than this is not waited for (ms). */
@@ -25,6 +26,17 @@ type WaitAsync = (
   timeoutMs: number,
 ) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+
+/**
+ * Marks a granted turn in the page's performance timeline (`chart-turn-granted`, its wait for
+ * the step boundary in `detail.waitedMs`), for traces and tests; cleared at once, so that the
+ * page's buffer of marks does not grow during a long run (an observer still sees each one).
+ */
+function markGranted(waitedMs: number): void {
+  if (typeof performance.mark !== 'function') return;
+  performance.mark('chart-turn-granted', { detail: { waitedMs } });
+  performance.clearMarks('chart-turn-granted');
+}
 
 export class PageDrawingFlag {
   readonly buffer: SharedArrayBuffer | null;
@@ -90,8 +102,11 @@ export class PageDrawingFlag {
       return () => undefined;
     }
     let cancelled = false;
+    const asked = performance.now();
     void wait.value.then(() => {
-      if (!cancelled) draw();
+      if (cancelled) return;
+      if (Atomics.load(view, 0) === DRAWS) markGranted(performance.now() - asked);
+      draw();
     });
     return () => {
       cancelled = true;

@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { test, waitForEngine } from './lab';
+import { test, TINY_RUN, waitForEngine } from './lab';
 
 interface LongTask {
   start: number;
@@ -54,3 +54,43 @@ test('the main thread stays responsive during a 30-second training run', async (
   expect(steps).toBeGreaterThan(5);
   expect(worst).toBeLessThanOrEqual(LONGEST_ALLOWED_TASK_MS);
 });
+
+for (const backend of ['wasm', 'webgpu']) {
+  test(`charts draw in turns the training loop grants between two steps (${backend})`, async ({
+    page,
+  }, info) => {
+    test.skip(
+      backend === 'webgpu' && info.project.name !== 'webgpu',
+      'WebGPU is only in the WebGPU lane',
+    );
+    test.skip(
+      backend === 'wasm' && info.project.name !== 'webgpu',
+      'measured once, in the WebGPU lane (the page is the same in both)',
+    );
+    await page.addInitScript(() => {
+      const waits: number[] = [];
+      (window as unknown as { __grants: number[] }).__grants = waits;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (e.name === 'chart-turn-granted') {
+            waits.push((e as PerformanceMark).detail.waitedMs as number);
+          }
+        }
+      }).observe({ type: 'mark' });
+    });
+    // The emulated GPU gives way too: its threads compute on the CPU.
+    await page.goto(`${TINY_RUN.replace('epochs=3', 'epochs=200')}&backend=${backend}`);
+    await waitForEngine(page);
+    await page.getByTestId('train-button').click();
+    await expect(page.getByTestId('run-state')).toHaveText('running', { timeout: 120_000 });
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { __grants: number[] }).__grants), {
+        timeout: 60_000,
+      })
+      .not.toHaveLength(0);
+    const waits = await page.evaluate(() => (window as unknown as { __grants: number[] }).__grants);
+    await page.getByTestId('stop-button').click();
+    // Granted at a step boundary: within the page's bound, not at it.
+    for (const w of waits) expect(w).toBeLessThan(400);
+  });
+}
