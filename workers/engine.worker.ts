@@ -81,7 +81,7 @@ import {
 import { evaluateSequenceModel, sequenceCardOf } from './scorer/sequenceScorer';
 import { generateSyntheticSequences } from './sequence/syntheticSequences';
 import type { SequenceDataset } from './data/preprocess/sequenceDataset';
-import { watchPageDrawing } from './engine/pageDrawing';
+import { loopStopped, watchPageDrawing } from './engine/pageDrawing';
 
 let engineInfo: EngineInfo | null = null;
 /** Whether the run in progress is a sequential one (its live settings are checked apart). */
@@ -264,6 +264,7 @@ const api: LabEngineApi = {
       throw err;
     } finally {
       control = null;
+      loopStopped();
     }
   },
 
@@ -325,6 +326,7 @@ const api: LabEngineApi = {
       return result;
     } finally {
       control = null;
+      loopStopped();
       activeMethod = null;
     }
   },
@@ -350,6 +352,7 @@ const api: LabEngineApi = {
       return result;
     } finally {
       control = null;
+      loopStopped();
       sequenceRunActive = false;
     }
   },

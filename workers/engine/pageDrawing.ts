@@ -11,8 +11,9 @@
  *   next step boundary, at most its own bound) or PAGE_DRAWS (the loop has stopped between two
  *   steps and the page draws);
  * - element 1, the loop's heartbeat: the wall clock (ms, modulo HEARTBEAT_MODULUS) at its last
- *   step boundary where waiting helps. The page only waits for a grant from a loop that beats,
- *   so a paused or finished run, or one on a real GPU, never delays a chart.
+ *   step boundary where waiting helps, 0 once the loop has stopped (loopStopped). The page only
+ *   waits for a grant from a loop that beats, so a paused or finished run, a run being set up,
+ *   or one on a real GPU never delays a chart.
  * Without cross-origin isolation there is no shared memory and nothing waits.
  */
 
@@ -40,6 +41,14 @@ export function watchPageDrawing(
 ): void {
   flag = buffer && buffer.byteLength >= 8 ? new Int32Array(buffer, 0, 2) : null;
   helps = waitingHelps;
+}
+
+/**
+ * The training loop has stopped stepping (its run ended, or it is paused): the page no longer
+ * waits for it to grant a turn. It beats again at its next step boundary.
+ */
+export function loopStopped(): void {
+  if (flag !== null) Atomics.store(flag, 1, 0);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { OptionValue } from '../options';
 import type { PhaseResult } from '../protocol';
-import { giveWayToPage } from './pageDrawing';
+import { giveWayToPage, loopStopped } from './pageDrawing';
 
 /**
  * Pause / resume / stop and live setting changes for a running loop, plus a cheap yield so
@@ -80,6 +80,9 @@ export class RunControl {
     this.parked = true;
     try {
       while (this.pausedPromise || this.asideTask) {
+        // Not stepping: the page's charts need not wait for this loop (a task aside beats on
+        // its own steps).
+        loopStopped();
         await (this.pausedPromise ?? this.asideTask?.catch(() => undefined));
       }
     } finally {

@@ -7,8 +7,10 @@ import {
   PAGE_DRAWS,
   PAGE_IDLE,
   giveWayToPage,
+  loopStopped,
   watchPageDrawing,
 } from '../../../workers/engine/pageDrawing';
+import { RunControl } from '../../../workers/engine/runControl';
 
 describe('the page drawing flag', () => {
   afterEach(() => watchPageDrawing(null));
@@ -163,5 +165,26 @@ describe('the page drawing flag', () => {
     cancel();
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(drawn).toBe(false);
+  });
+
+  it('stops beating when the loop stops: a finished or paused run never delays a chart', async () => {
+    const page = new PageDrawingFlag(true);
+    watchPageDrawing(page.buffer);
+    giveWayToPage();
+    expect(page.trainingGivesWay).toBe(true);
+    loopStopped(); // the run ended
+    expect(page.trainingGivesWay).toBe(false);
+    let drawn = 0;
+    page.set(true);
+    page.whenGranted(() => drawn++);
+    expect(drawn).toBe(1); // at once
+    giveWayToPage(0); // the next run's first step boundary
+    expect(page.trainingGivesWay).toBe(true);
+    const control = new RunControl();
+    control.pause();
+    const parked = control.waitWhilePaused();
+    expect(page.trainingGivesWay).toBe(false); // paused
+    control.resume();
+    await parked;
   });
 });
