@@ -191,11 +191,20 @@ const api: LabEngineApi = {
       // Waiting for the page's charts frees cores only where the training uses them: wasm, cpu,
       // and an emulated GPU (its threads compute the queued work on the CPU, and the loop reads
       // every step's loss back, so the queue is empty between two steps).
+      // Asked at every step boundary: decided once per backend started.
+      let decidedFor: EngineInfo | null = null;
+      let givesWay = false;
       watchPageDrawing(pageDrawingFlag, () => {
         const info = engineInfo;
-        if (!info) return false;
-        if (info.backend === 'wasm' || info.backend === 'cpu') return true;
-        return isSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter);
+        if (info !== decidedFor) {
+          decidedFor = info;
+          givesWay =
+            info !== null &&
+            (info.backend === 'wasm' ||
+              info.backend === 'cpu' ||
+              isSoftwareAdapter(info.backend, info.adapterDescription, info.isFallbackAdapter));
+        }
+        return givesWay;
       });
       reportDeviceLoss = onDeviceLost;
       setWasmThreads(wasmThreads);

@@ -142,12 +142,16 @@ export class RedrawQueue {
       if (!turn) return;
       this.current = turn.key;
       this.onDrawing(true);
-      this.granting = this.whenGranted(() => {
+      let granted = false;
+      const cancel = this.whenGranted(() => {
+        granted = true;
         this.granting = null;
         if (this.current !== turn.key) return;
         this.endTurn = this.schedule.later(() => this.done(turn.key), MAX_TURN_MS);
         turn.apply();
       });
+      // Granted at once (no loop to wait for): nothing is left to cancel.
+      if (!granted) this.granting = cancel;
     });
   }
 }

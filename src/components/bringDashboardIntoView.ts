@@ -4,8 +4,8 @@
  * a person who presses it wants to watch the run. Nothing moves when the dashboard's top is
  * already on screen; the scroll is instant when the person prefers reduced motion.
  */
-export function bringDashboardIntoView(root: ParentNode = document): void {
-  const dashboard = root.querySelector<HTMLElement>('main.dashboard');
+export function bringDashboardIntoView(): void {
+  const dashboard = document.querySelector<HTMLElement>('main.dashboard');
   if (!dashboard) return;
   const top = dashboard.getBoundingClientRect().top;
   if (top >= 0 && top < window.innerHeight / 2) return;
