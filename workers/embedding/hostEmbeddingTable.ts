@@ -11,6 +11,7 @@ import type { EmbeddingOptimizerKind, EmbeddingUpdateMode } from '../protocol';
 import type { Rng } from '../rng';
 import type { BatchPlan } from './batchPlan';
 import { resident } from './residentArray';
+import { HostAdamArrays } from './hostAdamKernel';
 import type { RowStore } from './rowStore';
 
 export interface SparseOptimizerConfig {
@@ -138,6 +139,11 @@ export class HostEmbeddingTable implements RowStore {
   /** Adam first / second moments ([rows, dim]), or null for Adagrad. */
   private readonly m: Float32Array | null;
   private readonly v: Float32Array | null;
+  /**
+   * Adam's weights and moments in WebAssembly memory with the SIMD kernel that updates them
+   * (hostAdamKernel.ts; the same numbers as the loops below), or null: plain arrays.
+   */
+  private readonly kernel: HostAdamArrays | null;
   /** Row-wise Adagrad accumulator ([rows]), or null for Adam and SGD (SGD keeps no state). */
   private readonly rowAccumulator: Float32Array | null;
   /**
@@ -194,7 +200,9 @@ export class HostEmbeddingTable implements RowStore {
     readonly allocated = true,
   ) {
     const size = allocated ? numRows * dim : 0;
-    this.weights = new Float32Array(size);
+    const adam = optimizer.kind === 'adam';
+    this.kernel = adam ? HostAdamArrays.allocate(size, dim) : null;
+    this.weights = this.kernel ? this.kernel.weights : new Float32Array(size);
     if (init.kind === 'normal') {
       for (let i = 0; i < size; i++) this.weights[i] = init.std * rng.normal();
     } else if (init.kind === 'constant') {
@@ -204,10 +212,9 @@ export class HostEmbeddingTable implements RowStore {
       const bound = init.kind === 'uniform' ? init.bound : Math.sqrt(6 / (numRows + dim));
       for (let i = 0; i < size; i++) this.weights[i] = rng.uniform(-bound, bound);
     }
-    const adam = optimizer.kind === 'adam';
     // The optimizer's state is written row by row as batches touch rows: mapped at once.
-    this.m = adam ? resident(new Float32Array(size)) : null;
-    this.v = adam ? resident(new Float32Array(size)) : null;
+    this.m = adam ? resident(this.kernel ? this.kernel.m : new Float32Array(size)) : null;
+    this.v = adam ? resident(this.kernel ? this.kernel.v : new Float32Array(size)) : null;
     this.rowAccumulator =
       optimizer.kind === 'rowwise-adagrad'
         ? resident(new Float32Array(allocated ? numRows : 0))
@@ -456,6 +463,10 @@ export class HostEmbeddingTable implements RowStore {
         }
         return;
       }
+      if (this.kernel) {
+        this.kernel.decay(from, to, stepSize, invBc2Sqrt, this.optimizer);
+        return;
+      }
       for (let i = from; i < to; i++) {
         const wi = w[i];
         const g = 0 + wd * wi;
@@ -609,29 +620,17 @@ export class HostEmbeddingTable implements RowStore {
     mask: Uint8Array | null,
   ): void {
     const h = this.history as StepHistory;
-    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const { weightDecay: wd, eps } = this.optimizer;
     const w = this.weights;
     const m = this.m as Float32Array;
     const v = this.v as Float32Array;
     const exactEnd = Math.min(to, from + EXACT_CATCH_UP - 1);
     const stepSizes = h.stepSizes;
     const invBc2Sqrts = h.invBc2Sqrts;
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
-    for (let t = from; t <= exactEnd; t++) {
-      const stepSize = stepSizes[t];
-      const invBc2Sqrt = invBc2Sqrts[t];
-      for (let i = start; i < end; i++) {
-        if (mask !== null && mask[i] === 0) continue;
-        const wi = w[i];
-        const g = wd * wi;
-        // Stored in float32 at each step, as in the exact pass.
-        const mi = Math.fround(beta1 * m[i] + c1 * g);
-        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
-      }
+    if (mask === null && this.kernel) {
+      this.kernel.replay(start, end, from, exactEnd, stepSizes, invBc2Sqrts, this.optimizer);
+    } else {
+      this.replayExactSteps(start, end, from, exactEnd, mask);
     }
     if (exactEnd >= to) return;
     // Within a block g = wd * w is taken as constant: after j steps the moments are
@@ -676,6 +675,41 @@ export class HostEmbeddingTable implements RowStore {
         w[i] = Math.abs(delta) >= Math.abs(wi) ? 0 : wi - delta;
         m[i] = b1n * mi + (1 - b1n) * g;
         v[i] = b2n * vi + (1 - b2n) * g * g;
+      }
+    }
+  }
+
+  /**
+   * Decay-only Adam steps `from`..`to`, one by one, of entries `start`..`end - 1` (entries with
+   * mask 0 skipped): exactly the exact pass's decay steps (its `0 + wd * w` gradient included).
+   */
+  private replayExactSteps(
+    start: number,
+    end: number,
+    from: number,
+    to: number,
+    mask: Uint8Array | null,
+  ): void {
+    const h = this.history as StepHistory;
+    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const w = this.weights;
+    const m = this.m as Float32Array;
+    const v = this.v as Float32Array;
+    const c1 = 1 - beta1;
+    const c2 = 1 - beta2;
+    for (let t = from; t <= to; t++) {
+      const stepSize = h.stepSizes[t];
+      const invBc2Sqrt = h.invBc2Sqrts[t];
+      for (let i = start; i < end; i++) {
+        if (mask !== null && mask[i] === 0) continue;
+        const wi = w[i];
+        const g = 0 + wd * wi;
+        // Stored in float32 at each step, as in the exact pass.
+        const mi = Math.fround(beta1 * m[i] + c1 * g);
+        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
       }
     }
   }
@@ -760,6 +794,10 @@ export class HostEmbeddingTable implements RowStore {
       const c1 = 1 - beta1;
       const c2 = 1 - beta2;
       if (mask === null && grad !== null) {
+        if (this.kernel) {
+          this.kernel.step(base, d, grad, gradOffset, stepSize, invBc2Sqrt, this.optimizer);
+          return;
+        }
         // The common case (a batch row, no mask) without the per-entry tests; the same
         // arithmetic as the general loop below.
         for (let k = 0; k < d; k++) {

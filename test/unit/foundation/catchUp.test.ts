@@ -4,13 +4,17 @@
  * block coefficients shared by rows) against an entry-by-entry replay, and the 'exact' pass
  * (flat loops over the rows outside the batch) against an update of every row in turn.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchPlanner } from '../../../workers/embedding/batchPlan';
 import {
   EXACT_CATCH_UP,
   HostEmbeddingTable,
   type SparseOptimizerConfig,
 } from '../../../workers/embedding/hostEmbeddingTable';
+import {
+  hostAdamKernelAvailable,
+  setHostAdamKernel,
+} from '../../../workers/embedding/hostAdamKernel';
 import { Rng } from '../../../workers/rng';
 
 const N = 40;
@@ -88,7 +92,7 @@ class ReferenceAdam {
       if (this.mask && this.mask[i] === 0) continue;
       let t = from;
       for (; t <= Math.min(to, from + EXACT_CATCH_UP - 1); t++) {
-        const g = wd * w[i];
+        const g = 0 + wd * w[i];
         m[i] = beta1 * m[i] + (1 - beta1) * g;
         v[i] = beta2 * v[i] + (1 - beta2) * g * g;
         w[i] = w[i] - (this.sizes[t] * m[i]) / (Math.sqrt(v[i]) / this.bc2[t] + eps);
@@ -140,69 +144,91 @@ function tables(
   return { table, ref: new ReferenceAdam(table.weights.slice(), d, cfg, mask) };
 }
 
-describe('lazy catch-up = the entry-by-entry replay, bit for bit', () => {
-  for (const d of [1, 4]) {
-    for (const masked of [false, true]) {
-      it(`gaps of 1 to 300 steps, learning rate changing, dim ${d}${masked ? ', masked' : ''}`, () => {
-        const { table, ref } = tables('lazy', d, masked, 3 + d);
-        table.keepStepHistory();
-        const rng = new Rng(11);
-        const last = new Int32Array(N);
-        const gaps = new Set<number>();
-        for (let step = 1; step <= 320; step++) {
-          const lr = 0.01 * (1 + 0.5 * Math.sin(step / 7));
-          table.setLearningRate(lr);
-          table.beginStep();
-          ref.step(step, lr);
-          // A few rows often, the others rarely; at step 320 every row (the longest gaps).
-          const rows = Int32Array.from({ length: N }, (_, r) => r).filter(
-            (r) => step === 320 || rng.next() < (r % 5 === 0 ? 0.5 : 0.02),
+/** Runs `body`'s tests with the WebAssembly Adam kernel on, then with the JavaScript loops. */
+function withAndWithoutKernel(body: () => void): void {
+  for (const kernel of [true, false]) {
+    describe(kernel ? 'WebAssembly kernel' : 'JavaScript loops', () => {
+      beforeAll(() => setHostAdamKernel(kernel));
+      afterAll(() => setHostAdamKernel(true));
+      it(kernel ? 'the kernel is there (Node has WebAssembly SIMD)' : 'the kernel is off', () => {
+        expect(hostAdamKernelAvailable()).toBe(kernel);
+      });
+      body();
+    });
+  }
+}
+
+withAndWithoutKernel(() => {
+  describe('lazy catch-up = the entry-by-entry replay, bit for bit', () => {
+    for (const d of [1, 3, 4]) {
+      for (const masked of [false, true]) {
+        it(`gaps of 1 to 300 steps, learning rate changing, dim ${d}${masked ? ', masked' : ''}`, () => {
+          const { table, ref } = tables('lazy', d, masked, 3 + d);
+          table.keepStepHistory();
+          const rng = new Rng(11);
+          const last = new Int32Array(N);
+          const gaps = new Set<number>();
+          for (let step = 1; step <= 320; step++) {
+            const lr = 0.01 * (1 + 0.5 * Math.sin(step / 7));
+            table.setLearningRate(lr);
+            table.beginStep();
+            ref.step(step, lr);
+            // A few rows often, the others rarely; at step 320 every row (the longest gaps).
+            const rows = Int32Array.from({ length: N }, (_, r) => r).filter(
+              (r) => step === 320 || rng.next() < (r % 5 === 0 ? 0.5 : 0.02),
+            );
+            const grad = Float32Array.from({ length: rows.length * d }, () =>
+              rng.uniform(-0.1, 0.1),
+            );
+            rows.forEach((row, u) => {
+              gaps.add(step - 1 - last[row]);
+              table.catchUpDecay(row, last[row] + 1, step - 1);
+              ref.catchUp(row, last[row] + 1, step - 1);
+              // Half the rows get no gradient: S rows of a pruned-out entry stay uniform.
+              const g = row % 2 === 0 ? grad : new Float32Array(grad.length);
+              table.updateRow(row, g, u * d);
+              ref.update(row, step, g, u * d);
+              last[row] = step;
+            });
+          }
+          expect(Math.max(...gaps)).toBeGreaterThan(150);
+          expect([...gaps].filter((g) => g > 0 && g <= EXACT_CATCH_UP).length).toBeGreaterThan(5);
+          expectSameBits(table.weights, ref.w, 'w');
+          expectSameBits(state(table).m, ref.m, 'm');
+          expectSameBits(state(table).v, ref.v, 'v');
+        });
+      }
+    }
+  });
+
+  describe("the 'exact' pass = every row updated in turn, bit for bit", () => {
+    for (const [d, masked] of [
+      [4, false],
+      [4, true],
+      [3, false],
+      [24, false],
+    ] as const) {
+      it(`rows outside the batch decay, equal rows included, dim ${d}${masked ? ', masked' : ''}`, () => {
+        const { table, ref } = tables('exact', d, masked, 5);
+        const planner = new BatchPlanner(N);
+        const rng = new Rng(2);
+        for (let step = 1; step <= 40; step++) {
+          const ids = Int32Array.from({ length: 6 }, () => rng.int(N));
+          const plan = planner.plan(ids);
+          const grad = Float32Array.from({ length: plan.uniqueRows.length * d }, () =>
+            rng.uniform(-0.1, 0.1),
           );
-          const grad = Float32Array.from({ length: rows.length * d }, () => rng.uniform(-0.1, 0.1));
-          rows.forEach((row, u) => {
-            gaps.add(step - 1 - last[row]);
-            table.catchUpDecay(row, last[row] + 1, step - 1);
-            ref.catchUp(row, last[row] + 1, step - 1);
-            // Half the rows get no gradient: S rows of a pruned-out entry stay uniform.
-            const g = row % 2 === 0 ? grad : new Float32Array(grad.length);
-            table.updateRow(row, g, u * d);
-            ref.update(row, step, g, u * d);
-            last[row] = step;
-          });
+          table.applyGradient(plan, grad);
+          ref.step(step, table.optimizer.learningRate);
+          for (let row = 0; row < N; row++) {
+            const touched = planner.isTouched(row, plan.generation);
+            ref.update(row, step, touched ? grad : null, touched ? planner.slotOf[row] * d : 0);
+          }
         }
-        expect(Math.max(...gaps)).toBeGreaterThan(200);
-        expect([...gaps].filter((g) => g > 0 && g <= EXACT_CATCH_UP).length).toBeGreaterThan(5);
         expectSameBits(table.weights, ref.w, 'w');
         expectSameBits(state(table).m, ref.m, 'm');
         expectSameBits(state(table).v, ref.v, 'v');
       });
     }
-  }
-});
-
-describe("the 'exact' pass = every row updated in turn, bit for bit", () => {
-  for (const masked of [false, true]) {
-    it(`rows outside the batch decay, equal rows included${masked ? ', masked' : ''}`, () => {
-      const d = 4;
-      const { table, ref } = tables('exact', d, masked, 5);
-      const planner = new BatchPlanner(N);
-      const rng = new Rng(2);
-      for (let step = 1; step <= 40; step++) {
-        const ids = Int32Array.from({ length: 6 }, () => rng.int(N));
-        const plan = planner.plan(ids);
-        const grad = Float32Array.from({ length: plan.uniqueRows.length * d }, () =>
-          rng.uniform(-0.1, 0.1),
-        );
-        table.applyGradient(plan, grad);
-        ref.step(step, table.optimizer.learningRate);
-        for (let row = 0; row < N; row++) {
-          const touched = planner.isTouched(row, plan.generation);
-          ref.update(row, step, touched ? grad : null, touched ? planner.slotOf[row] * d : 0);
-        }
-      }
-      expectSameBits(table.weights, ref.w, 'w');
-      expectSameBits(state(table).m, ref.m, 'm');
-      expectSameBits(state(table).v, ref.v, 'v');
-    });
-  }
+  });
 });

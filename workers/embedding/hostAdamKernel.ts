@@ -1,0 +1,215 @@
+/**
+ * A host table's weights and Adam moments in WebAssembly memory, updated by hostAdam.wat: the
+ * same float64 arithmetic as the table's JavaScript loops, two entries at a time (SIMD), so the
+ * float32 results are the same bit for bit and the divider and square root, which bound Adam's
+ * step on the host, do half as many operations.
+ *
+ * Each table gets a memory of its own, sized once (never grown: a grown memory would detach the
+ * arrays' views): a small scratch area (the step coefficients, one row's gradient) and the three
+ * arrays. Where WebAssembly SIMD is missing, or the table does not fit in 4 GiB, the table keeps
+ * plain arrays and its JavaScript loops.
+ */
+import type { SparseOptimizerConfig } from './hostEmbeddingTable';
+import { HOST_ADAM_WASM_BASE64 } from './hostAdamWasm';
+
+/** Decay-only steps one call replays at most (the step coefficients' room). */
+export const KERNEL_MAX_STEPS = 32;
+
+const PAGE_BYTES = 65536;
+/** A wasm32 memory holds at most 65,536 pages (4 GiB). */
+const MAX_PAGES = 65536;
+/** Byte offsets: the step coefficients (pairs of float64), then one row's gradient. */
+const COEF_AT = 64;
+const GRAD_AT = COEF_AT + KERNEL_MAX_STEPS * 16;
+
+type AdamKernel = (
+  w: number,
+  m: number,
+  v: number,
+  g: number,
+  n: number,
+  coef: number,
+  steps: number,
+  wd: number,
+  b1: number,
+  b2: number,
+  eps: number,
+) => void;
+
+let enabled = true;
+let compiled: WebAssembly.Module | null | undefined;
+
+/** Turns the kernel on or off for tables created from now on (tests compare the two). */
+export function setHostAdamKernel(on: boolean): void {
+  enabled = on;
+}
+
+export function hostAdamKernelEnabled(): boolean {
+  return enabled;
+}
+
+/** The compiled module, or null where this engine cannot compile it (no WebAssembly SIMD). */
+function kernelModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      const bytes = Uint8Array.from(atob(HOST_ADAM_WASM_BASE64), (c) => c.charCodeAt(0));
+      compiled = new WebAssembly.Module(bytes);
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** Whether tables get the kernel here (it is on and this engine compiles it). */
+export function hostAdamKernelAvailable(): boolean {
+  return enabled && kernelModule() !== null;
+}
+
+function alignUp(bytes: number, to: number): number {
+  return Math.ceil(bytes / to) * to;
+}
+
+export class HostAdamArrays {
+  private readonly coef: Float64Array;
+  private readonly grad: Float32Array;
+
+  private constructor(
+    memory: WebAssembly.Memory,
+    private readonly adam: AdamKernel,
+    private readonly wAt: number,
+    private readonly mAt: number,
+    private readonly vAt: number,
+    size: number,
+    dim: number,
+    readonly weights = new Float32Array(memory.buffer, wAt, size),
+    readonly m = new Float32Array(memory.buffer, mAt, size),
+    readonly v = new Float32Array(memory.buffer, vAt, size),
+  ) {
+    this.coef = new Float64Array(memory.buffer, COEF_AT, 2 * KERNEL_MAX_STEPS);
+    this.grad = new Float32Array(memory.buffer, GRAD_AT, dim);
+  }
+
+  /**
+   * Weights and moments for `size` entries of rows of `dim`, all zero, or null when the kernel
+   * is off or unavailable or the memory cannot be had.
+   */
+  static allocate(size: number, dim: number): HostAdamArrays | null {
+    if (!enabled || size === 0) return null;
+    const module = kernelModule();
+    if (!module) return null;
+    const arrayBytes = alignUp(size * 4, 64);
+    const wAt = alignUp(GRAD_AT + dim * 4, 64);
+    const pages = Math.ceil((wAt + 3 * arrayBytes) / PAGE_BYTES);
+    if (pages > MAX_PAGES) return null;
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    } catch {
+      // Address space or the engine's limit on memories: the JavaScript arrays instead.
+      return null;
+    }
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const adam = instance.exports.adam as AdamKernel;
+    return new HostAdamArrays(memory, adam, wAt, wAt + arrayBytes, wAt + 2 * arrayBytes, size, dim);
+  }
+
+  /**
+   * One Adam step of the `n` (at most dim) entries from `start` with loss gradient
+   * `grad[gradOffset ..]` plus weight decay.
+   */
+  step(
+    start: number,
+    n: number,
+    grad: Float32Array,
+    gradOffset: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    o: SparseOptimizerConfig,
+  ): void {
+    const g = this.grad;
+    for (let k = 0; k < n; k++) g[k] = grad[gradOffset + k];
+    this.coef[0] = stepSize;
+    this.coef[1] = invBc2Sqrt;
+    const at = start * 4;
+    this.adam(
+      this.wAt + at,
+      this.mAt + at,
+      this.vAt + at,
+      GRAD_AT,
+      n,
+      COEF_AT,
+      1,
+      o.weightDecay,
+      o.beta1,
+      o.beta2,
+      o.eps,
+    );
+  }
+
+  /** One decay-only Adam step (gradient weight_decay * w) of entries `start`..`end - 1`. */
+  decay(
+    start: number,
+    end: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    o: SparseOptimizerConfig,
+  ): void {
+    this.coef[0] = stepSize;
+    this.coef[1] = invBc2Sqrt;
+    const at = start * 4;
+    const { weightDecay, beta1, beta2, eps } = o;
+    this.adam(
+      this.wAt + at,
+      this.mAt + at,
+      this.vAt + at,
+      0,
+      end - start,
+      COEF_AT,
+      1,
+      weightDecay,
+      beta1,
+      beta2,
+      eps,
+    );
+  }
+
+  /**
+   * The decay-only steps `from`..`to` (at most KERNEL_MAX_STEPS) of entries `start`..`end - 1`,
+   * step t with step size `stepSizes[t]` and 1 / sqrt(1 - beta2^t) `invBc2Sqrts[t]`.
+   */
+  replay(
+    start: number,
+    end: number,
+    from: number,
+    to: number,
+    stepSizes: Float64Array,
+    invBc2Sqrts: Float64Array,
+    o: SparseOptimizerConfig,
+  ): void {
+    const steps = to - from + 1;
+    if (steps > KERNEL_MAX_STEPS) {
+      throw new Error(`host Adam kernel: ${steps} steps at once, at most ${KERNEL_MAX_STEPS}`);
+    }
+    const coef = this.coef;
+    for (let s = 0; s < steps; s++) {
+      coef[2 * s] = stepSizes[from + s];
+      coef[2 * s + 1] = invBc2Sqrts[from + s];
+    }
+    const at = start * 4;
+    const { weightDecay, beta1, beta2, eps } = o;
+    this.adam(
+      this.wAt + at,
+      this.mAt + at,
+      this.vAt + at,
+      0,
+      end - start,
+      COEF_AT,
+      steps,
+      weightDecay,
+      beta1,
+      beta2,
+      eps,
+    );
+  }
+}
