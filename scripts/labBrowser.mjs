@@ -33,6 +33,9 @@ export async function servePreview(port) {
       // already gone
     }
   };
+  // A script that fails (no Chromium, a page error) must not leave the server running: it
+  // would hold the script's output pipe open and keep the shell waiting.
+  process.once('exit', stop);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
