@@ -117,4 +117,135 @@
                     (f64.add (f64.mul (f64.sqrt (local.get $svi)) (local.get $ib))
                       (local.get $eps))))))))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
-        (br $step)))))
+        (br $step))))
+
+  ;; The blocks of a long lazy catch-up (HostEmbeddingTable.replayAdam after its first 16 steps)
+  ;; for the `n` entries (an even count) at w, m, v: `blocks` blocks of 15 float64 at `plan`,
+  ;; each its length n, beta1^j and beta2^j at its first, middle and last step j, those steps'
+  ;; step sizes and 1 / sqrt(1 - beta2^t), beta1^n and beta2^n. Within a block the decay
+  ;; gradient g = wd * w is constant; the block's steps sum by Simpson's rule.
+  (func (export "blocks")
+    (param $w i32) (param $m i32) (param $v i32) (param $n i32) (param $plan i32)
+    (param $blocks i32) (param $wd f64) (param $eps f64)
+    (local $b i32) (local $p i32) (local $o i32) (local $end i32)
+    (local $vwd v128) (local $veps v128) (local $len v128)
+    (local $b10 v128) (local $b11 v128) (local $b12 v128)
+    (local $b20 v128) (local $b21 v128) (local $b22 v128)
+    (local $size0 v128) (local $size1 v128) (local $size2 v128)
+    (local $bc20 v128) (local $bc21 v128) (local $bc22 v128)
+    (local $b1n v128) (local $b2n v128)
+    (local $wi v128) (local $mi v128) (local $vi v128) (local $g v128)
+    (local $sum v128) (local $delta v128)
+    (local.set $vwd (f64x2.splat (local.get $wd)))
+    (local.set $veps (f64x2.splat (local.get $eps)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $blocksDone
+      (loop $block
+        (br_if $blocksDone (i32.ge_s (local.get $b) (local.get $blocks)))
+        (local.set $p (i32.add (local.get $plan) (i32.mul (local.get $b) (i32.const 120))))
+        (local.set $len (v128.load64_splat (local.get $p)))
+        (local.set $b10 (v128.load64_splat offset=8 (local.get $p)))
+        (local.set $b11 (v128.load64_splat offset=16 (local.get $p)))
+        (local.set $b12 (v128.load64_splat offset=24 (local.get $p)))
+        (local.set $b20 (v128.load64_splat offset=32 (local.get $p)))
+        (local.set $b21 (v128.load64_splat offset=40 (local.get $p)))
+        (local.set $b22 (v128.load64_splat offset=48 (local.get $p)))
+        (local.set $size0 (v128.load64_splat offset=56 (local.get $p)))
+        (local.set $size1 (v128.load64_splat offset=64 (local.get $p)))
+        (local.set $size2 (v128.load64_splat offset=72 (local.get $p)))
+        (local.set $bc20 (v128.load64_splat offset=80 (local.get $p)))
+        (local.set $bc21 (v128.load64_splat offset=88 (local.get $p)))
+        (local.set $bc22 (v128.load64_splat offset=96 (local.get $p)))
+        (local.set $b1n (v128.load64_splat offset=104 (local.get $p)))
+        (local.set $b2n (v128.load64_splat offset=112 (local.get $p)))
+        (local.set $o (i32.const 0))
+        (block $pairsDone
+          (loop $pair
+            (br_if $pairsDone (i32.ge_u (local.get $o) (local.get $end)))
+            (local.set $wi
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $w) (local.get $o)))))
+            (local.set $mi
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $m) (local.get $o)))))
+            (local.set $vi
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $v) (local.get $o)))))
+            (local.set $g (f64x2.mul (local.get $vwd) (local.get $wi)))
+            ;; sum = 0 + f(first) + 4 f(middle) + 1 f(last), f(j) = size * m_j / (sqrt(v_j) * bc2 + eps),
+            ;; m_j = b1j * m + (1 - b1j) * g, v_j = b2j * v + (1 - b2j) * g * g
+            (local.set $sum
+              (f64x2.add (f64x2.splat (f64.const 0))
+                (f64x2.div
+                  (f64x2.mul (local.get $size0)
+                    (f64x2.add (f64x2.mul (local.get $b10) (local.get $mi))
+                      (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b10))
+                        (local.get $g))))
+                  (f64x2.add
+                    (f64x2.mul
+                      (f64x2.sqrt
+                        (f64x2.add (f64x2.mul (local.get $b20) (local.get $vi))
+                          (f64x2.mul
+                            (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b20))
+                              (local.get $g))
+                            (local.get $g))))
+                      (local.get $bc20))
+                    (local.get $veps)))))
+            (local.set $sum
+              (f64x2.add (local.get $sum)
+                (f64x2.mul (f64x2.splat (f64.const 4))
+                  (f64x2.div
+                    (f64x2.mul (local.get $size1)
+                      (f64x2.add (f64x2.mul (local.get $b11) (local.get $mi))
+                        (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b11))
+                          (local.get $g))))
+                    (f64x2.add
+                      (f64x2.mul
+                        (f64x2.sqrt
+                          (f64x2.add (f64x2.mul (local.get $b21) (local.get $vi))
+                            (f64x2.mul
+                              (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b21))
+                                (local.get $g))
+                              (local.get $g))))
+                        (local.get $bc21))
+                      (local.get $veps))))))
+            (local.set $sum
+              (f64x2.add (local.get $sum)
+                (f64x2.div
+                  (f64x2.mul (local.get $size2)
+                    (f64x2.add (f64x2.mul (local.get $b12) (local.get $mi))
+                      (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b12))
+                        (local.get $g))))
+                  (f64x2.add
+                    (f64x2.mul
+                      (f64x2.sqrt
+                        (f64x2.add (f64x2.mul (local.get $b22) (local.get $vi))
+                          (f64x2.mul
+                            (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b22))
+                              (local.get $g))
+                            (local.get $g))))
+                      (local.get $bc22))
+                    (local.get $veps)))))
+            (local.set $delta
+              (f64x2.div (f64x2.mul (local.get $len) (local.get $sum))
+                (f64x2.splat (f64.const 6))))
+            ;; w = |delta| >= |w| ? 0 : w - delta (decay stops at zero)
+            (v128.store64_lane 0 (i32.add (local.get $w) (local.get $o))
+              (f32x4.demote_f64x2_zero
+                (v128.bitselect (f64x2.splat (f64.const 0))
+                  (f64x2.sub (local.get $wi) (local.get $delta))
+                  (f64x2.ge (f64x2.abs (local.get $delta)) (f64x2.abs (local.get $wi))))))
+            (v128.store64_lane 0 (i32.add (local.get $m) (local.get $o))
+              (f32x4.demote_f64x2_zero
+                (f64x2.add (f64x2.mul (local.get $b1n) (local.get $mi))
+                  (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b1n))
+                    (local.get $g)))))
+            (v128.store64_lane 0 (i32.add (local.get $v) (local.get $o))
+              (f32x4.demote_f64x2_zero
+                (f64x2.add (f64x2.mul (local.get $b2n) (local.get $vi))
+                  (f64x2.mul
+                    (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b2n))
+                      (local.get $g))
+                    (local.get $g)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (br $pair)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $block)))))

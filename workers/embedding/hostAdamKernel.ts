@@ -18,9 +18,14 @@ export const KERNEL_MAX_STEPS = 32;
 const PAGE_BYTES = 65536;
 /** A wasm32 memory holds at most 65,536 pages (4 GiB). */
 const MAX_PAGES = 65536;
-/** Byte offsets: the step coefficients (pairs of float64), then one row's gradient. */
+/** Numbers per block of a catch-up's block plan (HostEmbeddingTable.blockPlan). */
+export const BLOCK_FIELDS = 15;
+/** Blocks one call catches up at most (their lengths double: 2^64 steps). */
+export const KERNEL_MAX_BLOCKS = 64;
+/** Byte offsets: the step coefficients (pairs of float64), a block plan, one row's gradient. */
 const COEF_AT = 64;
-const GRAD_AT = COEF_AT + KERNEL_MAX_STEPS * 16;
+const PLAN_AT = COEF_AT + KERNEL_MAX_STEPS * 16;
+const GRAD_AT = PLAN_AT + KERNEL_MAX_BLOCKS * BLOCK_FIELDS * 8;
 
 type AdamKernel = (
   w: number,
@@ -33,6 +38,17 @@ type AdamKernel = (
   wd: number,
   b1: number,
   b2: number,
+  eps: number,
+) => void;
+
+type BlocksKernel = (
+  w: number,
+  m: number,
+  v: number,
+  n: number,
+  plan: number,
+  blocks: number,
+  wd: number,
   eps: number,
 ) => void;
 
@@ -72,11 +88,15 @@ function alignUp(bytes: number, to: number): number {
 
 export class HostAdamArrays {
   private readonly coef: Float64Array;
+  private readonly plan: Float64Array;
+  /** The block plan last copied into `plan` (plans are kept for a step and shared by rows). */
+  private planCopied: Float64Array | null = null;
   private readonly grad: Float32Array;
 
   private constructor(
     memory: WebAssembly.Memory,
     private readonly adam: AdamKernel,
+    private readonly blocks: BlocksKernel,
     private readonly wAt: number,
     private readonly mAt: number,
     private readonly vAt: number,
@@ -87,6 +107,7 @@ export class HostAdamArrays {
     readonly v = new Float32Array(memory.buffer, vAt, size),
   ) {
     this.coef = new Float64Array(memory.buffer, COEF_AT, 2 * KERNEL_MAX_STEPS);
+    this.plan = new Float64Array(memory.buffer, PLAN_AT, KERNEL_MAX_BLOCKS * BLOCK_FIELDS);
     this.grad = new Float32Array(memory.buffer, GRAD_AT, dim);
   }
 
@@ -110,8 +131,17 @@ export class HostAdamArrays {
       return null;
     }
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const adam = instance.exports.adam as AdamKernel;
-    return new HostAdamArrays(memory, adam, wAt, wAt + arrayBytes, wAt + 2 * arrayBytes, size, dim);
+    const { adam, blocks } = instance.exports as { adam: AdamKernel; blocks: BlocksKernel };
+    return new HostAdamArrays(
+      memory,
+      adam,
+      blocks,
+      wAt,
+      wAt + arrayBytes,
+      wAt + 2 * arrayBytes,
+      size,
+      dim,
+    );
   }
 
   /**
@@ -210,6 +240,32 @@ export class HostAdamArrays {
       beta1,
       beta2,
       eps,
+    );
+  }
+
+  /**
+   * A catch-up's blocks (`plan`: BLOCK_FIELDS numbers per block, as HostEmbeddingTable.blockPlan
+   * makes them) for entries `start`..`start + n - 1`, `n` even.
+   */
+  replayBlocks(start: number, n: number, plan: Float64Array, o: SparseOptimizerConfig): void {
+    const count = plan.length / BLOCK_FIELDS;
+    if (count > KERNEL_MAX_BLOCKS || n % 2 !== 0) {
+      throw new Error(`host Adam kernel: ${count} blocks for ${n} entries`);
+    }
+    if (this.planCopied !== plan) {
+      this.plan.set(plan);
+      this.planCopied = plan;
+    }
+    const at = start * 4;
+    this.blocks(
+      this.wAt + at,
+      this.mAt + at,
+      this.vAt + at,
+      n,
+      PLAN_AT,
+      count,
+      o.weightDecay,
+      o.eps,
     );
   }
 }

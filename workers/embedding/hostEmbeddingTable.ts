@@ -11,7 +11,7 @@ import type { EmbeddingOptimizerKind, EmbeddingUpdateMode } from '../protocol';
 import type { Rng } from '../rng';
 import type { BatchPlan } from './batchPlan';
 import { resident } from './residentArray';
-import { HostAdamArrays } from './hostAdamKernel';
+import { BLOCK_FIELDS, HostAdamArrays } from './hostAdamKernel';
 import type { RowStore } from './rowStore';
 
 export interface SparseOptimizerConfig {
@@ -37,9 +37,6 @@ export const DEFAULT_SPARSE_OPTIMIZER: SparseOptimizerConfig = {
 
 /** Steps a lazy catch-up replays one by one before it switches to blocks (see catchUpDecay). */
 export const EXACT_CATCH_UP = 16;
-
-/** Numbers per block of a catch-up's block plan (HostEmbeddingTable.blockPlan). */
-const BLOCK_FIELDS = 15;
 
 /** a and b are the same number, bit for bit (0 and -0 differ; NaN matches nothing). */
 function sameNumber(a: number, b: number): boolean {
@@ -638,6 +635,12 @@ export class HostEmbeddingTable implements RowStore {
     // m_j / (sqrt(v_j) / bc2_j + eps), integrated by Simpson's rule on its first, middle and
     // last step. The blocks' coefficients depend on from and to only (blockPlan).
     const p = this.blockPlan(exactEnd + 1, to);
+    if (mask === null && this.kernel) {
+      // Pairs of entries in the kernel; the last of an odd count below.
+      const pairs = (end - start) & ~1;
+      this.kernel.replayBlocks(start, pairs, p, this.optimizer);
+      start += pairs;
+    }
     for (let o = 0; o < p.length; o += BLOCK_FIELDS) {
       const n = p[o];
       const b10 = p[o + 1];
