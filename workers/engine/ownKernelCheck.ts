@@ -3,13 +3,23 @@
  * random inputs: webgpu's column-sum Sum and Mean (webgpuReductions.ts), and the segmented-scan
  * gradient of the row gather (rowLookup.ts, used on webgl; it runs on any backend). Each case
  * reports its largest difference relative to the sum of the absolute values it added up, which
- * bounds a float32 sum's rounding whatever the order.
+ * bounds a float32 sum's rounding whatever the order. The host tables' Adam kernel
+ * (hostAdamKernel.ts, WebAssembly SIMD, any backend) is checked against the JavaScript loops it
+ * replaces: it must be there and give the same numbers bit for bit (relativeDiff 0; Infinity
+ * when this engine cannot run it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWebGpuReductions, webGpuReductionsEnabled } from '../models/webgpuReductions';
 import { planSegmentSum, segmentSumRows } from '../embedding/rowLookup';
 import type { OwnKernelCheck } from '../protocol';
 import { Rng } from '../rng';
+import { BatchPlanner } from '../embedding/batchPlan';
+import { HostEmbeddingTable } from '../embedding/hostEmbeddingTable';
+import {
+  hostAdamKernelAvailable,
+  hostAdamKernelEnabled,
+  setHostAdamKernel,
+} from '../embedding/hostAdamKernel';
 
 interface ReductionCase {
   shape: number[];
@@ -111,8 +121,80 @@ async function checkSegmentSums(rng: Rng): Promise<OwnKernelCheck[]> {
   return out;
 }
 
+/**
+ * One table's weights after `steps` Adam steps on `rows` rows of `d` (random batches, weight
+ * decay), with the kernel on or off: 'exact' (batch rows and decay-only runs), or 'lazy' with
+ * every batch row caught up first (gaps long enough for the catch-up's blocks).
+ */
+function hostAdamRun(mode: 'lazy' | 'exact', d: number, kernel: boolean): Float32Array {
+  const rows = 300;
+  const steps = 60;
+  setHostAdamKernel(kernel);
+  const table = new HostEmbeddingTable(
+    'check',
+    rows,
+    d,
+    {
+      kind: 'adam',
+      mode,
+      learningRate: 0.01,
+      weightDecay: 0.05,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+    },
+    { kind: 'uniform', bound: 0.5 },
+    new Rng(3),
+  );
+  table.keepStepHistory();
+  const planner = new BatchPlanner(rows);
+  const last = new Int32Array(rows);
+  const rng = new Rng(5);
+  for (let step = 1; step <= steps; step++) {
+    const ids = Int32Array.from({ length: 20 }, () => Math.floor(rows * rng.next() ** 3));
+    const plan = planner.plan(ids);
+    if (mode === 'lazy') {
+      for (const row of plan.uniqueRows) table.catchUpDecay(row, last[row] + 1, step - 1);
+      for (const row of plan.uniqueRows) last[row] = step;
+    }
+    const grad = Float32Array.from({ length: plan.uniqueRows.length * d }, () => rng.normal());
+    table.applyGradient(plan, grad);
+  }
+  return table.weights.slice();
+}
+
+function checkHostAdam(): OwnKernelCheck[] {
+  const kernel = 'host Adam (WebAssembly SIMD)';
+  const was = hostAdamKernelEnabled();
+  const out: OwnKernelCheck[] = [];
+  try {
+    setHostAdamKernel(true);
+    if (!hostAdamKernelAvailable()) {
+      return [{ kernel, case: 'not available here', relativeDiff: Number.POSITIVE_INFINITY }];
+    }
+    for (const [mode, d] of [
+      ['exact', 16],
+      ['lazy', 16],
+      ['lazy', 3],
+    ] as const) {
+      const mine = hostAdamRun(mode, d, true);
+      const loops = hostAdamRun(mode, d, false);
+      let same = mine.length === loops.length;
+      for (let i = 0; same && i < mine.length; i++) same = Object.is(mine[i], loops[i]);
+      out.push({
+        kernel,
+        case: `${mode} updates, rows of ${d}`,
+        relativeDiff: same ? 0 : relativeDiff(mine, loops, loops) || Number.MIN_VALUE,
+      });
+    }
+  } finally {
+    setHostAdamKernel(was);
+  }
+  return out;
+}
+
 export async function checkOwnKernels(): Promise<OwnKernelCheck[]> {
   const rng = new Rng(7);
   const reductions = tf.getBackend() === 'webgpu' ? await checkReductions(rng) : [];
-  return [...reductions, ...(await checkSegmentSums(rng))];
+  return [...reductions, ...(await checkSegmentSums(rng)), ...checkHostAdam()];
 }

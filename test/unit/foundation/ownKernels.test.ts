@@ -1,7 +1,8 @@
 /**
  * The pieces of the lab's own GPU kernels that run in Node: the reduction view of the webgpu
  * column sums, and the kernel check itself on cpu (where it checks the segmented-scan gradient
- * only; the webgpu and webgl lanes run it in the browser, test/e2e/ownKernels.spec.ts).
+ * and the host Adam kernel; the webgpu and webgl lanes run it in the browser,
+ * test/e2e/ownKernels.spec.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +44,20 @@ describe('consecutiveAxesReduction', () => {
 describe('checkOwnKernels on cpu', () => {
   it('finds the segmented-scan gradient equal to ScatterNd within float32 rounding', async () => {
     const checks = await checkOwnKernels();
-    expect(checks.map((c) => c.kernel)).toEqual(Array(3).fill('segment sum (gather gradient)'));
-    for (const c of checks) expect(c.relativeDiff, c.case).toBeLessThan(1e-6);
+    const segmentSums = checks.filter((c) => c.kernel === 'segment sum (gather gradient)');
+    expect(segmentSums).toHaveLength(3);
+    for (const c of segmentSums) expect(c.relativeDiff, c.case).toBeLessThan(1e-6);
+  });
+
+  it('finds the host Adam kernel there and equal to the JavaScript loops, bit for bit', async () => {
+    const checks = await checkOwnKernels();
+    const adam = checks.filter((c) => c.kernel === 'host Adam (WebAssembly SIMD)');
+    expect(adam.map((c) => c.case)).toEqual([
+      'exact updates, rows of 16',
+      'lazy updates, rows of 16',
+      'lazy updates, rows of 3',
+    ]);
+    for (const c of adam) expect(c.relativeDiff, c.case).toBe(0);
+    expect(checks).toHaveLength(3 + adam.length);
   });
 });
