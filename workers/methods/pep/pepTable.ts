@@ -17,9 +17,10 @@
  * - 'lazy': the batch's rows only. Each first catches up the decay-only steps it skipped since
  *   it was last updated (HostEmbeddingTable.catchUpDecay: the first 16 exactly, the rest of a
  *   long gap in O(log gap) blocks), when it is gathered, so the forward pass and the update see
- *   the exact mode's V and S (equal for gaps up to 16 steps, close beyond). Sizes and snapshots
- *   count every row as it was when last gathered or updated (the gather recounts the rows it
- *   thresholds).
+ *   the exact mode's V and S (equal for gaps up to 16 steps, close beyond). The live sizes count
+ *   every row as it was when last gathered or updated (the gather recounts the rows it
+ *   thresholds); a snapshot, an export and a checkpoint first catch every row up (catchUpAll),
+ *   so they hold the exact mode's table of that step.
  *
  * Retrain (lottery ticket): the thresholds go off, V is reset to a rewind point times a fixed
  * mask, and only V is uploaded and updated.
@@ -490,8 +491,23 @@ export class PepTable implements RowStore {
     if (recount) this.recountRange(row, row + 1);
   }
 
+  /**
+   * Brings every row up to the last step ('lazy' mode; nothing to do in 'exact'), as the exact
+   * mode has it, and recounts: before V̂ is packed (a snapshot, an export) and before the table
+   * is saved or restored (checkpoints), which would otherwise see each row as it was when last
+   * used. A pass over the whole table: for those rare moments only.
+   */
+  catchUpAll(): void {
+    if (this.mode !== 'lazy') return;
+    const to = this.v.step;
+    const rows = this.lastUpdate.length;
+    for (let row = 0; row < rows; row++) this.catchUp(row, to);
+    this.recountAll();
+  }
+
   /** V̂ now: sign(v) · (|v| − t) where |v| > t, else 0 (float32, as the device computes it). */
   thresholded(): Float32Array {
+    this.catchUpAll();
     const out = new Float32Array(this.v.weights.length);
     this.thresholdedRows(0, this.rowNonZeros.length, out);
     return out;
@@ -499,9 +515,10 @@ export class PepTable implements RowStore {
 
   /**
    * V̂ now as a packed pruned table (a bitmask per row and the non-zeros), computed a block of
-   * rows at a time: never a dense copy of the table beside V.
+   * rows at a time: never a dense copy of the table beside V. Catches every row up first.
    */
   packThresholded(): PrunedTable {
+    this.catchUpAll();
     const rows = this.rowNonZeros.length;
     const packer = new PrunedTablePacker(rows, this.d, this.nonZeros);
     const block = new Float32Array(PACK_CHUNK_ROWS * this.d);
@@ -574,10 +591,16 @@ export class PepTable implements RowStore {
   }
 
   saveState(): Float32Array[] {
+    this.catchUpAll();
     return [...this.v.saveState(), ...(this.s ? this.s.saveState() : [])];
   }
 
+  /**
+   * Puts saved values back. In 'lazy' mode every row is caught up to this step first: the
+   * values loaded are the table's as of this step, and no later catch-up moves them again.
+   */
   loadState(state: Float32Array[]): void {
+    this.catchUpAll();
     this.v.loadState([state[0]]);
     if (this.s && state[1]) this.s.loadState([state[1]]);
     this.recountAll();
