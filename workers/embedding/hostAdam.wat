@@ -227,12 +227,15 @@
             (local.set $delta
               (f64x2.div (f64x2.mul (local.get $len) (local.get $sum))
                 (f64x2.splat (f64.const 6))))
-            ;; w = |delta| >= |w| ? 0 : w - delta (decay stops at zero)
+            ;; w = delta * w > 0 and |delta| >= |w| ? 0 : w - delta (a move towards zero stops there)
             (v128.store64_lane 0 (i32.add (local.get $w) (local.get $o))
               (f32x4.demote_f64x2_zero
                 (v128.bitselect (f64x2.splat (f64.const 0))
                   (f64x2.sub (local.get $wi) (local.get $delta))
-                  (f64x2.ge (f64x2.abs (local.get $delta)) (f64x2.abs (local.get $wi))))))
+                  (v128.and
+                    (f64x2.gt (f64x2.mul (local.get $delta) (local.get $wi))
+                      (f64x2.splat (f64.const 0)))
+                    (f64x2.ge (f64x2.abs (local.get $delta)) (f64x2.abs (local.get $wi)))))))
             (v128.store64_lane 0 (i32.add (local.get $m) (local.get $o))
               (f32x4.demote_f64x2_zero
                 (f64x2.add (f64x2.mul (local.get $b1n) (local.get $mi))

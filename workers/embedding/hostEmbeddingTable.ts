@@ -674,8 +674,10 @@ export class HostEmbeddingTable implements RowStore {
         const v2 = b22 * vi + (1 - b22) * g * g;
         sum += 1 * ((size2 * m2) / (Math.sqrt(v2) * bc22 + eps));
         const delta = (n * sum) / 6;
-        // Decay pulls towards zero and Adam's steps stop there (they only hover around it).
-        w[i] = Math.abs(delta) >= Math.abs(wi) ? 0 : wi - delta;
+        // A block that moves the weight towards zero and past it stops there: decay pulls
+        // towards zero and Adam's steps then only hover around it. A block that moves it away
+        // from zero (the momentum of the row's last loss gradient) is taken whole.
+        w[i] = delta * wi > 0 && Math.abs(delta) >= Math.abs(wi) ? 0 : wi - delta;
         m[i] = b1n * mi + (1 - b1n) * g;
         v[i] = b2n * vi + (1 - b2n) * g * g;
       }

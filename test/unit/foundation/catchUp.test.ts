@@ -113,7 +113,7 @@ class ReferenceAdam {
             ((this.sizes[ts[q]] * mj) / (Math.sqrt(vj) / this.bc2[ts[q]] + eps));
         }
         const delta = (n * sum) / 6;
-        w[i] = Math.abs(delta) >= Math.abs(w[i]) ? 0 : w[i] - delta;
+        w[i] = delta * w[i] > 0 && Math.abs(delta) >= Math.abs(w[i]) ? 0 : w[i] - delta;
         m[i] = beta1 ** n * m[i] + (1 - beta1 ** n) * g;
         v[i] = beta2 ** n * v[i] + (1 - beta2 ** n) * g * g;
         t += n;

@@ -324,7 +324,8 @@ describe('the dynamics of the official code', () => {
     expect(compared).toBeGreaterThan(500);
     // A long gap (288 steps) is caught up in blocks: S within 1e-2 (relative) of where 'exact'
     // took it, after moving about +2.9; V, which the decay drives to zero where exact Adam then
-    // hovers about one step (lr) around it, within two steps.
+    // hovers about one step (lr) around it, within three steps (2.4 here: a block takes a move
+    // away from zero whole, and only a move towards zero stops there).
     const moved = Math.abs(exact.table.s!.weights[row * D] - -20);
     expect(moved).toBeGreaterThan(1);
     for (let k = 0; k < D; k++) {
@@ -333,7 +334,7 @@ describe('the dynamics of the official code', () => {
         worstLongGap,
         far(lazy.table.s!.weights[i], exact.table.s!.weights[i]),
       );
-      expect(Math.abs(lazy.table.v.weights[i] - exact.table.v.weights[i])).toBeLessThan(2 * 0.01);
+      expect(Math.abs(lazy.table.v.weights[i] - exact.table.v.weights[i])).toBeLessThan(3 * 0.01);
     }
     expect(worstLongGap).toBeLessThan(1e-2);
     exact.dispose();
@@ -379,6 +380,77 @@ describe("'lazy' snapshots, exports and checkpoints hold the 'exact' table", () 
     expect(lazy.table.saveState()).toEqual(before);
     exact.dispose();
     lazy.dispose();
+  });
+});
+
+describe("'lazy' prunes as 'exact' does", () => {
+  it('the non-zero count of a caught-up lazy table stays within 12% of the exact one', () => {
+    // Many rare rows (Zipf-like ids), every kind of gap: the decay drives the rows no batch
+    // reaches to zero, where exact Adam hovers about it, while S climbs; the loss moves the rest.
+    const fields = 8;
+    const perField = 500;
+    const rows = fields * perField;
+    const d = 8;
+    const fieldDims = new Int32Array(fields).fill(perField);
+    const fieldOffsets = Int32Array.from({ length: fields }, (_, f) => f * perField);
+    const make = (mode: 'lazy' | 'exact') => {
+      const e = buildPepEmbedding(
+        {
+          numFields: fields,
+          vocabulary: rows,
+          fieldDims,
+          fieldOffsets,
+          dim: d,
+          init: { kind: 'xavier-uniform' },
+          optimizer: adamConfig(mode, 1e-5, 1e-3),
+          rng: new Rng(4),
+          allocate: true,
+        },
+        {
+          granularity: 'feature_dim',
+          thresholdInit: -8,
+          gk: 1,
+          thresholdWeightDecay: 1e-5,
+          thresholdLearningRateScale: 1,
+        },
+      );
+      e.table.setLearningRate(1e-3);
+      return e;
+    };
+    const lazy = make('lazy');
+    const exact = make('exact');
+    const pl = new BatchPlanner(rows);
+    const pe = new BatchPlanner(rows);
+    const rng = new Rng(2);
+    const gaps: number[] = [];
+    for (let step = 1; step <= 900; step++) {
+      const ids = Int32Array.from(
+        { length: 64 * fields },
+        (_, i) =>
+          fieldOffsets[i % fields] +
+          Math.min(perField - 1, Math.floor(Math.exp(rng.next() * Math.log(perField + 1))) - 1),
+      );
+      const planL = pl.plan(ids);
+      const planE = pe.plan(ids);
+      const vHatL = lazy.table.gatherRows(planL);
+      const vHatE = exact.table.gatherRows(planE);
+      // The same loss on each model's own V̂.
+      const grad = (vHat: Float32Array) =>
+        Float32Array.from(vHat, (x, i) => 0.01 * Math.sin(i) + 0.1 * x);
+      lazy.table.applyGradient(planL, grad(vHatL));
+      exact.table.applyGradient(planE, grad(vHatE));
+      if (step % 300 === 0) {
+        lazy.table.catchUpAll();
+        gaps.push(lazy.table.nonZeros / exact.table.nonZeros - 1);
+      }
+    }
+    // Pruning under way: the count has fallen well below the table.
+    expect(exact.table.nonZeros).toBeLessThan(0.7 * rows * d);
+    // Measured: +9%, +7%, +5% at steps 300, 600, 900 (a block that moved a weight away from
+    // zero used to be cut to zero too: -16%, -22%, -29%).
+    for (const gap of gaps) expect(Math.abs(gap)).toBeLessThan(0.12);
+    lazy.dispose();
+    exact.dispose();
   });
 });
 
