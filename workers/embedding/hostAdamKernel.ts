@@ -161,20 +161,7 @@ export class HostAdamArrays {
     for (let k = 0; k < n; k++) g[k] = grad[gradOffset + k];
     this.coef[0] = stepSize;
     this.coef[1] = invBc2Sqrt;
-    const at = start * 4;
-    this.adam(
-      this.wAt + at,
-      this.mAt + at,
-      this.vAt + at,
-      GRAD_AT,
-      n,
-      COEF_AT,
-      1,
-      o.weightDecay,
-      o.beta1,
-      o.beta2,
-      o.eps,
-    );
+    this.run(start, n, GRAD_AT, 1, o);
   }
 
   /** One decay-only Adam step (gradient weight_decay * w) of entries `start`..`end - 1`. */
@@ -187,21 +174,7 @@ export class HostAdamArrays {
   ): void {
     this.coef[0] = stepSize;
     this.coef[1] = invBc2Sqrt;
-    const at = start * 4;
-    const { weightDecay, beta1, beta2, eps } = o;
-    this.adam(
-      this.wAt + at,
-      this.mAt + at,
-      this.vAt + at,
-      0,
-      end - start,
-      COEF_AT,
-      1,
-      weightDecay,
-      beta1,
-      beta2,
-      eps,
-    );
+    this.run(start, end - start, 0, 1, o);
   }
 
   /**
@@ -226,14 +199,22 @@ export class HostAdamArrays {
       coef[2 * s] = stepSizes[from + s];
       coef[2 * s + 1] = invBc2Sqrts[from + s];
     }
+    this.run(start, end - start, 0, steps, o);
+  }
+
+  /**
+   * The kernel's `steps` steps (coefficients already in place) of `n` entries from `start`,
+   * with the gradient at byte offset `g` (0: decay only).
+   */
+  private run(start: number, n: number, g: number, steps: number, o: SparseOptimizerConfig): void {
     const at = start * 4;
     const { weightDecay, beta1, beta2, eps } = o;
     this.adam(
       this.wAt + at,
       this.mAt + at,
       this.vAt + at,
-      0,
-      end - start,
+      g,
+      n,
       COEF_AT,
       steps,
       weightDecay,

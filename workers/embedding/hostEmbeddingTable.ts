@@ -432,47 +432,14 @@ export class HostEmbeddingTable implements RowStore {
    * (no call per row, no test of a gradient or, without a mask, of the mask per entry).
    */
   private decayRows(start: number, end: number): void {
-    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const wd = this.optimizer.weightDecay;
     const d = this.dim;
     const w = this.weights;
     const mask = this.mask;
     const from = start * d;
     const to = end * d;
     if (this.m && this.v) {
-      const m = this.m;
-      const v = this.v;
-      const stepSize = this.adamStepSize;
-      const invBc2Sqrt = this.adamInvBc2Sqrt;
-      // As updateRow with no gradient: the same operations in the same order (the moments
-      // rounded to float32 as the arrays store them), with 1 - beta taken out of the loop.
-      const c1 = 1 - beta1;
-      const c2 = 1 - beta2;
-      if (mask !== null) {
-        for (let i = from; i < to; i++) {
-          if (mask[i] === 0) continue;
-          const wi = w[i];
-          const g = 0 + wd * wi;
-          const mi = Math.fround(beta1 * m[i] + c1 * g);
-          const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-          m[i] = mi;
-          v[i] = vi;
-          w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
-        }
-        return;
-      }
-      if (this.kernel) {
-        this.kernel.decay(from, to, stepSize, invBc2Sqrt, this.optimizer);
-        return;
-      }
-      for (let i = from; i < to; i++) {
-        const wi = w[i];
-        const g = 0 + wd * wi;
-        const mi = Math.fround(beta1 * m[i] + c1 * g);
-        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
-      }
+      this.decayEntries(from, to, this.adamStepSize, this.adamInvBc2Sqrt, mask);
     } else if (this.optimizer.kind === 'sgd') {
       const lr = this.stepLearningRate;
       for (let i = from; i < to; i++) {
@@ -696,26 +663,43 @@ export class HostEmbeddingTable implements RowStore {
     mask: Uint8Array | null,
   ): void {
     const h = this.history as StepHistory;
+    for (let t = from; t <= to; t++) {
+      this.decayEntries(start, end, h.stepSizes[t], h.invBc2Sqrts[t], mask);
+    }
+  }
+
+  /**
+   * One decay-only Adam step (gradient 0 + wd * w) of entries `from`..`to - 1` with the given
+   * coefficients, entries with mask 0 skipped: updateRow's operations with no gradient, in the
+   * same order (the moments rounded to float32 as the arrays store them), with 1 - beta taken out
+   * of the loop. The kernel takes the unmasked ones.
+   */
+  private decayEntries(
+    from: number,
+    to: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    mask: Uint8Array | null,
+  ): void {
+    if (mask === null && this.kernel) {
+      this.kernel.decay(from, to, stepSize, invBc2Sqrt, this.optimizer);
+      return;
+    }
     const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
     const w = this.weights;
     const m = this.m as Float32Array;
     const v = this.v as Float32Array;
     const c1 = 1 - beta1;
     const c2 = 1 - beta2;
-    for (let t = from; t <= to; t++) {
-      const stepSize = h.stepSizes[t];
-      const invBc2Sqrt = h.invBc2Sqrts[t];
-      for (let i = start; i < end; i++) {
-        if (mask !== null && mask[i] === 0) continue;
-        const wi = w[i];
-        const g = 0 + wd * wi;
-        // Stored in float32 at each step, as in the exact pass.
-        const mi = Math.fround(beta1 * m[i] + c1 * g);
-        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
-      }
+    for (let i = from; i < to; i++) {
+      if (mask !== null && mask[i] === 0) continue;
+      const wi = w[i];
+      const g = 0 + wd * wi;
+      const mi = Math.fround(beta1 * m[i] + c1 * g);
+      const vi = Math.fround(beta2 * v[i] + c2 * g * g);
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
     }
   }
 

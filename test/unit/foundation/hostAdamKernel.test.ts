@@ -7,7 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileHostAdam } from '../../../scripts/hostAdamSource.mjs';
 import { HOST_ADAM_WASM_BASE64 } from '../../../workers/embedding/hostAdamWasm';
-import { HostEmbeddingTable } from '../../../workers/embedding/hostEmbeddingTable';
+import {
+  DEFAULT_SPARSE_OPTIMIZER,
+  HostEmbeddingTable,
+} from '../../../workers/embedding/hostEmbeddingTable';
 import { Rng } from '../../../workers/rng';
 
 describe('host Adam kernel', () => {
@@ -22,15 +25,7 @@ describe('host Adam kernel', () => {
         't',
         1000,
         16,
-        {
-          kind,
-          mode: 'lazy',
-          learningRate: 1e-3,
-          weightDecay: 0,
-          beta1: 0.9,
-          beta2: 0.999,
-          eps: 1e-8,
-        },
+        { ...DEFAULT_SPARSE_OPTIMIZER, kind },
         { kind: 'normal', std: 0.01 },
         new Rng(1),
       );
