@@ -254,7 +254,14 @@ export class PepTable implements RowStore {
    */
   gatherRows(plan: BatchPlan): Float32Array {
     const s = this.s;
-    if (!this.thresholdsOn || !s) return this.v.gatherRows(plan);
+    if (!this.thresholdsOn || !s) {
+      // V as the exact mode has it now, as with S on the host (a device S thresholds it there).
+      if (this.mode === 'lazy') {
+        const to = this.v.step;
+        for (const row of plan.uniqueRows) this.catchUp(row, to);
+      }
+      return this.v.gatherRows(plan);
+    }
     const rows = plan.uniqueRows;
     const lazy = this.mode === 'lazy';
     const caughtUpTo = this.v.step;
