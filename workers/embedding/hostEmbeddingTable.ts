@@ -429,7 +429,7 @@ export class HostEmbeddingTable implements RowStore {
 
   /**
    * updateRow(row, null, 0) for every row in `start`..`end - 1`, as one loop over their entries
-   * (no call per row, no test of a gradient or, without a mask, of the mask per entry).
+   * (no call per row, no test of a gradient): decayEntries, the kernel without a mask.
    */
   private decayRows(start: number, end: number): void {
     const wd = this.optimizer.weightDecay;
