@@ -378,6 +378,12 @@ describe("'lazy' snapshots, exports and checkpoints hold the 'exact' table", () 
     lazy.table.loadState(before);
     lazy.table.catchUpAll();
     expect(lazy.table.saveState()).toEqual(before);
+    // A second pack in the same step skips the catch-up, but not a new gk.
+    lazy.table.gk = exact.table.gk = 100;
+    exact.table.recountAll();
+    expect(lazy.table.packThresholded().values).toEqual(exact.table.packThresholded().values);
+    expect(lazy.table.nonZeros).toBe(exact.table.nonZeros);
+    expect(lazy.table.nonZeros).toBeLessThan(packedE.values.length);
     exact.dispose();
     lazy.dispose();
   });

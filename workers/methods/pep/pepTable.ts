@@ -507,10 +507,19 @@ export class PepTable implements RowStore {
   catchUpAll(): void {
     if (this.mode !== 'lazy') return;
     const to = this.v.step;
+    // Done already at this step (a step's checkpoint, snapshot and export come together):
+    // rows gathered since were caught up to the same step, and the counts kept up.
+    if (this.allCaughtUpAt === to && this.allCaughtUpGk === this.gk) return;
     const rows = this.lastUpdate.length;
     for (let row = 0; row < rows; row++) this.catchUp(row, to);
     this.recountAll();
+    this.allCaughtUpAt = to;
+    this.allCaughtUpGk = this.gk;
   }
+
+  /** The step and gk of the last catchUpAll (-1: none since the step count last restarted). */
+  private allCaughtUpAt = -1;
+  private allCaughtUpGk = Number.NaN;
 
   /** V̂ now: sign(v) · (|v| − t) where |v| > t, else 0 (float32, as the device computes it). */
   thresholded(): Float32Array {
@@ -582,6 +591,7 @@ export class PepTable implements RowStore {
     this.s?.setMask(null);
     this.steps = 0;
     this.lastUpdate.fill(0);
+    this.allCaughtUpAt = -1;
     this.recountAll();
   }
 
@@ -595,6 +605,7 @@ export class PepTable implements RowStore {
     this.s?.resetOptimizerState();
     this.steps = 0;
     this.lastUpdate.fill(0);
+    this.allCaughtUpAt = -1;
   }
 
   saveState(): Float32Array[] {
