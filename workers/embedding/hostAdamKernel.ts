@@ -5,9 +5,9 @@
  * step on the host, do half as many operations.
  *
  * Each table gets a memory of its own, sized once (never grown: a grown memory would detach the
- * arrays' views): a small scratch area (the step coefficients, one row's gradient) and the three
- * arrays. Where WebAssembly SIMD is missing, or the table does not fit in 4 GiB, the table keeps
- * plain arrays and its JavaScript loops.
+ * arrays' views): a small scratch area (the step coefficients, a catch-up's block plan, one
+ * row's gradient) and the three arrays. Where WebAssembly SIMD is missing, or the table does not
+ * fit in 4 GiB, the table keeps plain arrays and its JavaScript loops.
  */
 import type { SparseOptimizerConfig } from './hostEmbeddingTable';
 import { HOST_ADAM_WASM_BASE64 } from './hostAdamWasm';
