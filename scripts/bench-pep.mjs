@@ -69,10 +69,13 @@ try {
           });
         const plain = [];
         const pep = [];
+        let hostAdam = '';
         // webgpu on a software adapter takes seconds a step: one pair of runs there.
         for (let r = 0; r < (backend === 'webgpu' ? 1 : repeats); r++) {
           plain.push((await run(null)).medianMs);
-          pep.push((await run(PEP)).medianMs);
+          const withPep = await run(PEP);
+          pep.push(withPep.medianMs);
+          hostAdam = withPep.hostAdamKernel ? 'WebAssembly SIMD' : 'JavaScript loops';
         }
         const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         const row = {
@@ -84,6 +87,7 @@ try {
           ratio: median(pep) / median(plain),
           baseRuns: plain,
           pepRuns: pep,
+          hostAdam,
         };
         rows.push(row);
         const list = (xs) => xs.map((x) => x.toFixed(1)).join(' / ');
@@ -103,12 +107,12 @@ console.log(
   `DeepFM, ${base.numFields} fields, d=${base.embeddingDim}, MLP ${base.mlpLayers.join('-')}, batch ${base.batchSize}; PEP ${granularity}; median of ${steps} steps after ${base.warmupSteps}; median of ${repeats} alternate runs each (webgpu: 1)`,
 );
 console.log(
-  '| backend | update | vocabulary | base ms/step | PEP ms/step | PEP / base | runs: base; PEP |',
+  '| backend | update | vocabulary | base ms/step | PEP ms/step | PEP / base | runs: base; PEP | host Adam |',
 );
-console.log('|---|---|---:|---:|---:|---:|---|');
+console.log('|---|---|---:|---:|---:|---:|---|---|');
 for (const r of rows) {
   const list = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
   console.log(
-    `| ${r.backend} | ${r.embeddingUpdate} | ${r.totalVocabulary.toLocaleString('en')} | ${r.base.toFixed(1)} | ${r.pep.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${list(r.baseRuns)}; ${list(r.pepRuns)} |`,
+    `| ${r.backend} | ${r.embeddingUpdate} | ${r.totalVocabulary.toLocaleString('en')} | ${r.base.toFixed(1)} | ${r.pep.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${list(r.baseRuns)}; ${list(r.pepRuns)} | ${r.hostAdam} |`,
   );
 }

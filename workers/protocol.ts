@@ -787,6 +787,8 @@ export interface StepBenchmarkResult {
   medianMs: number;
   meanMs: number;
   hostTableBytes: number;
+  /** Whether the host tables' Adam ran in the WebAssembly SIMD kernel (hostAdamKernel.ts). */
+  hostAdamKernel: boolean;
   /** With `profile`: where the steps' kernel time went. */
   profile?: KernelProfile;
 }

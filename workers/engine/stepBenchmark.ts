@@ -18,6 +18,7 @@ import { RunControl } from './runControl';
 import { runExperiment } from './trainer';
 import { setWebGpuReductions, webGpuReductionsEnabled } from '../models/webgpuReductions';
 import { segmentSumGradientEnabled, setSegmentSumGradient } from '../embedding/rowLookup';
+import { hostAdamKernelAvailable } from '../embedding/hostAdamKernel';
 
 /** Rows with Zipf(1)-like ids over equal-sized fields that add up to `totalVocabulary`. */
 export function benchmarkDataset(cfg: StepBenchmarkConfig, rng: Rng): CtrDataset {
@@ -107,6 +108,7 @@ export async function runStepBenchmark(cfg: StepBenchmarkConfig): Promise<StepBe
       medianMs: sorted[Math.floor(sorted.length / 2)],
       meanMs: timed.reduce((a, b) => a + b, 0) / timed.length,
       hostTableBytes,
+      hostAdamKernel: hostAdamKernelAvailable(),
       ...(cfg.profile ? { profile: await profileKernels(run, cfg.warmupSteps + cfg.steps) } : {}),
     };
   } finally {

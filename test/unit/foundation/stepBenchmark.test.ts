@@ -25,6 +25,8 @@ describe('runStepBenchmark', () => {
     const r = await runStepBenchmark(TINY);
     expect(r.medianMs).toBeGreaterThan(0);
     expect(r.hostTableBytes).toBeGreaterThan(0);
+    // Node has WebAssembly SIMD: the host tables' Adam ran in the kernel.
+    expect(r.hostAdamKernel).toBe(true);
     expect(r.profile).toBeUndefined();
   });
 
