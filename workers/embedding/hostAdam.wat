@@ -134,6 +134,8 @@
     (local $size0 v128) (local $size1 v128) (local $size2 v128)
     (local $bc20 v128) (local $bc21 v128) (local $bc22 v128)
     (local $b1n v128) (local $b2n v128)
+    (local $c10 v128) (local $c11 v128) (local $c12 v128)
+    (local $c20 v128) (local $c21 v128) (local $c22 v128) (local $c1n v128) (local $c2n v128)
     (local $wi v128) (local $mi v128) (local $vi v128) (local $g v128)
     (local $sum v128) (local $delta v128)
     (local.set $vwd (f64x2.splat (local.get $wd)))
@@ -159,6 +161,15 @@
         (local.set $bc22 (v128.load64_splat offset=96 (local.get $p)))
         (local.set $b1n (v128.load64_splat offset=104 (local.get $p)))
         (local.set $b2n (v128.load64_splat offset=112 (local.get $p)))
+        ;; 1 - b for each of them, once per block
+        (local.set $c10 (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b10)))
+        (local.set $c11 (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b11)))
+        (local.set $c12 (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b12)))
+        (local.set $c20 (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b20)))
+        (local.set $c21 (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b21)))
+        (local.set $c22 (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b22)))
+        (local.set $c1n (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b1n)))
+        (local.set $c2n (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b2n)))
         (local.set $o (i32.const 0))
         (block $pairsDone
           (loop $pair
@@ -177,14 +188,14 @@
                 (f64x2.div
                   (f64x2.mul (local.get $size0)
                     (f64x2.add (f64x2.mul (local.get $b10) (local.get $mi))
-                      (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b10))
+                      (f64x2.mul (local.get $c10)
                         (local.get $g))))
                   (f64x2.add
                     (f64x2.mul
                       (f64x2.sqrt
                         (f64x2.add (f64x2.mul (local.get $b20) (local.get $vi))
                           (f64x2.mul
-                            (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b20))
+                            (f64x2.mul (local.get $c20)
                               (local.get $g))
                             (local.get $g))))
                       (local.get $bc20))
@@ -195,14 +206,14 @@
                   (f64x2.div
                     (f64x2.mul (local.get $size1)
                       (f64x2.add (f64x2.mul (local.get $b11) (local.get $mi))
-                        (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b11))
+                        (f64x2.mul (local.get $c11)
                           (local.get $g))))
                     (f64x2.add
                       (f64x2.mul
                         (f64x2.sqrt
                           (f64x2.add (f64x2.mul (local.get $b21) (local.get $vi))
                             (f64x2.mul
-                              (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b21))
+                              (f64x2.mul (local.get $c21)
                                 (local.get $g))
                               (local.get $g))))
                         (local.get $bc21))
@@ -212,14 +223,14 @@
                 (f64x2.div
                   (f64x2.mul (local.get $size2)
                     (f64x2.add (f64x2.mul (local.get $b12) (local.get $mi))
-                      (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b12))
+                      (f64x2.mul (local.get $c12)
                         (local.get $g))))
                   (f64x2.add
                     (f64x2.mul
                       (f64x2.sqrt
                         (f64x2.add (f64x2.mul (local.get $b22) (local.get $vi))
                           (f64x2.mul
-                            (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b22))
+                            (f64x2.mul (local.get $c22)
                               (local.get $g))
                             (local.get $g))))
                       (local.get $bc22))
@@ -239,13 +250,13 @@
             (v128.store64_lane 0 (i32.add (local.get $m) (local.get $o))
               (f32x4.demote_f64x2_zero
                 (f64x2.add (f64x2.mul (local.get $b1n) (local.get $mi))
-                  (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b1n))
+                  (f64x2.mul (local.get $c1n)
                     (local.get $g)))))
             (v128.store64_lane 0 (i32.add (local.get $v) (local.get $o))
               (f32x4.demote_f64x2_zero
                 (f64x2.add (f64x2.mul (local.get $b2n) (local.get $vi))
                   (f64x2.mul
-                    (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $b2n))
+                    (f64x2.mul (local.get $c2n)
                       (local.get $g))
                     (local.get $g)))))
             (local.set $o (i32.add (local.get $o) (i32.const 8)))
