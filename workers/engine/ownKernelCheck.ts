@@ -14,7 +14,7 @@ import { planSegmentSum, segmentSumRows } from '../embedding/rowLookup';
 import type { OwnKernelCheck } from '../protocol';
 import { Rng } from '../rng';
 import { BatchPlanner } from '../embedding/batchPlan';
-import { HostEmbeddingTable } from '../embedding/hostEmbeddingTable';
+import { DEFAULT_SPARSE_OPTIMIZER, HostEmbeddingTable } from '../embedding/hostEmbeddingTable';
 import {
   hostAdamKernelAvailable,
   hostAdamKernelEnabled,
@@ -134,15 +134,7 @@ function hostAdamRun(mode: 'lazy' | 'exact', d: number, kernel: boolean): Float3
     'check',
     rows,
     d,
-    {
-      kind: 'adam',
-      mode,
-      learningRate: 0.01,
-      weightDecay: 0.05,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-    },
+    { ...DEFAULT_SPARSE_OPTIMIZER, mode, learningRate: 0.01, weightDecay: 0.05 },
     { kind: 'uniform', bound: 0.5 },
     new Rng(3),
   );
