@@ -179,8 +179,10 @@ export class HostEmbeddingTable implements RowStore {
    * Rows no non-zero gradient has reached yet, when they all started alike (trackUntouchedRows):
    * 1 per such row, or null when not tracked. They share one state (`untouchedState`), advanced
    * once a step: the 'exact' pass only writes their weights, and a 'lazy' update or catch-up of
-   * one of them only writes its row of weights, instead of running the optimizer on each entry.
-   * Their moments are written when a non-zero gradient first reaches them.
+   * one of them writes nothing, instead of running the optimizer on each entry. In 'lazy' mode
+   * their weights in the array are therefore not kept: read them through `untouchedRows`, or
+   * call writeUntouchedRows first (saveState does). Their moments are written when a non-zero
+   * gradient first reaches them.
    */
   private untouched: Uint8Array | null = null;
   /** The untouched rows' value and Adam moments now, and as they were before this step. */
@@ -334,7 +336,30 @@ export class HostEmbeddingTable implements RowStore {
     this.catchUpMemo.valid = false;
   }
 
+  /**
+   * Writes the shared value into the untouched rows' weights (a 'lazy' update leaves them as
+   * they were): the array then holds every row's value as of this step.
+   */
+  writeUntouchedRows(): void {
+    const untouched = this.untouched;
+    if (!untouched) return;
+    const d = this.dim;
+    const value = this.untouchedState.w;
+    let row = 0;
+    while (row < this.numRows) {
+      if (untouched[row] === 0) {
+        row++;
+        continue;
+      }
+      let next = row + 1;
+      while (next < this.numRows && untouched[next] === 1) next++;
+      this.weights.fill(value, row * d, next * d);
+      row = next;
+    }
+  }
+
   saveState(): Float32Array[] {
+    this.writeUntouchedRows();
     return [this.weights.slice()];
   }
 
@@ -342,6 +367,33 @@ export class HostEmbeddingTable implements RowStore {
     // The loaded rows need not share a value any more.
     this.stopTrackingUntouched();
     this.weights.set(state[0]);
+  }
+
+  /**
+   * Reads the first entry of `rows[from..to - 1]`'s weights and (Adam) moments, in a loop with nothing
+   * else to do: at a large vocabulary each is a cache and TLB miss, and here the processor has
+   * many of them in flight at once, where the row-by-row pass that follows would wait for each.
+   * Rows in the shared state (untouchedRows) are skipped: nothing of theirs is read. Returns
+   * the sum of what was read (so that the reads are not optimised away).
+   */
+  touchRows(rows: Int32Array, from: number, to: number): number {
+    const d = this.dim;
+    const w = this.weights;
+    let sum = 0;
+    if (this.m && this.v) {
+      const m = this.m;
+      const v = this.v;
+      const untouched = this.untouched;
+      for (let u = from; u < to; u++) {
+        const row = rows[u];
+        if (untouched !== null && untouched[row] === 1) continue;
+        const i = row * d;
+        sum += w[i] + m[i] + v[i];
+      }
+    } else {
+      for (let u = from; u < to; u++) sum += w[rows[u] * d];
+    }
+    return sum;
   }
 
   /** Copies the rows of `plan.uniqueRows` into a new [U, dim] block. */
@@ -515,8 +567,13 @@ export class HostEmbeddingTable implements RowStore {
       return;
     }
     if (this.untouched !== null && this.untouched[row] === 1) {
-      // The row is in the shared state, which is current: only its weights are written.
-      w.fill(this.sharedValueAt(to), base, base + d);
+      // The row is in the shared state, which is current: nothing to write (see `untouched`).
+      // It is known at this step and the one before (a row's update catches up to there).
+      if (to < this.step - 1) {
+        throw new Error(
+          `${this.name}: a row in the shared state is known at step ${this.step} or ${this.step - 1}, not ${to}`,
+        );
+      }
       return;
     }
     if (!this.m || !this.v) {
@@ -560,15 +617,6 @@ export class HostEmbeddingTable implements RowStore {
       return;
     }
     this.replayAdam(base, base + d, from, to, mask);
-  }
-
-  /** The untouched rows' value after step `t`: this step's, or the one before. */
-  private sharedValueAt(t: number): number {
-    if (t === this.step) return this.untouchedState.w;
-    if (t === this.step - 1) return this.untouchedState.wBefore;
-    throw new Error(
-      `${this.name}: a row in the shared state is known at step ${this.step} or ${this.step - 1}, not ${t}`,
-    );
   }
 
   /**
@@ -770,8 +818,9 @@ export class HostEmbeddingTable implements RowStore {
       const untouched = this.untouched;
       if (untouched !== null && untouched[row] === 1) {
         if (isZero(grad, gradOffset, d)) {
-          // Decay only, as the shared state took this step: its value is the row's.
-          w.fill(this.untouchedState.w, base, base + d);
+          // Decay only, as the shared state took this step: its value is the row's ('exact'
+          // writes it; 'lazy' leaves the array, see `untouched`).
+          if (this.optimizer.mode === 'exact') w.fill(this.untouchedState.w, base, base + d);
           return;
         }
         this.leaveSharedState(row);

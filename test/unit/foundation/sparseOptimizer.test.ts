@@ -519,8 +519,12 @@ describe('Adam: rows no non-zero gradient has reached share one state', () => {
     const pe = new BatchPlanner(VOCAB);
     const last = new Int32Array(VOCAB);
     const rng = new Rng(11);
-    const rowOf = (t: HostEmbeddingTable, r: number) =>
-      Array.from(t.weights.subarray(r * DIM, r * DIM + DIM));
+    // A row in the shared state is read from there: 'lazy' leaves its entries of the array.
+    const rowOf = (t: HostEmbeddingTable, r: number) => {
+      const shared = t.untouchedRows;
+      if (shared && shared.flags[r] === 1) return new Array<number>(DIM).fill(shared.value);
+      return Array.from(t.weights.subarray(r * DIM, r * DIM + DIM));
+    };
     // As PEP's lazy table drives it: a row is caught up when it is gathered, then updated.
     const catchUp = (row: number) => {
       lazy.catchUpDecay(row, last[row] + 1, lazy.step);
@@ -550,7 +554,12 @@ describe('Adam: rows no non-zero gradient has reached share one state', () => {
     // Gaps longer than the one-by-one replay (16 steps) were caught up exactly all the same.
     expect(longestQuietGap).toBeGreaterThan(16);
     for (let row = 10; row < VOCAB; row++) catchUp(row);
+    for (let row = 0; row < VOCAB; row++) expect(rowOf(lazy, row)).toEqual(rowOf(exact, row));
+    // The untouched rows' entries of the array are stale until written, then exact's.
+    expect(Array.from(lazy.weights)).not.toEqual(Array.from(exact.weights));
+    lazy.writeUntouchedRows();
     expect(Array.from(lazy.weights)).toEqual(Array.from(exact.weights));
+    expect(Array.from(lazy.saveState()[0])).toEqual(Array.from(exact.weights));
     const flags = lazy.untouchedRows?.flags as Uint8Array;
     expect(Array.from(flags)).toEqual(Array.from({ length: VOCAB }, (_, r) => (r < 10 ? 0 : 1)));
     // A row in the shared state is known at this step and the one before, not further back.

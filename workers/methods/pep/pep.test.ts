@@ -417,6 +417,54 @@ describe("'lazy' gathers the 'exact' rows, whichever way S lives", () => {
       lazy.dispose();
     });
   }
+
+  for (const granularity of ['feature_dim', 'feature'] as const) {
+    it(`${granularity}: rows whose S no gradient has reached (shared) and the others, blocks, sizes and tables as exact's`, () => {
+      const wd = 0.01;
+      const exact = build(granularity, 'exact', -6, wd, 0.05);
+      const lazy = build(granularity, 'lazy', -6, wd, 0.05);
+      const pe = new BatchPlanner(N);
+      const pl = new BatchPlanner(N);
+      const rng = new Rng(10);
+      let sharedRows = 0;
+      let ownRows = 0;
+      for (let step = 0; step < 15; step++) {
+        const ids = Int32Array.from({ length: M }, (_, f) => OFFSETS[f] + rng.int(FIELD_DIMS[f]));
+        const planE = pe.plan(ids);
+        const planL = pl.plan(ids);
+        const blockE = exact.table.gatherRows(planE);
+        const blockL = lazy.table.gatherRows(planL);
+        for (let i = 0; i < blockE.length; i++) expect(Object.is(blockL[i], blockE[i])).toBe(true);
+        // Rows of odd id get no loss gradient: their S stays in the shared state (V decays).
+        const grad = Float32Array.from(blockE, (_, i) =>
+          planE.uniqueRows[Math.floor(i / D)] % 2 === 1 ? 0 : rng.uniform(-0.5, 0.5),
+        );
+        exact.table.applyGradient(planE, grad);
+        lazy.table.applyGradient(planL, grad);
+        const flags = lazy.table.s!.untouchedRows!.flags;
+        for (const row of planL.uniqueRows) {
+          if (flags[row] === 1) sharedRows++;
+          else ownRows++;
+          expect(lazy.table.rowNonZeros[row]).toBe(exact.table.rowNonZeros[row]);
+          for (let k = 0; k < D; k++) {
+            expect(lazy.table.thresholdOf(row, k)).toBe(exact.table.thresholdOf(row, k));
+            expect(lazy.table.v.weights[row * D + k]).toBe(exact.table.v.weights[row * D + k]);
+          }
+        }
+      }
+      expect(sharedRows).toBeGreaterThan(20);
+      expect(ownRows).toBeGreaterThan(20);
+      // Caught up, the whole table (S's shared rows written out) and its count are exact's.
+      const packedL = lazy.table.packThresholded();
+      const packedE = exact.table.packThresholded();
+      expect(packedL.masks).toEqual(packedE.masks);
+      expect(packedL.values).toEqual(packedE.values);
+      expect(lazy.table.saveState()).toEqual(exact.table.saveState());
+      expect(lazy.table.nonZeros).toBe(exact.table.nonZeros);
+      exact.dispose();
+      lazy.dispose();
+    });
+  }
 });
 
 describe("'lazy' prunes as 'exact' does", () => {

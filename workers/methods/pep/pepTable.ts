@@ -20,7 +20,10 @@
  *   the exact mode's V and S (equal for gaps up to 16 steps, close beyond). The live sizes count
  *   every row as it was when last gathered or updated (the gather recounts the rows it
  *   thresholds); a snapshot, an export and a checkpoint first catch every row up (catchUpAll),
- *   so they hold the exact mode's table of that step.
+ *   so they hold the exact mode's table of that step. At a large vocabulary a row's entries are
+ *   cache and TLB misses in every table-sized array: each pass reads the next rows' entries
+ *   ahead (touchRows) so that many misses are in flight at once, and the update reuses what the
+ *   gather noted per slot instead of reading the row's step, count and S flag again.
  *
  * Retrain (lottery ticket): the thresholds go off, V is reset to a rewind point times a fixed
  * mask, and only V is uploaded and updated.
@@ -47,6 +50,11 @@ export function threshold32(gk: number, s: number): number {
 
 /** Rows per chunk of the 'exact' pass (V, S and the count of a chunk while it is in cache). */
 const EXACT_CHUNK_ROWS = 256;
+/**
+ * Rows whose entries a 'lazy' pass reads ahead at a time (touchRows): enough to keep many
+ * misses in flight, few enough that what it read is still in cache when the pass gets there.
+ */
+const TOUCH_AHEAD_ROWS = 256;
 /** Rows of V̂ computed at a time when it is packed (a snapshot, an export). */
 const PACK_CHUNK_ROWS = 4096;
 
@@ -115,10 +123,14 @@ export class PepTable implements RowStore {
    * gk · σ(s) of each of its rows' S entries ([U, width of S], float32) and the derivative
    * gk · σ(s) · (1 − σ(s)).
    */
-  private gathered: { generation: number; t: Float32Array; slope: Float64Array } = {
+  private gathered = {
     generation: -1,
     t: new Float32Array(0),
     slope: new Float64Array(0),
+    /** 'lazy': per slot, 1 where the row's S was in the shared state (untouchedRows). */
+    shared: new Uint8Array(0),
+    /** 'lazy': per slot, the row's non-zeros as the gather counted them. */
+    count: new Uint16Array(0),
   };
   /** Scratch for the gradients of V and S that thresholdBackward hands to the update. */
   private vGradScratch = new Float32Array(0);
@@ -135,6 +147,8 @@ export class PepTable implements RowStore {
     if (!this.thresholdsOn) return 0;
     if (this.s) {
       const w = this.s.dim;
+      const shared = this.s.untouchedRows;
+      if (shared && shared.flags[row] === 1) return threshold32(this.gk, shared.value);
       return threshold32(this.gk, this.s.weights[row * w + (w === 1 ? 0 : k)]);
     }
     if (this.device) {
@@ -273,11 +287,22 @@ export class PepTable implements RowStore {
       g.t = new Float32Array(rows.length * width * 2);
       g.slope = new Float64Array(rows.length * width * 2);
     }
+    if (g.count.length < rows.length) {
+      g.shared = new Uint8Array(rows.length * 2);
+      g.count = new Uint16Array(rows.length * 2);
+    }
     g.generation = plan.generation;
     const tOf = g.t;
     const slopeOf = g.slope;
+    const sharedOf = g.shared;
+    const countOf = g.count;
     const gk32 = Math.fround(this.gk);
     const sValues = s.weights;
+    // Rows no gradient has reached share one S value, read from there ('lazy' leaves their
+    // entries of the array as they were).
+    const untouched = s.untouchedRows;
+    const flags = untouched?.flags ?? null;
+    const sharedS = untouched?.value ?? 0;
     const w = this.v.weights;
     const out = new Float32Array(rows.length * d);
     // S values repeat (rows no batch has touched share theirs): the last one's σ is reused.
@@ -287,12 +312,15 @@ export class PepTable implements RowStore {
     const counts = this.rowNonZeros;
     let change = 0;
     for (let u = 0; u < rows.length; u++) {
+      if (lazy && u % TOUCH_AHEAD_ROWS === 0) this.touchRows(rows, u);
       const row = rows[u];
       // The row's catch-up and its threshold in one visit: at a large vocabulary each row is a
       // cache and TLB miss in every array it touches, paid once instead of once per pass.
       if (lazy) this.catchUp(row, caughtUpTo);
+      const isShared = flags !== null && flags[row] === 1;
+      sharedOf[u] = isShared ? 1 : 0;
       for (let j = 0; j < width; j++) {
-        const sv = sValues[row * width + j];
+        const sv = isShared ? sharedS : sValues[row * width + j];
         if (sv !== lastS) {
           lastS = sv;
           const sig = sigmoid32(sv);
@@ -318,6 +346,7 @@ export class PepTable implements RowStore {
       // The row's count, recounted here for free (a lazy catch-up may have changed it).
       change += count - counts[row];
       counts[row] = count;
+      countOf[u] = count;
     }
     this.nonZeros += change;
     return out;
@@ -426,19 +455,94 @@ export class PepTable implements RowStore {
       throw new Error(`pep: gradient has ${grad.length} values, expected ${count * this.d}`);
     }
     if (this.thresholdsOn && this.s && this.mode === 'lazy') {
-      // Each row's backward, update and count in one visit (see gatherRows).
-      const { vGrad, sGrad } = this.backwardScratch(plan, this.s);
-      this.beginStep();
-      for (let u = 0; u < count; u++) {
-        this.backwardRows(plan, grad, u, u + 1, vGrad, sGrad);
-        this.updateLazyRow(plan.uniqueRows[u], vGrad, sGrad, u, true);
-      }
+      this.applyLazyGradient(plan, grad, this.s);
     } else if (this.thresholdsOn && this.s) {
       const { vGrad, sGrad } = this.thresholdBackward(plan, grad);
       this.applyGradients(plan, vGrad, sGrad);
     } else {
       this.applyGradients(plan, grad, null);
     }
+  }
+
+  /** Sums what touchRows read (kept so that its reads are not optimised away). */
+  private touched = 0;
+
+  /**
+   * The next TOUCH_AHEAD_ROWS rows from slot `from`: their entries in V's and S's arrays, their
+   * last step and count, read ahead of the row-by-row pass (HostEmbeddingTable.touchRows).
+   */
+  private touchRows(rows: Int32Array, from: number): void {
+    const to = Math.min(rows.length, from + TOUCH_AHEAD_ROWS);
+    const lastUpdate = this.lastUpdate;
+    const counts = this.rowNonZeros;
+    let sum = this.v.touchRows(rows, from, to) + (this.s?.touchRows(rows, from, to) ?? 0);
+    for (let u = from; u < to; u++) {
+      const row = rows[u];
+      sum += lastUpdate[row] + counts[row];
+    }
+    this.touched += sum;
+  }
+
+  /**
+   * applyGradient in 'lazy' mode with S on the host: each row's backward, update and count in
+   * one visit (see gatherRows), reading what the gather noted per slot instead of the row's
+   * entries in the table-sized arrays, which a large table has out of cache again by now: the
+   * gather caught every row up (no catch-up to check), whether its S was shared, its count.
+   */
+  private applyLazyGradient(plan: BatchPlan, grad: Float32Array, s: HostEmbeddingTable): void {
+    const { vGrad, sGrad } = this.backwardScratch(plan, s);
+    this.beginStep();
+    const rows = plan.uniqueRows;
+    const d = this.d;
+    const width = s.dim;
+    const perDim = width !== 1 ? 1 : 0;
+    const { shared: sharedOf, count: countOf } = this.gathered;
+    const w = this.v.weights;
+    const sValues = s.weights;
+    const counts = this.rowNonZeros;
+    const lastUpdate = this.lastUpdate;
+    const steps = this.steps;
+    const gk = this.gk;
+    // The shared S after this step, and its threshold: a row's S stays shared when its
+    // gradient is zero.
+    const untouched = s.untouchedRows;
+    const sharedT = untouched ? threshold32(gk, untouched.value) : 0;
+    let lastS = Number.NaN;
+    let lastT = Number.NaN;
+    let change = 0;
+    for (let u = 0; u < rows.length; u++) {
+      if (u % TOUCH_AHEAD_ROWS === 0) {
+        this.touched += this.v.touchRows(rows, u, Math.min(rows.length, u + TOUCH_AHEAD_ROWS));
+      }
+      const row = rows[u];
+      this.backwardRows(plan, grad, u, u + 1, vGrad, sGrad);
+      this.v.updateRow(row, vGrad, u * d);
+      let stillShared = false;
+      if (sharedOf[u] === 1) {
+        stillShared = true;
+        for (let j = u * width; j < u * width + width; j++) if (sGrad[j] !== 0) stillShared = false;
+      }
+      // A shared row with no gradient stays in the shared state, which beginStep advanced.
+      if (!stillShared) s.updateRow(row, sGrad, u * width);
+      lastUpdate[row] = steps;
+      const base = row * d;
+      let count = 0;
+      if (stillShared) {
+        for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
+      } else {
+        for (let k = 0; k < d; k++) {
+          const sv = sValues[row * width + perDim * k];
+          if (sv !== lastS) {
+            lastS = sv;
+            lastT = threshold32(gk, sv);
+          }
+          if (Math.abs(w[base + k]) > lastT) count++;
+        }
+      }
+      change += count - countOf[u];
+      counts[row] = count;
+    }
+    this.nonZeros += change;
   }
 
   /**
@@ -512,6 +616,7 @@ export class PepTable implements RowStore {
     if (this.allCaughtUpAt === to && this.allCaughtUpGk === this.gk) return;
     const rows = this.lastUpdate.length;
     for (let row = 0; row < rows; row++) this.catchUp(row, to);
+    if (this.thresholdsOn) this.s?.writeUntouchedRows();
     this.recountAll();
     this.allCaughtUpAt = to;
     this.allCaughtUpGk = this.gk;
