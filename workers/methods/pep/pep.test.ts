@@ -418,11 +418,17 @@ describe("'lazy' gathers the 'exact' rows, whichever way S lives", () => {
     });
   }
 
-  for (const granularity of ['feature_dim', 'feature'] as const) {
-    it(`${granularity}: rows whose S no gradient has reached (shared) and the others, blocks, sizes and tables as exact's`, () => {
+  // S init -6: a gradient reaches S through σ'(S); -150: σ(S) is 0 in float32, the thresholds
+  // are 0 and no gradient reaches S (the official init) until a gradient that is not finite.
+  for (const [granularity, sInit] of [
+    ['feature_dim', -6],
+    ['feature', -6],
+    ['feature_dim', -150],
+  ] as const) {
+    it(`${granularity}, S init ${sInit}: rows whose S no gradient has reached (shared) and the others, blocks, sizes and tables as exact's`, () => {
       const wd = 0.01;
-      const exact = build(granularity, 'exact', -6, wd, 0.05);
-      const lazy = build(granularity, 'lazy', -6, wd, 0.05);
+      const exact = build(granularity, 'exact', sInit, wd, 0.05);
+      const lazy = build(granularity, 'lazy', sInit, wd, 0.05);
       const pe = new BatchPlanner(N);
       const pl = new BatchPlanner(N);
       const rng = new Rng(10);
@@ -435,10 +441,21 @@ describe("'lazy' gathers the 'exact' rows, whichever way S lives", () => {
         const blockE = exact.table.gatherRows(planE);
         const blockL = lazy.table.gatherRows(planL);
         for (let i = 0; i < blockE.length; i++) expect(Object.is(blockL[i], blockE[i])).toBe(true);
+        // V̂ = sign(v) · ReLU(|v| − t), written out (a pruned entry is sign(v) · 0).
+        planL.uniqueRows.forEach((row, u) => {
+          for (let k = 0; k < D; k++) {
+            const v = lazy.table.v.weights[row * D + k];
+            const t = lazy.table.thresholdOf(row, k);
+            const expected = Math.sign(v) * (Math.abs(v) > t ? Math.fround(Math.abs(v) - t) : 0);
+            expect(Object.is(blockL[u * D + k], expected)).toBe(true);
+          }
+        });
         // Rows of odd id get no loss gradient: their S stays in the shared state (V decays).
         const grad = Float32Array.from(blockE, (_, i) =>
           planE.uniqueRows[Math.floor(i / D)] % 2 === 1 ? 0 : rng.uniform(-0.5, 0.5),
         );
+        // The last step's first row gets a NaN: its S leaves the shared state as NaN in both.
+        if (step === 14) grad[planE.uniqueRows[0] % 2 === 1 ? 0 : 1] = Number.NaN;
         exact.table.applyGradient(planE, grad);
         lazy.table.applyGradient(planL, grad);
         const flags = lazy.table.s!.untouchedRows!.flags;
@@ -453,7 +470,7 @@ describe("'lazy' gathers the 'exact' rows, whichever way S lives", () => {
         }
       }
       expect(sharedRows).toBeGreaterThan(20);
-      expect(ownRows).toBeGreaterThan(20);
+      expect(ownRows).toBeGreaterThan(sInit === -150 ? 0 : 20);
       // Caught up, the whole table (S's shared rows written out) and its count are exact's.
       const packedL = lazy.table.packThresholded();
       const packedE = exact.table.packThresholded();

@@ -331,16 +331,25 @@ export class PepTable implements RowStore {
         slopeOf[u * width + j] = lastSlope;
       }
       let count = 0;
-      for (let k = 0; k < d; k++) {
-        const wi = w[row * d + k];
-        const a = Math.abs(wi);
-        const t = tOf[u * width + perDim * k];
-        // A pruned entry is sign(v) · 0, as the device has it (−0 where v < 0).
-        if (a > t) {
-          out[u * d + k] = Math.sign(wi) * Math.fround(a - t);
-          count++;
-        } else {
-          out[u * d + k] = Math.sign(wi) * 0;
+      if (isShared && lastT === 0) {
+        // A zero threshold (σ of the shared S underflows, as from the official init): V̂ = V.
+        for (let k = 0; k < d; k++) {
+          const wi = w[row * d + k];
+          out[u * d + k] = wi;
+          if (Math.abs(wi) > 0) count++;
+        }
+      } else {
+        for (let k = 0; k < d; k++) {
+          const wi = w[row * d + k];
+          const a = Math.abs(wi);
+          const t = tOf[u * width + perDim * k];
+          // A pruned entry is sign(v) · 0, as the device has it (−0 where v < 0).
+          if (a > t) {
+            out[u * d + k] = Math.sign(wi) * Math.fround(a - t);
+            count++;
+          } else {
+            out[u * d + k] = Math.sign(wi) * 0;
+          }
         }
       }
       // The row's count, recounted here for free (a lazy catch-up may have changed it).
@@ -496,7 +505,7 @@ export class PepTable implements RowStore {
     const d = this.d;
     const width = s.dim;
     const perDim = width !== 1 ? 1 : 0;
-    const { shared: sharedOf, count: countOf } = this.gathered;
+    const { shared: sharedOf, count: countOf, t: tOf, slope: slopeOf } = this.gathered;
     const w = this.v.weights;
     const sValues = s.weights;
     const counts = this.rowNonZeros;
@@ -515,17 +524,32 @@ export class PepTable implements RowStore {
         this.touched += this.v.touchRows(rows, u, Math.min(rows.length, u + TOUCH_AHEAD_ROWS));
       }
       const row = rows[u];
-      this.backwardRows(plan, grad, u, u + 1, vGrad, sGrad);
-      this.v.updateRow(row, vGrad, u * d);
+      const base = row * d;
       let stillShared = false;
-      if (sharedOf[u] === 1) {
-        stillShared = true;
-        for (let j = u * width; j < u * width + width; j++) if (sGrad[j] !== 0) stillShared = false;
+      if (sharedOf[u] === 1 && tOf[u * width] === 0 && slopeOf[u * width] === 0) {
+        // A shared S whose threshold and slope were 0 at the gather: V's gradient passes where
+        // v is not 0, S's is 0 (backwardRows' numbers, unless a gradient is not finite: then
+        // S's is NaN, and backwardRows runs to give it).
+        let finite = true;
+        for (let k = 0; k < d; k++) {
+          const gi = grad[u * d + k];
+          vGrad[u * d + k] = Math.abs(w[base + k]) > 0 ? gi : 0;
+          if (gi - gi !== 0) finite = false;
+        }
+        stillShared = finite;
       }
+      if (!stillShared) {
+        this.backwardRows(plan, grad, u, u + 1, vGrad, sGrad);
+        if (sharedOf[u] === 1) {
+          stillShared = true;
+          for (let j = u * width; j < u * width + width; j++)
+            if (sGrad[j] !== 0) stillShared = false;
+        }
+      }
+      this.v.updateRow(row, vGrad, u * d);
       // A shared row with no gradient stays in the shared state, which beginStep advanced.
       if (!stillShared) s.updateRow(row, sGrad, u * width);
       lastUpdate[row] = steps;
-      const base = row * d;
       let count = 0;
       if (stillShared) {
         for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
