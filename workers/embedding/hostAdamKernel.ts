@@ -1,8 +1,8 @@
 /**
  * A host table's weights and Adam moments in WebAssembly memory, updated by hostAdam.wat: the
- * same float64 arithmetic as the table's JavaScript loops, two entries at a time (SIMD), so the
- * float32 results are the same bit for bit and the divider and square root, which bound Adam's
- * step on the host, do half as many operations.
+ * same float32 arithmetic as the table's JavaScript loops, four entries at a time (SIMD), so the
+ * results are the same bit for bit and the divider and square root, which bound Adam's step on
+ * the host, do a quarter as many operations.
  *
  * Each table gets a memory of its own, sized once (never grown: a grown memory would detach the
  * arrays' views): a small scratch area (the step coefficients, a catch-up's block plan, one
@@ -226,11 +226,11 @@ export class HostAdamArrays {
 
   /**
    * A catch-up's blocks (`plan`: BLOCK_FIELDS numbers per block, as HostEmbeddingTable.blockPlan
-   * makes them) for entries `start`..`start + n - 1`, `n` even.
+   * makes them) for entries `start`..`start + n - 1`, `n` a multiple of four.
    */
   replayBlocks(start: number, n: number, plan: Float64Array, o: SparseOptimizerConfig): void {
     const count = plan.length / BLOCK_FIELDS;
-    if (count > KERNEL_MAX_BLOCKS || n % 2 !== 0) {
+    if (count > KERNEL_MAX_BLOCKS || n % 4 !== 0) {
       throw new Error(`host Adam kernel: ${count} blocks for ${n} entries`);
     }
     if (this.planCopied !== plan) {

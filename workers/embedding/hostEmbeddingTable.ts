@@ -68,6 +68,75 @@ function isZero(grad: Float32Array | null, offset: number, count: number): boole
   return true;
 }
 
+/** Adam's coefficients rounded to float32, as its float32 arithmetic uses them. */
+interface Adam32 {
+  wd: number;
+  b1: number;
+  c1: number;
+  b2: number;
+  c2: number;
+  eps: number;
+}
+
+function adam32(o: SparseOptimizerConfig): Adam32 {
+  return {
+    wd: Math.fround(o.weightDecay),
+    b1: Math.fround(o.beta1),
+    c1: Math.fround(1 - o.beta1),
+    b2: Math.fround(o.beta2),
+    c2: Math.fround(1 - o.beta2),
+    eps: Math.fround(o.eps),
+  };
+}
+
+/**
+ * One Adam step of entry `i` with loss gradient `gi` (0: decay only), step size `ss` and
+ * 1 / sqrt(1 - beta2^t) `ib` (float32): torch's float32 Adam with L2 decay, each operation
+ * rounded to float32 (Math.fround of the float64 result is the float32 operation's result) in
+ * the order of the WebAssembly kernel's float32 operations, so both give the same bits.
+ */
+function adamEntry(
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  i: number,
+  gi: number,
+  ss: number,
+  ib: number,
+  c: Adam32,
+): void {
+  const wi = w[i];
+  const g = Math.fround(gi + Math.fround(c.wd * wi));
+  const mi = Math.fround(Math.fround(c.b1 * m[i]) + Math.fround(c.c1 * g));
+  const vi = Math.fround(Math.fround(c.b2 * v[i]) + Math.fround(Math.fround(c.c2 * g) * g));
+  m[i] = mi;
+  v[i] = vi;
+  const denominator = Math.fround(Math.fround(Math.fround(Math.sqrt(vi)) * ib) + c.eps);
+  w[i] = wi - Math.fround(Math.fround(ss * mi) / denominator);
+}
+
+/**
+ * A catch-up block's Adam step j in float32 (HostEmbeddingTable.replayAdam): size * m_j /
+ * (sqrt(v_j) * bc2 + eps) with m_j = b1j * m + c1j * g and v_j = b2j * v + c2j * g * g.
+ */
+function blockTerm(
+  m: number,
+  v: number,
+  g: number,
+  b1j: number,
+  c1j: number,
+  b2j: number,
+  c2j: number,
+  size: number,
+  bc2: number,
+  eps: number,
+): number {
+  const mj = Math.fround(Math.fround(b1j * m) + Math.fround(c1j * g));
+  const vj = Math.fround(Math.fround(b2j * v) + Math.fround(Math.fround(c2j * g) * g));
+  const denominator = Math.fround(Math.fround(Math.fround(Math.sqrt(vj)) * bc2) + eps);
+  return Math.fround(Math.fround(size * mj) / denominator);
+}
+
 /** Every step's learning rate and Adam coefficients, for replaying skipped steps. */
 class StepHistory {
   private rates = new Float64Array(64);
@@ -522,20 +591,42 @@ export class HostEmbeddingTable implements RowStore {
    */
   private advanceUntouched(): void {
     const shared = this.untouchedState;
-    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
     shared.wBefore = shared.w;
     shared.mBefore = shared.m;
     shared.vBefore = shared.v;
-    const wi = shared.w;
-    const g = 0 + wd * wi;
-    const mi = Math.fround(beta1 * shared.m + (1 - beta1) * g);
-    const vi = Math.fround(beta2 * shared.v + (1 - beta2) * g * g);
-    shared.m = mi;
-    shared.v = vi;
-    shared.w = Math.fround(
-      wi - (this.adamStepSize * mi) / (Math.sqrt(vi) * this.adamInvBc2Sqrt + eps),
+    const one = this.sharedScratch;
+    one[0] = shared.w;
+    one[1] = shared.m;
+    one[2] = shared.v;
+    adamEntry(
+      one.subarray(0, 1),
+      one.subarray(1, 2),
+      one.subarray(2, 3),
+      0,
+      0,
+      Math.fround(this.adamStepSize),
+      Math.fround(this.adamInvBc2Sqrt),
+      this.coefficients32(),
     );
+    shared.w = one[0];
+    shared.m = one[1];
+    shared.v = one[2];
   }
+
+  /** Adam's coefficients in float32 for the current optimizer settings. */
+  private coefficients32(): Adam32 {
+    if (this.c32.of !== this.optimizer)
+      this.c32 = { of: this.optimizer, c: adam32(this.optimizer) };
+    return this.c32.c;
+  }
+
+  private c32: { of: SparseOptimizerConfig | null; c: Adam32 } = {
+    of: null,
+    c: adam32(DEFAULT_SPARSE_OPTIMIZER),
+  };
+
+  /** The shared state's value and moments while advanceUntouched steps them. */
+  private readonly sharedScratch = new Float32Array(3);
 
   /**
    * Keeps every step's learning rate (and Adam's coefficients), so that catchUpDecay can replay
@@ -652,49 +743,55 @@ export class HostEmbeddingTable implements RowStore {
     const p = this.blockPlan(exactEnd + 1, to);
     if (mask === null && this.kernel) {
       // Pairs of entries in the kernel; the last of an odd count below.
-      const pairs = (end - start) & ~1;
-      this.kernel.replayBlocks(start, pairs, p, this.optimizer);
-      start += pairs;
+      const quads = (end - start) & ~3;
+      this.kernel.replayBlocks(start, quads, p, this.optimizer);
+      start += quads;
     }
+    // In float32, each coefficient rounded and 1 - b taken from the float64 b (as the kernel).
+    const f = Math.fround;
+    const wd32 = f(wd);
+    const eps32 = f(eps);
     for (let o = 0; o < p.length; o += BLOCK_FIELDS) {
-      const n = p[o];
-      const b10 = p[o + 1];
-      const b11 = p[o + 2];
-      const b12 = p[o + 3];
-      const b20 = p[o + 4];
-      const b21 = p[o + 5];
-      const b22 = p[o + 6];
-      const size0 = p[o + 7];
-      const size1 = p[o + 8];
-      const size2 = p[o + 9];
-      const bc20 = p[o + 10];
-      const bc21 = p[o + 11];
-      const bc22 = p[o + 12];
-      const b1n = p[o + 13];
-      const b2n = p[o + 14];
+      const n = f(p[o]);
+      const b10 = f(p[o + 1]);
+      const b11 = f(p[o + 2]);
+      const b12 = f(p[o + 3]);
+      const b20 = f(p[o + 4]);
+      const b21 = f(p[o + 5]);
+      const b22 = f(p[o + 6]);
+      const c10 = f(1 - p[o + 1]);
+      const c11 = f(1 - p[o + 2]);
+      const c12 = f(1 - p[o + 3]);
+      const c20 = f(1 - p[o + 4]);
+      const c21 = f(1 - p[o + 5]);
+      const c22 = f(1 - p[o + 6]);
+      const size0 = f(p[o + 7]);
+      const size1 = f(p[o + 8]);
+      const size2 = f(p[o + 9]);
+      const bc20 = f(p[o + 10]);
+      const bc21 = f(p[o + 11]);
+      const bc22 = f(p[o + 12]);
+      const b1n = f(p[o + 13]);
+      const b2n = f(p[o + 14]);
+      const c1n = f(1 - p[o + 13]);
+      const c2n = f(1 - p[o + 14]);
       for (let i = start; i < end; i++) {
         if (mask !== null && mask[i] === 0) continue;
         const wi = w[i];
         const mi = m[i];
         const vi = v[i];
-        const g = wd * wi;
-        let sum = 0;
-        const m0 = b10 * mi + (1 - b10) * g;
-        const v0 = b20 * vi + (1 - b20) * g * g;
-        sum += 1 * ((size0 * m0) / (Math.sqrt(v0) * bc20 + eps));
-        const m1 = b11 * mi + (1 - b11) * g;
-        const v1 = b21 * vi + (1 - b21) * g * g;
-        sum += 4 * ((size1 * m1) / (Math.sqrt(v1) * bc21 + eps));
-        const m2 = b12 * mi + (1 - b12) * g;
-        const v2 = b22 * vi + (1 - b22) * g * g;
-        sum += 1 * ((size2 * m2) / (Math.sqrt(v2) * bc22 + eps));
-        const delta = (n * sum) / 6;
+        const g = f(wd32 * wi);
+        let sum = f(0 + blockTerm(mi, vi, g, b10, c10, b20, c20, size0, bc20, eps32));
+        sum = f(sum + f(4 * blockTerm(mi, vi, g, b11, c11, b21, c21, size1, bc21, eps32)));
+        sum = f(sum + blockTerm(mi, vi, g, b12, c12, b22, c22, size2, bc22, eps32));
+        const delta = f(f(n * sum) / 6);
         // A block that moves the weight towards zero and past it stops there: decay pulls
         // towards zero and Adam's steps then only hover around it. A block that moves it away
         // from zero (the momentum of the row's last loss gradient) is taken whole.
-        w[i] = delta * wi > 0 && Math.abs(delta) >= Math.abs(wi) ? 0 : wi - delta;
-        m[i] = b1n * mi + (1 - b1n) * g;
-        v[i] = b2n * vi + (1 - b2n) * g * g;
+        const towardsZero = (delta > 0 && wi > 0) || (delta < 0 && wi < 0);
+        w[i] = towardsZero && Math.abs(delta) >= Math.abs(wi) ? 0 : wi - delta;
+        m[i] = f(b1n * mi) + f(c1n * g);
+        v[i] = f(b2n * vi) + f(f(c2n * g) * g);
       }
     }
   }
@@ -733,21 +830,15 @@ export class HostEmbeddingTable implements RowStore {
       this.kernel.decay(from, to, stepSize, invBc2Sqrt, this.optimizer);
       return;
     }
-    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
     const w = this.weights;
     const m = this.m as Float32Array;
     const v = this.v as Float32Array;
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
+    const c = this.coefficients32();
+    const ss = Math.fround(stepSize);
+    const ib = Math.fround(invBc2Sqrt);
     for (let i = from; i < to; i++) {
       if (mask !== null && mask[i] === 0) continue;
-      const wi = w[i];
-      const g = 0 + wd * wi;
-      const mi = Math.fround(beta1 * m[i] + c1 * g);
-      const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-      m[i] = mi;
-      v[i] = vi;
-      w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+      adamEntry(w, m, v, i, 0, ss, ib, c);
     }
   }
 
@@ -790,9 +881,9 @@ export class HostEmbeddingTable implements RowStore {
    * Sets the coefficients updateRow uses to those of step `t` at learning rate `lr`: Adam's bias
    * corrections depend on the step only, so they are computed once, not once per row (the
    * 'exact' pass visits every row). Replaying a skipped step sets that step's coefficients.
-   * torch divides sqrt(v) by sqrt(1 - beta2^t); the loops multiply by its reciprocal, which moves
-   * the float64 intermediate by at most an ulp (no float32 result changed in 2M random updates)
-   * and takes one of the three divider operations off every entry's step.
+   * torch divides sqrt(v) by sqrt(1 - beta2^t); the loops multiply by its reciprocal (rounded to
+   * float32 like every coefficient), which can move the float32 denominator by an ulp and takes
+   * one of the three divider operations off every entry's step.
    */
   useStepCoefficients(t: number, lr: number): void {
     const { beta1, beta2 } = this.optimizer;
@@ -806,7 +897,7 @@ export class HostEmbeddingTable implements RowStore {
    * gradient, or null for a row outside the batch (its gradient is then weight_decay * value).
    */
   updateRow(row: number, grad: Float32Array | null, gradOffset: number): void {
-    const { weightDecay: wd, beta1, beta2, eps } = this.optimizer;
+    const { weightDecay: wd, eps } = this.optimizer;
     const lr = this.stepLearningRate;
     const d = this.dim;
     const w = this.weights;
@@ -825,43 +916,20 @@ export class HostEmbeddingTable implements RowStore {
         }
         this.leaveSharedState(row);
       }
-      const m = this.m;
-      const v = this.v;
       const stepSize = this.adamStepSize;
       const invBc2Sqrt = this.adamInvBc2Sqrt;
-      const c1 = 1 - beta1;
-      const c2 = 1 - beta2;
-      if (mask === null && grad !== null) {
-        if (this.kernel) {
-          this.kernel.step(base, d, grad, gradOffset, stepSize, invBc2Sqrt, this.optimizer);
-          return;
-        }
-        // The common case (a batch row, no mask) without the per-entry tests; the same
-        // arithmetic as the general loop below.
-        for (let k = 0; k < d; k++) {
-          const i = base + k;
-          const wi = w[i];
-          const g = grad[gradOffset + k] + wd * wi;
-          const mi = Math.fround(beta1 * m[i] + c1 * g);
-          const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-          m[i] = mi;
-          v[i] = vi;
-          w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
-        }
+      if (mask === null && grad !== null && this.kernel) {
+        this.kernel.step(base, d, grad, gradOffset, stepSize, invBc2Sqrt, this.optimizer);
         return;
       }
+      // torch.optim.Adam: weight decay is added to the gradient (L2), not decoupled.
+      const c = this.coefficients32();
+      const ss = Math.fround(stepSize);
+      const ib = Math.fround(invBc2Sqrt);
       for (let k = 0; k < d; k++) {
         const i = base + k;
         if (mask !== null && mask[i] === 0) continue;
-        // torch.optim.Adam: weight decay is added to the gradient (L2), not decoupled.
-        const wi = w[i];
-        const g = (grad ? grad[gradOffset + k] : 0) + wd * wi;
-        // Rounded to float32 as the arrays store them, before the weight's update reads them.
-        const mi = Math.fround(beta1 * m[i] + c1 * g);
-        const vi = Math.fround(beta2 * v[i] + c2 * g * g);
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+        adamEntry(w, this.m, this.v, i, grad ? grad[gradOffset + k] : 0, ss, ib, c);
       }
     } else if (this.optimizer.kind === 'sgd') {
       // torch.optim.SGD without momentum: w -= lr * (g + weight_decay * w).

@@ -45,13 +45,19 @@ function expectSameBits(actual: Float32Array, expected: Float32Array, what: stri
   }
 }
 
-/** Adam on flat float32 arrays, written out entry by entry (torch's rule, L2 decay). */
+const f = Math.fround;
+
+/**
+ * Adam on flat float32 arrays, written out entry by entry (torch's rule, L2 decay) in float32:
+ * each operation rounded (Math.fround of the float64 result is the float32 operation's), sqrt(v)
+ * multiplied by 1 / sqrt(1 - beta2^t), and every coefficient rounded to float32.
+ */
 class ReferenceAdam {
   readonly m: Float32Array;
   readonly v: Float32Array;
-  /** Per step t: learning rate / (1 - beta1^t) and sqrt(1 - beta2^t). */
+  /** Per step t: learning rate / (1 - beta1^t) and 1 / sqrt(1 - beta2^t), float64. */
   private readonly sizes: number[] = [0];
-  private readonly bc2: number[] = [0];
+  private readonly ib: number[] = [0];
 
   constructor(
     readonly w: Float32Array,
@@ -66,56 +72,59 @@ class ReferenceAdam {
   /** Starts step t at learning rate lr. */
   step(t: number, lr: number): void {
     this.sizes[t] = lr / (1 - this.cfg.beta1 ** t);
-    this.bc2[t] = Math.sqrt(1 - this.cfg.beta2 ** t);
+    this.ib[t] = 1 / Math.sqrt(1 - this.cfg.beta2 ** t);
+  }
+
+  /** One step of entry i with loss gradient gi (0: decay only). */
+  private entry(i: number, t: number, gi: number): void {
+    const { weightDecay, beta1, beta2, eps } = this.cfg;
+    const { w, m, v } = this;
+    const g = f(gi + f(f(weightDecay) * w[i]));
+    m[i] = f(f(beta1) * m[i]) + f(f(1 - beta1) * g);
+    v[i] = f(f(beta2) * v[i]) + f(f(f(1 - beta2) * g) * g);
+    const denominator = f(f(f(Math.sqrt(v[i])) * f(this.ib[t])) + f(eps));
+    w[i] = w[i] - f(f(f(this.sizes[t]) * m[i]) / denominator);
   }
 
   /** Step t for one row: `grad` from `offset`, or none (decay only). */
   update(row: number, t: number, grad: Float32Array | null, offset: number): void {
-    const { weightDecay: wd, beta1, beta2, eps } = this.cfg;
-    const { w, m, v } = this;
     for (let k = 0; k < this.d; k++) {
       const i = row * this.d + k;
       if (this.mask && this.mask[i] === 0) continue;
-      const g = (grad ? grad[offset + k] : 0) + wd * w[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      w[i] = w[i] - (this.sizes[t] * m[i]) / (Math.sqrt(v[i]) / this.bc2[t] + eps);
+      this.entry(i, t, grad ? grad[offset + k] : 0);
     }
   }
 
   /** The decay-only steps from..to of one row: the first EXACT_CATCH_UP one by one, then blocks. */
   catchUp(row: number, from: number, to: number): void {
-    const { weightDecay: wd, beta1, beta2, eps } = this.cfg;
+    const { weightDecay, beta1, beta2, eps } = this.cfg;
     const { w, m, v } = this;
     for (let k = 0; k < this.d; k++) {
       const i = row * this.d + k;
       if (this.mask && this.mask[i] === 0) continue;
       let t = from;
-      for (; t <= Math.min(to, from + EXACT_CATCH_UP - 1); t++) {
-        const g = 0 + wd * w[i];
-        m[i] = beta1 * m[i] + (1 - beta1) * g;
-        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-        w[i] = w[i] - (this.sizes[t] * m[i]) / (Math.sqrt(v[i]) / this.bc2[t] + eps);
-      }
+      for (; t <= Math.min(to, from + EXACT_CATCH_UP - 1); t++) this.entry(i, t, 0);
       for (let block = EXACT_CATCH_UP; t <= to; block *= 2) {
         const n = Math.min(block, to - t + 1);
-        const g = wd * w[i];
+        const g = f(f(weightDecay) * w[i]);
         const js = [1, (n + 1) / 2, n];
         const ts = [t, t + ((n - 1) >> 1), t + n - 1];
         let sum = 0;
         for (let q = 0; q < 3; q++) {
           const b1 = beta1 ** js[q];
           const b2 = beta2 ** js[q];
-          const mj = b1 * m[i] + (1 - b1) * g;
-          const vj = b2 * v[i] + (1 - b2) * g * g;
-          sum +=
-            (q === 1 ? 4 : 1) *
-            ((this.sizes[ts[q]] * mj) / (Math.sqrt(vj) / this.bc2[ts[q]] + eps));
+          const mj = f(f(f(b1) * m[i]) + f(f(1 - b1) * g));
+          const vj = f(f(f(b2) * v[i]) + f(f(f(1 - b2) * g) * g));
+          const term = f(
+            f(f(this.sizes[ts[q]]) * mj) / f(f(f(Math.sqrt(vj)) * f(this.ib[ts[q]])) + f(eps)),
+          );
+          sum = f(sum + (q === 1 ? f(4 * term) : term));
         }
-        const delta = (n * sum) / 6;
-        w[i] = delta * w[i] > 0 && Math.abs(delta) >= Math.abs(w[i]) ? 0 : w[i] - delta;
-        m[i] = beta1 ** n * m[i] + (1 - beta1 ** n) * g;
-        v[i] = beta2 ** n * v[i] + (1 - beta2 ** n) * g * g;
+        const delta = f(f(n * sum) / 6);
+        const towardsZero = Math.sign(delta) === Math.sign(w[i]) && delta !== 0;
+        w[i] = towardsZero && Math.abs(delta) >= Math.abs(w[i]) ? 0 : w[i] - delta;
+        m[i] = f(f(beta1 ** n) * m[i]) + f(f(1 - beta1 ** n) * g);
+        v[i] = f(f(beta2 ** n) * v[i]) + f(f(f(1 - beta2 ** n) * g) * g);
         t += n;
       }
     }
