@@ -113,6 +113,49 @@
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $step))))
 
+  ;; The entries above `t` in magnitude (|w| > t, as a float32 comparison) of each of `rows` rows
+  ;; of `d` float32 entries from byte offset w, each count stored as an unsigned 16-bit integer
+  ;; at out + 2 r (PEP's non-zero count of a row whose threshold is t).
+  (func (export "count")
+    (param $w i32) (param $rows i32) (param $d i32) (param $t f32) (param $out i32)
+    (local $r i32) (local $o i32) (local $quadEnd i32) (local $rowEnd i32) (local $c i32)
+    (local $acc v128) (local $vt v128)
+    (local.set $vt (f32x4.splat (local.get $t)))
+    (local.set $o (local.get $w))
+    (local.set $r (i32.const 0))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $rowEnd (i32.add (local.get $o) (i32.shl (local.get $d) (i32.const 2))))
+        (local.set $quadEnd
+          (i32.add (local.get $o)
+            (i32.shl (i32.and (local.get $d) (i32.const -4)) (i32.const 2))))
+        (local.set $acc (i32x4.splat (i32.const 0)))
+        (block $quadsDone
+          (loop $quad
+            (br_if $quadsDone (i32.ge_u (local.get $o) (local.get $quadEnd)))
+            ;; a lane above t is -1: subtracting it counts it
+            (local.set $acc
+              (i32x4.sub (local.get $acc)
+                (f32x4.gt (f32x4.abs (v128.load (local.get $o))) (local.get $vt))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $quad)))
+        (local.set $c
+          (i32.add
+            (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+            (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+        (block $restDone
+          (loop $rest
+            (br_if $restDone (i32.ge_u (local.get $o) (local.get $rowEnd)))
+            (local.set $c
+              (i32.add (local.get $c)
+                (f32.gt (f32.abs (f32.load (local.get $o))) (local.get $t))))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (br $rest)))
+        (i32.store16 (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 1))) (local.get $c))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
   ;; The blocks of a long lazy catch-up (HostEmbeddingTable.replayAdam after its first 16 steps)
   ;; for the `n` entries (a multiple of four) at w, m, v: `blocks` blocks of 15 float64 at
   ;; `plan`, each its length n, beta1^j and beta2^j at its first, middle and last step j, those

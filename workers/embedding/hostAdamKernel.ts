@@ -22,10 +22,16 @@ const MAX_PAGES = 65536;
 export const BLOCK_FIELDS = 15;
 /** Blocks one call catches up at most (their lengths double: 2^64 steps). */
 export const KERNEL_MAX_BLOCKS = 64;
-/** Byte offsets: the step coefficients (pairs of float64), a block plan, one row's gradient. */
+/** Rows one count call counts at most (the counts' room). */
+export const KERNEL_MAX_COUNT_ROWS = 4096;
+/**
+ * Byte offsets: the step coefficients (pairs of float64), a block plan, the rows' counts
+ * (unsigned 16-bit), one row's gradient.
+ */
 const COEF_AT = 64;
 const PLAN_AT = COEF_AT + KERNEL_MAX_STEPS * 16;
-const GRAD_AT = PLAN_AT + KERNEL_MAX_BLOCKS * BLOCK_FIELDS * 8;
+const COUNT_AT = PLAN_AT + KERNEL_MAX_BLOCKS * BLOCK_FIELDS * 8;
+const GRAD_AT = COUNT_AT + KERNEL_MAX_COUNT_ROWS * 2;
 
 type AdamKernel = (
   w: number,
@@ -51,6 +57,8 @@ type BlocksKernel = (
   wd: number,
   eps: number,
 ) => void;
+
+type CountKernel = (w: number, rows: number, d: number, t: number, out: number) => void;
 
 let enabled = true;
 let compiled: WebAssembly.Module | null | undefined;
@@ -92,11 +100,13 @@ export class HostAdamArrays {
   /** The block plan last copied into `plan` (plans are kept for a step and shared by rows). */
   private planCopied: Float64Array | null = null;
   private readonly grad: Float32Array;
+  private readonly counts: Uint16Array;
 
   private constructor(
     memory: WebAssembly.Memory,
     private readonly adam: AdamKernel,
     private readonly blocks: BlocksKernel,
+    private readonly count: CountKernel,
     private readonly wAt: number,
     private readonly mAt: number,
     private readonly vAt: number,
@@ -109,6 +119,7 @@ export class HostAdamArrays {
     this.coef = new Float64Array(memory.buffer, COEF_AT, 2 * KERNEL_MAX_STEPS);
     this.plan = new Float64Array(memory.buffer, PLAN_AT, KERNEL_MAX_BLOCKS * BLOCK_FIELDS);
     this.grad = new Float32Array(memory.buffer, GRAD_AT, dim);
+    this.counts = new Uint16Array(memory.buffer, COUNT_AT, KERNEL_MAX_COUNT_ROWS);
   }
 
   /**
@@ -131,11 +142,16 @@ export class HostAdamArrays {
       return null;
     }
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const { adam, blocks } = instance.exports as { adam: AdamKernel; blocks: BlocksKernel };
+    const { adam, blocks, count } = instance.exports as {
+      adam: AdamKernel;
+      blocks: BlocksKernel;
+      count: CountKernel;
+    };
     return new HostAdamArrays(
       memory,
       adam,
       blocks,
+      count,
       wAt,
       wAt + arrayBytes,
       wAt + 2 * arrayBytes,
@@ -222,6 +238,19 @@ export class HostAdamArrays {
       beta2,
       eps,
     );
+  }
+
+  /**
+   * For each of the `rows` rows of `dim` weights from entry `start` (at most
+   * KERNEL_MAX_COUNT_ROWS), how many are above `t` in magnitude (|w| > t, `t` a float32 value):
+   * a view of the kernel's counts, valid until the next call.
+   */
+  countAbove(start: number, rows: number, dim: number, t: number): Uint16Array {
+    if (rows > KERNEL_MAX_COUNT_ROWS) {
+      throw new Error(`host Adam kernel: ${rows} rows to count, at most ${KERNEL_MAX_COUNT_ROWS}`);
+    }
+    this.count(this.wAt + start * 4, rows, dim, t, COUNT_AT);
+    return this.counts;
   }
 
   /**

@@ -247,11 +247,10 @@ export class HostEmbeddingTable implements RowStore {
   /**
    * Rows no non-zero gradient has reached yet, when they all started alike (trackUntouchedRows):
    * 1 per such row, or null when not tracked. They share one state (`untouchedState`), advanced
-   * once a step: the 'exact' pass only writes their weights, and a 'lazy' update or catch-up of
-   * one of them writes nothing, instead of running the optimizer on each entry. In 'lazy' mode
-   * their weights in the array are therefore not kept: read them through `untouchedRows`, or
-   * call writeUntouchedRows first (saveState does). Their moments are written when a non-zero
-   * gradient first reaches them.
+   * once a step; the 'exact' pass, a 'lazy' update and a catch-up of one of them write nothing,
+   * instead of running the optimizer on each entry. Their entries of the array are therefore
+   * not kept: read them through `untouchedRows`, or call writeUntouchedRows first (saveState
+   * does). Their moments are written when a non-zero gradient first reaches them.
    */
   private untouched: Uint8Array | null = null;
   /** The untouched rows' value and Adam moments now, and as they were before this step. */
@@ -305,10 +304,10 @@ export class HostEmbeddingTable implements RowStore {
    * starting from the same value with no optimizer history, no mask: PEP's S at its constant
    * init, whose loss gradient is exactly zero while σ(S) underflows in float32). Under the
    * dense update those rows see the same decay gradient every step, so they stay equal to each
-   * other: one entry is computed and their weights filled, the same numbers as updating each of
-   * them ('exact': the pass over all rows; 'lazy': the rows a batch reaches, and their
-   * catch-up, which is then the shared state itself). Does nothing when the table does not
-   * qualify.
+   * other: one entry is computed, the same numbers as updating each of them ('exact': the pass
+   * over all rows; 'lazy': the rows a batch reaches, and their catch-up, which is then the
+   * shared state itself), and written into their rows when asked (writeUntouchedRows). Does
+   * nothing when the table does not qualify.
    */
   trackUntouchedRows(): void {
     const o = this.optimizer;
@@ -465,6 +464,15 @@ export class HostEmbeddingTable implements RowStore {
     return sum;
   }
 
+  /**
+   * For rows `start`..`end - 1` (at most KERNEL_MAX_COUNT_ROWS), how many of each row's weights
+   * are above `t` in magnitude (|w| > t, `t` a float32 value), counted by the kernel four
+   * entries at a time: a view valid until the next call, or null without the kernel.
+   */
+  countAbove(start: number, end: number, t: number): Uint16Array | null {
+    return this.kernel ? this.kernel.countAbove(start * this.dim, end - start, this.dim, t) : null;
+  }
+
   /** Copies the rows of `plan.uniqueRows` into a new [U, dim] block. */
   gatherRows(plan: BatchPlan): Float32Array {
     if (!this.allocated) throw new Error(`${this.name}: a shape-only table cannot be trained`);
@@ -512,38 +520,46 @@ export class HostEmbeddingTable implements RowStore {
    * batch go through one flat loop (decayRows). Call beginStep first.
    */
   updateRowRange(start: number, end: number, plan: BatchPlan, grad: Float32Array | null): void {
-    const { stamp, slotOf } = plan.planner;
-    const gen = plan.generation;
+    const rows = plan.uniqueRows;
     const d = this.dim;
     const untouched = this.untouched;
+    // The batch's rows are in ascending order: its first one from `start` by bisection.
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid] < start) lo = mid + 1;
+      else hi = mid;
+    }
     let run = start;
-    for (let row = start; row < end; row++) {
-      if (stamp[row] !== gen) continue;
-      // An untouched row whose gradient is zero stays in the shared state: the run's fill.
-      if (untouched !== null && untouched[row] === 1 && isZero(grad, slotOf[row] * d, d)) continue;
+    for (let u = lo; u < rows.length && rows[u] < end; u++) {
+      const row = rows[u];
+      // An untouched row whose gradient is zero stays in the shared state (as the runs' rows).
+      if (untouched !== null && untouched[row] === 1 && isZero(grad, u * d, d)) continue;
       if (run < row) this.decayRun(run, row);
       // (updateRow takes an untouched row out of the shared state first.)
-      this.updateRow(row, grad, slotOf[row] * d);
+      this.updateRow(row, grad, u * d);
       run = row + 1;
     }
     if (run < end) this.decayRun(run, end);
   }
 
-  /** decayRows over `start`..`end - 1`, untouched rows (all alike) by a fill of their value. */
+  /**
+   * decayRows over `start`..`end - 1`, except untouched rows: the shared state took their step
+   * (beginStep), and their entries of the array are not kept (see `untouched`).
+   */
   private decayRun(start: number, end: number): void {
     const untouched = this.untouched;
     if (untouched === null) {
       this.decayRows(start, end);
       return;
     }
-    const d = this.dim;
     let row = start;
     while (row < end) {
       const flag = untouched[row];
       let next = row + 1;
       while (next < end && untouched[next] === flag) next++;
-      if (flag === 1) this.weights.fill(this.untouchedState.w, row * d, next * d);
-      else this.decayRows(row, next);
+      if (flag === 0) this.decayRows(row, next);
       row = next;
     }
   }
@@ -908,12 +924,9 @@ export class HostEmbeddingTable implements RowStore {
     if (this.m && this.v) {
       const untouched = this.untouched;
       if (untouched !== null && untouched[row] === 1) {
-        if (isZero(grad, gradOffset, d)) {
-          // Decay only, as the shared state took this step: its value is the row's ('exact'
-          // writes it; 'lazy' leaves the array, see `untouched`).
-          if (this.optimizer.mode === 'exact') w.fill(this.untouchedState.w, base, base + d);
-          return;
-        }
+        // Decay only, as the shared state took this step: its value is the row's, read from
+        // there (see `untouched`).
+        if (isZero(grad, gradOffset, d)) return;
         this.leaveSharedState(row);
       }
       const stepSize = this.adamStepSize;

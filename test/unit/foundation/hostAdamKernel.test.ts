@@ -35,4 +35,32 @@ describe('host Adam kernel', () => {
     const sgd = make('sgd');
     expect(sgd.weights.buffer.byteLength).toBe(sgd.weights.byteLength);
   });
+
+  it("counts each row's weights above a threshold in magnitude as the JavaScript comparison does", () => {
+    const rng = new Rng(3);
+    for (const dim of [1, 3, 4, 16, 24]) {
+      const rows = 300;
+      const table = new HostEmbeddingTable(
+        't',
+        rows,
+        dim,
+        DEFAULT_SPARSE_OPTIMIZER,
+        { kind: 'uniform', bound: 1 },
+        new Rng(dim),
+      );
+      const w = table.weights;
+      // Zeros of both signs, a NaN, an infinity and values equal to the thresholds.
+      for (let i = 0; i < w.length; i += 7)
+        w[i] = [0, -0, Number.NaN, -Infinity, 0.5, -0.25][i % 6];
+      for (const t of [0, 0.25, Math.fround(0.5), Math.fround(rng.uniform(0, 1))]) {
+        const counts = table.countAbove(5, 5 + 200, t) as Uint16Array;
+        expect(counts).not.toBeNull();
+        for (let r = 5; r < 205; r++) {
+          let expected = 0;
+          for (let k = 0; k < dim; k++) if (Math.abs(w[r * dim + k]) > t) expected++;
+          expect(counts[r - 5]).toBe(expected);
+        }
+      }
+    }
+  });
 });

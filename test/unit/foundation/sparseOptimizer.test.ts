@@ -439,7 +439,8 @@ describe('Adam: rows no non-zero gradient has reached share one state', () => {
       const planP = pp.plan(batch.ids);
       tracked.applyGradient(planT, blockGradient(planT, batch));
       plain.applyGradient(planP, blockGradient(planP, batch));
-      expect(Array.from(tracked.weights)).toEqual(Array.from(plain.weights));
+      // The untouched rows' entries are written out when read (saveState); the rest as is.
+      expect(Array.from(tracked.saveState()[0])).toEqual(Array.from(plain.weights));
       if (tracked.bytes > plain.bytes) untouchedAtSomeStep++;
       if (step === 20) {
         // A retrain's fresh optimizer: the untouched rows keep sharing their value.
@@ -505,7 +506,8 @@ describe('Adam: rows no non-zero gradient has reached share one state', () => {
       const grad = mixedGradient(planT, rng);
       tracked.applyGradient(planT, grad);
       plain.applyGradient(planP, grad);
-      expect(Array.from(tracked.weights)).toEqual(Array.from(plain.weights));
+      // The untouched rows' entries are written out when read (saveState); the rest as is.
+      expect(Array.from(tracked.saveState()[0])).toEqual(Array.from(plain.weights));
     }
     const flags = tracked.untouchedRows?.flags as Uint8Array;
     expect(Array.from(flags)).toEqual(Array.from({ length: VOCAB }, (_, r) => (r < 10 ? 0 : 1)));

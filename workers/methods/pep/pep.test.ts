@@ -115,7 +115,8 @@ const S_SIZE: Record<PepGranularity, number> = {
 
 /** The S values of an embedding, flat in the reference's layout. */
 async function sValues(e: PepEmbedding): Promise<Float32Array> {
-  if (e.table.s) return e.table.s.weights.slice();
+  // (saveState writes out the rows in the shared state first.)
+  if (e.table.s) return e.table.s.saveState()[0];
   return (await (e.deviceThreshold as tf.Variable).data()) as Float32Array;
 }
 
@@ -263,7 +264,7 @@ describe('the dynamics of the official code', () => {
     }
     // Adam normalises the decay gradient wd * S: each step moves S by about +lr (float32, as
     // the table stores it; float32 rounding at 150 is 1.5e-5 per step).
-    const s = e.table.s!.weights;
+    const s = e.table.s!.saveState()[0];
     const reference = new Float32Array([-150]);
     const adam = new ReferenceAdam(1, lr, wd, true);
     for (let step = 0; step < steps; step++) adam.step(reference, new Float64Array(1));

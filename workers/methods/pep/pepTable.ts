@@ -31,6 +31,7 @@
 import type { BatchPlan } from '../../embedding/batchPlan';
 import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
 import { resident } from '../../embedding/residentArray';
+import { KERNEL_MAX_COUNT_ROWS } from '../../embedding/hostAdamKernel';
 import type { RowStore } from '../../embedding/rowStore';
 import { PrunedTablePacker, type PrunedTable } from '../../embedding/prunedTable';
 
@@ -239,6 +240,19 @@ export class PepTable implements RowStore {
       const base = row * d;
       let count = 0;
       if (flags !== null && flags[row] === 1) {
+        // A run of such rows: counted by the kernel (four entries at a time) when there is one.
+        let next = row + 1;
+        while (next < end && next - row < KERNEL_MAX_COUNT_ROWS && flags[next] === 1) next++;
+        const runCounts = next - row > 1 ? this.v.countAbove(row, next, sharedT) : null;
+        if (runCounts !== null) {
+          for (let r = row; r < next; r++) {
+            const c = runCounts[r - row];
+            change += c - counts[r];
+            counts[r] = c;
+          }
+          row = next - 1;
+          continue;
+        }
         for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
       } else {
         const sRow = row * width;
@@ -627,13 +641,17 @@ export class PepTable implements RowStore {
   }
 
   /**
-   * Brings every row up to the last step ('lazy' mode; nothing to do in 'exact'), as the exact
-   * mode has it, and recounts: before V̂ is packed (a snapshot, an export) and before the table
+   * Brings every row up to the last step ('lazy' mode; in 'exact' only S's rows in the shared
+   * state are written out), as the exact mode has it, and recounts: before V̂ is packed (a snapshot, an export) and before the table
    * is saved or restored (checkpoints), which would otherwise see each row as it was when last
    * used. A pass over the whole table: for those rare moments only.
    */
   catchUpAll(): void {
-    if (this.mode !== 'lazy') return;
+    if (this.mode !== 'lazy') {
+      // Every row is current; S's rows in the shared state are written out.
+      if (this.thresholdsOn) this.s?.writeUntouchedRows();
+      return;
+    }
     const to = this.v.step;
     // Done already at this step (a step's checkpoint, snapshot and export come together):
     // rows gathered since were caught up to the same step, and the counts kept up.
