@@ -832,7 +832,7 @@ export class HostEmbeddingTable implements RowStore {
     // last step. The blocks' coefficients depend on from and to only (blockPlan).
     const p = this.blockPlan(exactEnd + 1, to);
     if (mask === null && this.kernel) {
-      // Pairs of entries in the kernel; the last of an odd count below.
+      // Groups of four entries in the kernel; the rest (fewer than four) below.
       const quads = (end - start) & ~3;
       this.kernel.replayBlocks(start, quads, p, this.optimizer);
       start += quads;

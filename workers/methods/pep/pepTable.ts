@@ -49,6 +49,34 @@ export function threshold32(gk: number, s: number): number {
   return Math.fround(Math.fround(gk) * sigmoid32(s));
 }
 
+/**
+ * The entries of V's row at `base` ([d]) above their threshold gk · σ(s), s from S's row at
+ * `sRow` (one per entry when `perDim` is 1, one for the row when 0). An S value repeats (rows
+ * whose S only decayed since the same step): its threshold is reused, saving the exponential.
+ */
+function countAboveThresholds(
+  w: Float32Array,
+  base: number,
+  d: number,
+  sValues: Float32Array,
+  sRow: number,
+  perDim: number,
+  gk: number,
+): number {
+  let lastS = Number.NaN;
+  let lastT = Number.NaN;
+  let count = 0;
+  for (let k = 0; k < d; k++) {
+    const sv = sValues[sRow + perDim * k];
+    if (sv !== lastS) {
+      lastS = sv;
+      lastT = threshold32(gk, sv);
+    }
+    if (Math.abs(w[base + k]) > lastT) count++;
+  }
+  return count;
+}
+
 /** Rows per chunk of the 'exact' pass (V, S and the count of a chunk while it is in cache). */
 const EXACT_CHUNK_ROWS = 256;
 /**
@@ -231,10 +259,6 @@ export class PepTable implements RowStore {
     const untouched = s.untouchedRows;
     const flags = untouched?.flags ?? null;
     const sharedT = untouched ? threshold32(gk, untouched.value) : 0;
-    // Other S values repeat too (rows whose S only decayed since the same step): the last
-    // threshold computed is reused for the same S value, saving the exponential.
-    let lastS = Number.NaN;
-    let lastT = Number.NaN;
     let change = 0;
     for (let row = start; row < end; row++) {
       const base = row * d;
@@ -255,15 +279,7 @@ export class PepTable implements RowStore {
         }
         for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
       } else {
-        const sRow = row * width;
-        for (let k = 0; k < d; k++) {
-          const sv = sValues[sRow + perDim * k];
-          if (sv !== lastS) {
-            lastS = sv;
-            lastT = threshold32(gk, sv);
-          }
-          if (Math.abs(w[base + k]) > lastT) count++;
-        }
+        count = countAboveThresholds(w, base, d, sValues, row * width, perDim, gk);
       }
       change += count - counts[row];
       counts[row] = count;
@@ -530,8 +546,6 @@ export class PepTable implements RowStore {
     // gradient is zero.
     const untouched = s.untouchedRows;
     const sharedT = untouched ? threshold32(gk, untouched.value) : 0;
-    let lastS = Number.NaN;
-    let lastT = Number.NaN;
     let change = 0;
     for (let u = 0; u < rows.length; u++) {
       if (u % TOUCH_AHEAD_ROWS === 0) {
@@ -568,14 +582,7 @@ export class PepTable implements RowStore {
       if (stillShared) {
         for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
       } else {
-        for (let k = 0; k < d; k++) {
-          const sv = sValues[row * width + perDim * k];
-          if (sv !== lastS) {
-            lastS = sv;
-            lastT = threshold32(gk, sv);
-          }
-          if (Math.abs(w[base + k]) > lastT) count++;
-        }
+        count = countAboveThresholds(w, base, d, sValues, row * width, perDim, gk);
       }
       change += count - countOf[u];
       counts[row] = count;
