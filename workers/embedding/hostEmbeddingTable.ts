@@ -41,7 +41,8 @@ const MASKED_CHUNK = 4096;
 /**
  * Whether the kernel takes entries `start`..`end - 1` under `mask` (the held ones copied aside
  * and back, HostEmbeddingTable.holdMasked): where at least half are kept. Where most are held,
- * the JavaScript loop that skips them is faster (a row of 16 with 2 kept: 3.5x).
+ * the JavaScript loop that skips them is faster (rows of 16 with 10% kept, 2,000 rows a step:
+ * 0.19 ms against 0.39 with the kernel and its copies, Node).
  */
 function kernelTakesMasked(mask: Uint8Array, start: number, end: number): boolean {
   let kept = 0;
