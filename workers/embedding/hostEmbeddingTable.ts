@@ -331,6 +331,7 @@ export class HostEmbeddingTable implements RowStore {
     const w0 = w[0];
     for (let i = 1; i < w.length; i++) if (!sameNumber(w[i], w0)) return;
     this.untouched = resident(new Uint8Array(this.numRows)).fill(1);
+    this.untouchedWritten = true;
     Object.assign(this.untouchedState, { w: w0, m: 0, v: 0, wBefore: w0, mBefore: 0, vBefore: 0 });
   }
 
@@ -425,7 +426,8 @@ export class HostEmbeddingTable implements RowStore {
    */
   writeUntouchedRows(): void {
     const untouched = this.untouched;
-    if (!untouched) return;
+    // Once a step is enough (a checkpoint's save and a snapshot's pack come together).
+    if (!untouched || this.untouchedWritten) return;
     const d = this.dim;
     const value = this.untouchedState.w;
     let row = 0;
@@ -439,7 +441,11 @@ export class HostEmbeddingTable implements RowStore {
       this.weights.fill(value, row * d, next * d);
       row = next;
     }
+    this.untouchedWritten = true;
   }
+
+  /** Whether the untouched rows' entries hold the shared value (it has not stepped since). */
+  private untouchedWritten = false;
 
   saveState(): Float32Array[] {
     this.writeUntouchedRows();
@@ -622,6 +628,7 @@ export class HostEmbeddingTable implements RowStore {
    */
   private advanceUntouched(): void {
     const shared = this.untouchedState;
+    this.untouchedWritten = false;
     shared.wBefore = shared.w;
     shared.mBefore = shared.m;
     shared.vBefore = shared.v;
