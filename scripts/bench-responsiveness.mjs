@@ -58,7 +58,8 @@ function mainThreadTasks(events) {
     const wall = t.dur / 1000;
     const cpu = (t.tdur ?? Number.NaN) / 1000;
     const at = { ts: t.ts, end: t.ts + t.dur };
-    if (wall <= 50) return { ...at, wall, cpu, inside: '' };
+    // What took the time, for the tasks a reader looks at: over 50 ms, or the most CPU.
+    if (wall <= 50 && !(cpu > 25)) return { ...at, wall, cpu, inside: '' };
     const kinds = new Map();
     for (const e of all.list) {
       if (e === t || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur) continue;
@@ -67,12 +68,24 @@ function mainThreadTasks(events) {
         continue;
       kinds.set(e.name, (kinds.get(e.name) ?? 0) + (e.tdur ?? 0) / 1000);
     }
+    // What started the task: a timer, an animation frame, a message (from the worker), ...
+    const first = all.list
+      .filter((e) => e !== t && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur)
+      .filter((e) =>
+        /^(TimerFire|FireAnimationFrame|EventDispatch|FunctionCall|RunMicrotasks|ParseHTML)$/.test(
+          e.name,
+        ),
+      )
+      .sort((a, b) => a.ts - b.ts)[0];
+    const origin = first
+      ? `${first.name}${first.args?.data?.type ? ` ${first.args.data.type}` : ''}`
+      : '';
     const inside = [...kinds]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3)
       .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
       .join(', ');
-    return { ...at, wall, cpu, inside };
+    return { ...at, wall, cpu, inside: origin ? `from ${origin}: ${inside}` : inside };
   });
 }
 
@@ -195,6 +208,15 @@ try {
             .map((t) => `${t.wall.toFixed(0)}/${t.cpu.toFixed(0)}`)
             .join(', '),
       );
+      // The tasks that used the most CPU: when, in which chart's turn, and on what.
+      const t0 = Math.min(...traced.map((t) => t.ts));
+      for (const t of [...traced].sort((a, b) => b.cpu - a.cpu).slice(0, 3)) {
+        console.error(
+          `  task at ${((t.ts - t0) / 1e6).toFixed(1)} s: ${t.wall.toFixed(0)} ms wall, ` +
+            `${t.cpu.toFixed(0)} ms CPU (${t.inside || 'no detail'}), ` +
+            `${t.turn ? `in the ${t.turn} chart's turn` : 'in no chart turn'}`,
+        );
+      }
       for (const c of row.chartTurns) {
         console.error(
           `  chart ${c.chart}: ${c.turns} turns, ${c.meanCpuMs.toFixed(1)} ms CPU per turn, ` +

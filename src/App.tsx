@@ -96,18 +96,28 @@ function useUrlNotices() {
   }, []);
 }
 
-export function App() {
+/**
+ * The app's store-driven effects, in a component of their own that draws nothing: they read the
+ * form and the runs' states, and a change of those re-renders this component only, not the whole
+ * page under App (a run's start used to re-render every panel in the click on Train).
+ */
+function LabEffects() {
   useUrlNotices();
   useFormInUrl();
   useSyntheticPreview();
   useModelPreview();
   useSeqPreview();
-  const task = useSeqStore((s) => s.task);
   useEffect(() => {
     runController.startEngine();
   }, []);
+  return null;
+}
+
+export function App() {
+  const task = useSeqStore((s) => s.task);
   return (
     <div className="lab">
+      <LabEffects />
       <EngineHeader />
       <ErrorBanner />
       <div className="lab-body">

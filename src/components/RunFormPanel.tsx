@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react';
+import { memo, useMemo, useRef, useState } from 'react';
 import { isRunActive, isRunBusy, useLabStore } from '../state/labStore';
 import {
   configFromForm,
@@ -27,13 +27,22 @@ function hiddenFor(model: string | undefined, optimizer: string | undefined): st
   return hidden;
 }
 
-/** Live settings can change while a run trains; the others wait for it to end. */
+/**
+ * Live settings can change while a run trains; the others wait for it to end. The field reads
+ * the lock itself (not the run's state), so a run's start or end re-renders the fields whose lock
+ * changes and no other.
+ */
 function useFieldLocked(field: FormField): boolean {
-  const state = useLabStore((s) => s.run.state);
-  return isRunBusy(state) && !(field.option.live && isRunActive(state));
+  return useLabStore(
+    (s) => isRunBusy(s.run.state) && !(field.option.live && isRunActive(s.run.state)),
+  );
 }
 
-function Field({ field, errors }: { field: FormField; errors: ConfigErrors }) {
+/**
+ * One setting of the form. Memoised: the form re-renders as a run starts, pauses and ends, and
+ * re-rendering its thirty-odd inputs each time took a visible share of the click on Train.
+ */
+const Field = memo(function Field({ field, error }: { field: FormField; error?: string }) {
   const value = useLabStore((s) => s.form[field.id] ?? '');
   const setForm = useLabStore((s) => s.setForm);
   const locked = useFieldLocked(field);
@@ -43,15 +52,15 @@ function Field({ field, errors }: { field: FormField; errors: ConfigErrors }) {
       option={field.option}
       value={value}
       locked={locked}
-      error={errors[field.id]}
+      error={error}
       onChange={(v) => setForm(field.id, v)}
     />
   );
-}
+});
 
 /** The live settings whose form value differs from what the running config uses. */
 function pendingLiveChanges(
-  fields: FormField[],
+  fields: readonly FormField[],
   form: Record<string, string>,
   running: RunConfig | null,
   errors: ConfigErrors,
@@ -164,13 +173,13 @@ export function RunFormPanel() {
         <fieldset key={section.title}>
           <legend>{section.title}</legend>
           {section.fields.map((f) => (
-            <Field key={f.id} field={f} errors={errors} />
+            <Field key={f.id} field={f} error={errors[f.id]} />
           ))}
         </fieldset>
       ))}
       <fieldset className="method-options" data-testid="method-section">
         <legend>Compression</legend>
-        <Field field={METHOD_FIELD} errors={errors} />
+        <Field field={METHOD_FIELD} error={errors[METHOD_FIELD.id]} />
         {method && (
           <p className="method-summary" data-testid="method-summary">
             {method.summary}
@@ -207,7 +216,7 @@ export function RunFormPanel() {
           </div>
         )}
         {methodOptionFields.map((f) => (
-          <Field key={f.id} field={f} errors={errors} />
+          <Field key={f.id} field={f} error={errors[f.id]} />
         ))}
         <div className="field">
           <label htmlFor="start-from">Start from</label>

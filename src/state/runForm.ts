@@ -85,14 +85,24 @@ export const METHOD_FIELD: FormField = {
   },
 };
 
-/** The option fields of one method. */
-export function methodFields(spec: MethodSpec): FormField[] {
-  return Object.entries(spec.options).map(([key, option]) => ({
-    id: `method.${spec.id}.${key}`,
-    param: option.param,
-    option,
-    section: 'method',
-  }));
+const methodFieldsOf = new WeakMap<MethodSpec, readonly FormField[]>();
+
+/**
+ * The option fields of one method: the same array of the same objects at every call, so that a
+ * form field drawn from them re-renders only when its own value, lock or error changes.
+ */
+export function methodFields(spec: MethodSpec): readonly FormField[] {
+  let fields = methodFieldsOf.get(spec);
+  if (!fields) {
+    fields = Object.entries(spec.options).map(([key, option]) => ({
+      id: `method.${spec.id}.${key}`,
+      param: option.param,
+      option,
+      section: 'method',
+    }));
+    methodFieldsOf.set(spec, fields);
+  }
+  return fields;
 }
 
 /** Short display names of the models. */
