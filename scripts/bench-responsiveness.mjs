@@ -5,6 +5,7 @@
 //   npm run bench:responsiveness -- --backends=webgpu --seconds=30
 //   npm run bench:responsiveness -- --backends=webgpu --trace   # CPU time of each task, too
 //   npm run bench:responsiveness -- --query='method=pep&sinit=-8&gk=6&slr=0.05'  # a method's run
+//   npm run bench:responsiveness -- --task=seq --query=smethod=cprec   # the sequence task
 //
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
 // tasks over 50 ms of wall time with the CPU time each used and what used it (script, garbage
@@ -27,6 +28,10 @@ const seconds = Number(cliArg('seconds', '30'));
 const trace = process.argv.includes('--trace');
 /** More of the lab's URL parameters (a method and its options), added to the run's URL. */
 const query = cliArg('query', '');
+/** `--task=seq`: the sequence task (NextItNet, CpRec with `--query=smethod=cprec`). */
+const seq = cliArg('task', 'ctr') === 'seq';
+/** The sequence task's controls have the same test ids with this prefix. */
+const ids = seq ? 'seq-' : '';
 
 /**
  * The renderer main thread's tasks in a Chromium trace (the thread named CrRendererMain with the
@@ -129,9 +134,11 @@ try {
     const page = await openLab(
       browser,
       server.url,
-      `?epochs=1000&backend=${backend}${query ? `&${query}` : ''}`,
+      `?${seq ? 'task=seq&sepochs=1000' : 'epochs=1000'}&backend=${backend}${query ? `&${query}` : ''}`,
     );
-    await page.getByTestId('dataset-panel').waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId(seq ? 'seq-frequency-chart' : 'dataset-panel')
+      .waitFor({ timeout: 60_000 });
     await page.evaluate(() => {
       window.__longTasks = [];
       new PerformanceObserver((list) => {
@@ -143,9 +150,9 @@ try {
         categories: ['toplevel', 'devtools.timeline', 'blink.user_timing'],
       });
     }
-    await page.getByTestId('train-button').click();
+    await page.getByTestId(`${ids}train-button`).click();
     await page
-      .getByTestId('run-state')
+      .getByTestId(`${ids}run-state`)
       .filter({ hasText: 'running' })
       .waitFor({ timeout: 120_000 });
     // The charts in view, as for a person watching the run (the click on Train may have scrolled
@@ -162,11 +169,11 @@ try {
       traced = mainThreadTasks(events);
       turns = chartTurnCosts(events, traced);
     }
-    const steps = Number(await page.getByTestId('run-step').textContent());
+    const steps = Number(await page.getByTestId(`${ids}run-step`).textContent());
     // A run that ended inside the window (a method's phases are shorter) has nothing to stop.
-    const state = await page.getByTestId('run-state').textContent();
-    if (await page.getByTestId('stop-button').isEnabled()) {
-      await page.getByTestId('stop-button').click();
+    const state = await page.getByTestId(`${ids}run-state`).textContent();
+    if (await page.getByTestId(`${ids}stop-button`).isEnabled()) {
+      await page.getByTestId(`${ids}stop-button`).click();
     } else {
       console.error(`${backend}: the run ended inside the window (state ${state})`);
     }
@@ -232,7 +239,7 @@ try {
 }
 writeJsonIfAsked({ seconds, query, rows });
 console.log(
-  `Default DeepFM on the default synthetic slice${query ? ` (${query})` : ''}, ${seconds} s of training, main-thread long tasks (> 50 ms)`,
+  `${seq ? 'Default NextItNet on the default sequences' : 'Default DeepFM on the default synthetic slice'}${query ? ` (${query})` : ''}, ${seconds} s of training, main-thread long tasks (> 50 ms)`,
 );
 if (trace) {
   console.log(
