@@ -43,6 +43,11 @@ export function watchPageDrawing(
   helps = waitingHelps;
 }
 
+/** Whether the loop gives way to the page now: the page watches, and waiting helps here. */
+export function givesWayToPage(): boolean {
+  return flag !== null && helps();
+}
+
 /**
  * The training loop has stopped stepping (its run ended, or it is paused): the page no longer
  * waits for it to grant a turn. It beats again at its next step boundary.

@@ -48,6 +48,7 @@ import { type BatchBuffers, makeBatchBuffers, predictProbabilities, trainStep } 
 import { asideEvents } from './asideEvents';
 import { fieldMeanSizes } from '../embedding/prunedTable';
 import { type RunControl, yieldToEventLoop } from './runControl';
+import { givesWayToPage } from './pageDrawing';
 
 export interface TrainOptions {
   progressEverySteps: number;
@@ -137,14 +138,30 @@ export function describeRun(
   }
 }
 
+/** Rows per forward pass when a split is scored. */
+export const SCORING_BATCH_ROWS = 4096;
+
+/**
+ * Rows per forward pass when a run scores a split: SCORING_BATCH_ROWS, or the run's training
+ * batch where the training gives way to the page's charts (pageDrawing.ts). The loop can give
+ * way only between two passes, and on an emulated GPU one pass of 4096 rows held both cores for
+ * about a second, so the charts drawn meanwhile waited for a core (tasks of 60-110 ms at each
+ * evaluation). A pass of the training batch is shorter than a training step. Predictions do not
+ * depend on the batch (inference mode: each row is scored on its own).
+ */
+export function scoringBatchRows(trainBatch: number): number {
+  return givesWayToPage() ? Math.min(SCORING_BATCH_ROWS, trainBatch) : SCORING_BATCH_ROWS;
+}
+
 /** Predicted probabilities for `rows`, with their labels. */
 async function scoreSplit(
   model: RankingModel,
   planner: BatchPlanner,
   ds: CtrDataset,
   rows: Int32Array,
+  batchRows = SCORING_BATCH_ROWS,
 ): Promise<[Float32Array, Float32Array]> {
-  const probs = await predictProbabilities(model, planner, ds, rows, 4096, yieldToEventLoop);
+  const probs = await predictProbabilities(model, planner, ds, rows, batchRows, yieldToEventLoop);
   return [probs, Float32Array.from(rows, (r) => ds.labels[r])];
 }
 
@@ -153,8 +170,9 @@ export async function evaluateSplit(
   planner: BatchPlanner,
   ds: CtrDataset,
   rows: Int32Array,
+  batchRows = SCORING_BATCH_ROWS,
 ): Promise<TestMetrics> {
-  const [probs, labels] = await scoreSplit(model, planner, ds, rows);
+  const [probs, labels] = await scoreSplit(model, planner, ds, rows, batchRows);
   return {
     auc: rocAuc(probs, labels),
     logloss: logloss(probs, labels),
@@ -463,7 +481,13 @@ export async function runExperiment(
       },
       marker,
       scoreValidation: () =>
-        evaluateSplit(lane.model, lane.planner, lane.ds, lane.ds.split.validation),
+        evaluateSplit(
+          lane.model,
+          lane.planner,
+          lane.ds,
+          lane.ds.split.validation,
+          scoringBatchRows(cfg.batchSize),
+        ),
       result: methodResult,
       replaceModel: (next, nextDataset) => {
         if (!inBegin || lane.aside) {
@@ -546,10 +570,11 @@ export async function runExperiment(
         stepsSinceEval = 0;
         return false;
       }
-      const val = await evaluateSplit(model, planner, ds, ds.split.validation);
+      const batchRows = scoringBatchRows(cfg.batchSize);
+      const val = await evaluateSplit(model, planner, ds, ds.split.validation, batchRows);
       const testAuc =
         cfg.testAtEachEvaluation && ds.split.test.length > 0
-          ? rocAuc(...(await scoreSplit(model, planner, ds, ds.split.test)))
+          ? rocAuc(...(await scoreSplit(model, planner, ds, ds.split.test, batchRows)))
           : null;
       const metrics: EvaluationMetrics = {
         phase: phase.id,
@@ -714,7 +739,13 @@ export async function runExperiment(
     const abandoned = lane.aside !== null && lane.stoppedEarly;
     const test =
       phase.scoreTest && lane.ds.split.test.length > 0 && !abandoned
-        ? await evaluateSplit(lane.model, lane.planner, lane.ds, lane.ds.split.test)
+        ? await evaluateSplit(
+            lane.model,
+            lane.planner,
+            lane.ds,
+            lane.ds.split.test,
+            scoringBatchRows(cfg.batchSize),
+          )
         : null;
     const result: PhaseResult = {
       id: phase.id,
@@ -811,7 +842,13 @@ export async function runExperiment(
     const finalBest = mainResults.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
     let test: TestMetrics | null = null;
     if (ds.split.test.length > 0 && main.step > 0) {
-      test = await evaluateSplit(model, planner, ds, ds.split.test);
+      test = await evaluateSplit(
+        model,
+        planner,
+        ds,
+        ds.split.test,
+        scoringBatchRows(cfg.batchSize),
+      );
       emit({ type: 'test', metrics: test });
     }
     const summary = summarizeModel(model, denseEmbeddingParams);

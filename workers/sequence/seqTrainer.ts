@@ -85,6 +85,8 @@ export async function evaluateRanking(
     ids.dispose();
     ranks.dispose();
     for (const r of values) acc.add(r);
+    // Between two batches: the page's charts may draw (pageDrawing.ts), a stop may arrive.
+    if (start + EVAL_BATCH < rows.length) await yieldToEventLoop();
   }
   return acc.result();
 }
