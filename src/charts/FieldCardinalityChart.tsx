@@ -1,17 +1,12 @@
 import { formatCount } from '../format';
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CHART_GRID, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import type { DatasetFieldInfo } from '../../workers/datasetProtocol';
 import { plainBar } from './plainBar';
+import { LineLegend } from './LineLegend';
+
+const BEFORE = seriesColor('#b0b7c3');
+const AFTER = seriesColor('#1f5fa8');
 
 /** Per-field cardinality before and after min-count, on a log scale (sizes span 1 to millions). */
 export function FieldCardinalityChart({
@@ -29,7 +24,18 @@ export function FieldCardinalityChart({
   const largest = Math.max(1, ...data.map((d) => d.before));
   return (
     <div data-testid="dataset-cardinality-chart" data-fields={fields.length} data-largest={largest}>
-      <ResponsiveContainer width="100%" height={220}>
+      <LineLegend
+        entries={[
+          { key: 'before', label: 'distinct values', color: BEFORE, box: true },
+          {
+            key: 'after',
+            label: `field size after min-count ${minCount}`,
+            color: AFTER,
+            box: true,
+          },
+        ]}
+      />
+      <ResponsiveContainer width="100%" height={198}>
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} barGap={0}>
           <CartesianGrid {...CHART_GRID} />
           <XAxis
@@ -51,18 +57,17 @@ export function FieldCardinalityChart({
             tickFormatter={(v: number) => formatCount(v)}
           />
           <Tooltip {...TOOLTIP} />
-          <Legend verticalAlign="top" height={22} />
           <Bar
             dataKey="before"
             name="distinct values"
-            fill={seriesColor('#b0b7c3')}
+            fill={BEFORE}
             isAnimationActive={false}
             shape={plainBar}
           />
           <Bar
             dataKey="after"
             name={`field size after min-count ${minCount}`}
-            fill={seriesColor('#1f5fa8')}
+            fill={AFTER}
             isAnimationActive={false}
             shape={plainBar}
           />

@@ -12,6 +12,8 @@ export interface LegendEntry {
   dashed?: boolean;
   /** Points rather than a line (a scatter series). */
   dot?: boolean;
+  /** A filled square (a bar series). */
+  box?: boolean;
 }
 
 export function LineLegend({ entries, testId }: { entries: LegendEntry[]; testId?: string }) {
@@ -20,8 +22,8 @@ export function LineLegend({ entries, testId }: { entries: LegendEntry[]; testId
     <p className="chart-legend" data-testid={testId}>
       {entries.map((e) => (
         <span key={e.key}>
-          {e.dot ? (
-            <span className="dot" style={{ background: e.color }} />
+          {e.dot || e.box ? (
+            <span className={e.dot ? 'dot' : 'box'} style={{ background: e.color }} />
           ) : (
             <span
               className="line-swatch"

@@ -1,19 +1,11 @@
 import { memo, useMemo } from 'react';
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { SeqParamCounts } from '../../workers/sequence/seqProtocol';
 import { formatCount } from '../format';
 import { CHART_GRID, CHART_TEXT, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import { niceTicks } from './niceTicks';
 import { plainBar } from './plainBar';
+import { LineLegend, type LegendEntry } from './LineLegend';
 
 /** One colour per part of NextItNet, the same in every sequence chart. */
 export const SEQ_PART_COLOURS = {
@@ -27,6 +19,13 @@ const PARTS = [
   { key: 'middle', label: 'middle (dilated conv blocks)' },
   { key: 'softmax', label: 'softmax (output layer)' },
 ] as const;
+
+const LEGEND: LegendEntry[] = PARTS.map((p) => ({
+  key: p.key,
+  label: p.label,
+  color: SEQ_PART_COLOURS[p.key],
+  box: true,
+}));
 
 const X_LABEL = {
   value: 'parameters (count)',
@@ -65,32 +64,34 @@ export const SeqParamChart = memo(function SeqParamChart({
     [params, uncompressed],
   );
   return (
-    <ResponsiveContainer width="100%" height={uncompressed ? 150 : 110}>
-      <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 16, left: 8 }}>
-        <CartesianGrid {...CHART_GRID} horizontal={false} />
-        <XAxis
-          {...PLAIN_AXIS}
-          type="number"
-          domain={[0, ticks.at(-1) ?? 'auto']}
-          ticks={ticks}
-          tickFormatter={formatCount}
-          label={X_LABEL}
-        />
-        <YAxis {...PLAIN_AXIS} type="category" dataKey="model" width={184} />
-        <Tooltip {...TOOLTIP} formatter={formatParams} />
-        <Legend verticalAlign="top" height={24} />
-        {PARTS.map((p) => (
-          <Bar
-            key={p.key}
-            dataKey={p.key}
-            name={p.label}
-            stackId="parts"
-            fill={SEQ_PART_COLOURS[p.key]}
-            isAnimationActive={false}
-            shape={plainBar}
+    <>
+      <LineLegend entries={LEGEND} />
+      <ResponsiveContainer width="100%" height={uncompressed ? 126 : 86}>
+        <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 16, left: 8 }}>
+          <CartesianGrid {...CHART_GRID} horizontal={false} />
+          <XAxis
+            {...PLAIN_AXIS}
+            type="number"
+            domain={[0, ticks.at(-1) ?? 'auto']}
+            ticks={ticks}
+            tickFormatter={formatCount}
+            label={X_LABEL}
           />
-        ))}
-      </BarChart>
-    </ResponsiveContainer>
+          <YAxis {...PLAIN_AXIS} type="category" dataKey="model" width={184} />
+          <Tooltip {...TOOLTIP} formatter={formatParams} />
+          {PARTS.map((p) => (
+            <Bar
+              key={p.key}
+              dataKey={p.key}
+              name={p.label}
+              stackId="parts"
+              fill={SEQ_PART_COLOURS[p.key]}
+              isAnimationActive={false}
+              shape={plainBar}
+            />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+    </>
   );
 });

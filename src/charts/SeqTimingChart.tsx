@@ -4,7 +4,6 @@ import {
   BarChart,
   CartesianGrid,
   LabelList,
-  Legend,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -21,6 +20,10 @@ import {
 } from './chartProps';
 import { niceTicks } from './niceTicks';
 import { plainBar } from './plainBar';
+import { LineLegend } from './LineLegend';
+
+const MODEL = seriesColor('#1f5fa8');
+const UNCOMPRESSED = seriesColor('#9aa5b1');
 
 const Y_LABEL = {
   value: 'milliseconds',
@@ -68,50 +71,62 @@ export const SeqTimingChart = memo(function SeqTimingChart({
     return niceTicks(0, hi > 0 ? hi * 1.1 : 1, 5);
   }, [data]);
   return (
-    <ResponsiveContainer width="100%" height={220}>
-      <BarChart data={data} margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8 }}>
-        <CartesianGrid {...CHART_GRID} vertical={false} />
-        <XAxis {...PLAIN_AXIS} dataKey="what" />
-        <YAxis
-          {...PLAIN_AXIS}
-          domain={[0, ticks.at(-1) ?? 'auto']}
-          ticks={ticks}
-          width={72}
-          label={Y_LABEL}
-        />
-        <Tooltip {...TOOLTIP} formatter={formatMs} />
-        <Legend />
-        <Bar
-          dataKey="model"
-          name={modelLabel}
-          fill={seriesColor('#1f5fa8')}
-          isAnimationActive={false}
-          shape={plainBar}
-        >
-          <LabelList
+    <>
+      <LineLegend
+        entries={[
+          { key: 'model', label: modelLabel, color: MODEL, box: true },
+          {
+            key: 'uncompressed',
+            label: 'NextItNet (uncompressed)',
+            color: UNCOMPRESSED,
+            box: true,
+          },
+        ]}
+      />
+      <ResponsiveContainer width="100%" height={196}>
+        <BarChart data={data} margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8 }}>
+          <CartesianGrid {...CHART_GRID} vertical={false} />
+          <XAxis {...PLAIN_AXIS} dataKey="what" />
+          <YAxis
+            {...PLAIN_AXIS}
+            domain={[0, ticks.at(-1) ?? 'auto']}
+            ticks={ticks}
+            width={72}
+            label={Y_LABEL}
+          />
+          <Tooltip {...TOOLTIP} formatter={formatMs} />
+          <Bar
             dataKey="model"
-            position="top"
-            formatter={formatMs}
-            fontSize={11}
-            fill={CHART_TEXT}
-          />
-        </Bar>
-        <Bar
-          dataKey="uncompressed"
-          name="NextItNet (uncompressed)"
-          fill={seriesColor('#9aa5b1')}
-          isAnimationActive={false}
-          shape={plainBar}
-        >
-          <LabelList
+            name={modelLabel}
+            fill={MODEL}
+            isAnimationActive={false}
+            shape={plainBar}
+          >
+            <LabelList
+              dataKey="model"
+              position="top"
+              formatter={formatMs}
+              fontSize={11}
+              fill={CHART_TEXT}
+            />
+          </Bar>
+          <Bar
             dataKey="uncompressed"
-            position="top"
-            formatter={formatMs}
-            fontSize={11}
-            fill={CHART_TEXT}
-          />
-        </Bar>
-      </BarChart>
-    </ResponsiveContainer>
+            name="NextItNet (uncompressed)"
+            fill={UNCOMPRESSED}
+            isAnimationActive={false}
+            shape={plainBar}
+          >
+            <LabelList
+              dataKey="uncompressed"
+              position="top"
+              formatter={formatMs}
+              fontSize={11}
+              fill={CHART_TEXT}
+            />
+          </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+    </>
   );
 });
