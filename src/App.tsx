@@ -117,7 +117,6 @@ export function App() {
   const task = useSeqStore((s) => s.task);
   return (
     <div className="lab">
-      <LabEffects />
       <EngineHeader />
       <ErrorBanner />
       <div className="lab-body">
@@ -131,6 +130,9 @@ export function App() {
         {task === 'seq' ? <SeqDashboard /> : <Dashboard />}
         <ChartWarmup />
       </div>
+      {/* Last: its effects (the engine's start among them) run after every panel's, as when
+          they were App's own. */}
+      <LabEffects />
     </div>
   );
 }
