@@ -6,6 +6,7 @@
 //   npm run bench:responsiveness -- --backends=webgpu --trace   # CPU time of each task, too
 //   npm run bench:responsiveness -- --query='method=pep&sinit=-8&gk=6&slr=0.05'  # a method's run
 //   npm run bench:responsiveness -- --task=seq --query=smethod=cprec   # the sequence task
+//   npm run bench:responsiveness -- --trace --save-trace=/tmp   # keeps the traces
 //
 // --trace records a Chromium trace of the window and reports, for the page's main thread, the
 // tasks over 50 ms of wall time with the CPU time each used and what used it (script, garbage
@@ -14,6 +15,8 @@
 // timeline, see src/charts/useRedrawTurn.ts):
 // a task can outlast 50 ms because its thread waited for a core (the training worker and, on a
 // software adapter, the GPU emulator's threads share the machine's cores with the page).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   buildIfMissing,
   launchChromium,
@@ -28,6 +31,8 @@ const seconds = Number(cliArg('seconds', '30'));
 const trace = process.argv.includes('--trace');
 /** More of the lab's URL parameters (a method and its options), added to the run's URL. */
 const query = cliArg('query', '');
+/** A folder to keep the traces in (with --trace). */
+const saveTrace = cliArg('save-trace', '');
 /** `--task=seq`: the sequence task (NextItNet, CpRec with `--query=smethod=cprec`). */
 const seq = cliArg('task', 'ctr') === 'seq';
 /** The sequence task's controls have the same test ids with this prefix. */
@@ -172,7 +177,10 @@ try {
     let traced = null;
     let turns = null;
     if (trace) {
-      const parsed = JSON.parse((await browser.stopTracing()).toString('utf8'));
+      const raw = (await browser.stopTracing()).toString('utf8');
+      // --save-trace=DIR keeps each backend's trace (for chrome://tracing or Perfetto).
+      if (saveTrace) writeFileSync(join(saveTrace, `responsiveness-${backend}.json`), raw);
+      const parsed = JSON.parse(raw);
       const events = parsed.traceEvents ?? parsed;
       traced = mainThreadTasks(events);
       turns = chartTurnCosts(events, traced);
@@ -225,7 +233,7 @@ try {
       );
       // The tasks that used the most CPU: when, in which chart's turn, and on what.
       const t0 = Math.min(...traced.map((t) => t.ts));
-      for (const t of [...traced].sort((a, b) => b.cpu - a.cpu).slice(0, 3)) {
+      for (const t of [...traced].sort((a, b) => (b.cpu || 0) - (a.cpu || 0)).slice(0, 3)) {
         console.error(
           `  task at ${((t.ts - t0) / 1e6).toFixed(1)} s: ${t.wall.toFixed(0)} ms wall, ` +
             `${t.cpu.toFixed(0)} ms CPU (${t.inside || 'no detail'}), ` +
