@@ -117,6 +117,16 @@ interface Provenance {
   command: string;
   backends?: string[];
   models?: string[];
+  /** The Chromium the run measured in (figures move with its version). */
+  chromium?: string;
+}
+
+/** This machine's Chromium, e.g. "150.0.7871.100" (undefined when it cannot be asked). */
+function chromiumVersion(): string | undefined {
+  const run = spawnSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], {
+    encoding: 'utf8',
+  });
+  return /Chromium ([\d.]+)/.exec(run.stdout ?? '')?.[1];
 }
 
 const report: {
@@ -149,6 +159,7 @@ const report: {
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
+    chromium: chromiumVersion(),
     backends: {},
   },
   errors: {},
@@ -156,7 +167,14 @@ const report: {
 };
 for (const name of only) {
   report.provenance[name] = [
-    { date: report.date, commit: report.commit, command: report.command, backends, models },
+    {
+      date: report.date,
+      commit: report.commit,
+      command: report.command,
+      backends,
+      models,
+      chromium: chromiumVersion(),
+    },
   ];
 }
 
@@ -180,7 +198,11 @@ function startFromPrevious(): void {
   const previous = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as typeof report;
   // A section's runs: a list (a single run in reports written before lists).
   for (const [name, p] of Object.entries(previous.provenance ?? {})) {
-    previous.provenance[name as Section] = Array.isArray(p) ? p : [p];
+    // Runs recorded before each named its Chromium ran in the report's last one.
+    previous.provenance[name as Section] = (Array.isArray(p) ? p : [p]).map((run) => ({
+      ...run,
+      chromium: run.chromium ?? previous.machine.chromium,
+    }));
   }
   const target = report as unknown as Record<string, unknown>;
   const source = previous as unknown as Record<string, unknown>;
@@ -212,7 +234,6 @@ function startFromPrevious(): void {
     if (previous.errors?.[name]) report.errors[name] = previous.errors[name];
   }
   report.machine.backends = { ...previous.machine.backends };
-  report.machine.chromium = previous.machine.chromium;
 }
 startFromPrevious();
 
@@ -557,7 +578,9 @@ function markdown(): string {
   const runs = new Map<string, string[]>();
   for (const [name, list] of Object.entries(report.provenance)) {
     for (const p of list) {
-      const key = `\`${p.command}\` on ${p.date.slice(0, 10)} at commit ${p.commit}`;
+      const key =
+        `\`${p.command}\` on ${p.date.slice(0, 10)} at commit ${p.commit}` +
+        (p.chromium ? ` (Chromium ${p.chromium})` : '');
       runs.set(key, [...(runs.get(key) ?? []), name]);
     }
   }
@@ -566,9 +589,8 @@ function markdown(): string {
     '',
     ...[...runs].map(([key, names]) => `Written by ${key}: ${names.join(', ')}.`),
     '',
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}` +
-      (m.chromium ? `, Chromium ${m.chromium} headless` : '') +
-      '.',
+    // Chromium (headless) is named per run above: the figures move with its version.
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}.`,
     '',
   ];
   for (const [b, facts] of Object.entries(m.backends))
