@@ -39,6 +39,12 @@ export const DEFAULT_SPARSE_OPTIMIZER: SparseOptimizerConfig = {
 const MASKED_CHUNK = 4096;
 
 /**
+ * Rows whose entries a 'lazy' pass reads ahead at a time (touchRows): enough to keep many
+ * misses in flight, few enough that what it read is still in cache when the pass gets there.
+ */
+export const TOUCH_AHEAD_ROWS = 256;
+
+/**
  * Whether the kernel takes entries `start`..`end - 1` under `mask` (the held ones copied aside
  * and back, HostEmbeddingTable.holdMasked): where at least half are kept. Where most are held,
  * the JavaScript loop that skips them is faster (rows of 16 with 10% kept, 2,000 rows a step:
@@ -232,6 +238,8 @@ export class HostEmbeddingTable implements RowStore {
    * PEP's lottery-ticket retrain). null = no mask.
    */
   private mask: Uint8Array | null = null;
+  /** The sum of what the reads ahead read, kept so that they are not optimised away. */
+  private touched = 0;
   /** Optimizer steps taken (shared by all rows, as torch's dense Adam counts them). */
   step = 0;
   private adamStepSize = 0;
@@ -503,6 +511,14 @@ export class HostEmbeddingTable implements RowStore {
     const out = new Float32Array(uniqueRows.length * d);
     // Copied entry by entry: a subarray per row would allocate a view per row.
     for (let u = 0; u < uniqueRows.length; u++) {
+      // At a large vocabulary each row is a cache miss: read the next rows' first entries in a
+      // loop of their own, so that the processor has them in flight together (touchRows).
+      if (u % TOUCH_AHEAD_ROWS === 0) {
+        let sum = 0;
+        const to = Math.min(uniqueRows.length, u + TOUCH_AHEAD_ROWS);
+        for (let a = u; a < to; a++) sum += w[uniqueRows[a] * d];
+        this.touched += sum;
+      }
       const src = uniqueRows[u] * d;
       const dst = u * d;
       for (let k = 0; k < d; k++) out[dst + k] = w[src + k];
@@ -523,8 +539,13 @@ export class HostEmbeddingTable implements RowStore {
     }
     this.beginStep();
     if (this.optimizer.mode === 'lazy') {
-      for (let u = 0; u < plan.uniqueRows.length; u++) {
-        this.updateRow(plan.uniqueRows[u], grad, u * d);
+      const rows = plan.uniqueRows;
+      for (let u = 0; u < rows.length; u++) {
+        // The weights and moments of the next rows, read ahead (see touchRows).
+        if (u % TOUCH_AHEAD_ROWS === 0) {
+          this.touched += this.touchRows(rows, u, Math.min(rows.length, u + TOUCH_AHEAD_ROWS));
+        }
+        this.updateRow(rows[u], grad, u * d);
       }
     } else {
       // Dense semantics in one pass: a row outside the batch has gradient weight_decay * value.

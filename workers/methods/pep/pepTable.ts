@@ -29,7 +29,7 @@
  * mask, and only V is uploaded and updated.
  */
 import type { BatchPlan } from '../../embedding/batchPlan';
-import type { HostEmbeddingTable } from '../../embedding/hostEmbeddingTable';
+import { type HostEmbeddingTable, TOUCH_AHEAD_ROWS } from '../../embedding/hostEmbeddingTable';
 import { resident } from '../../embedding/residentArray';
 import { KERNEL_MAX_COUNT_ROWS } from '../../embedding/hostAdamKernel';
 import type { RowStore } from '../../embedding/rowStore';
@@ -79,11 +79,6 @@ function countAboveThresholds(
 
 /** Rows per chunk of the 'exact' pass (V, S and the count of a chunk while it is in cache). */
 const EXACT_CHUNK_ROWS = 256;
-/**
- * Rows whose entries a 'lazy' pass reads ahead at a time (touchRows): enough to keep many
- * misses in flight, few enough that what it read is still in cache when the pass gets there.
- */
-const TOUCH_AHEAD_ROWS = 256;
 /** Rows of V̂ computed at a time when it is packed (a snapshot, an export). */
 const PACK_CHUNK_ROWS = 4096;
 
