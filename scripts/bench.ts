@@ -128,6 +128,7 @@ function chromiumVersion(): string | undefined {
   });
   return /Chromium ([\d.]+)/.exec(run.stdout ?? '')?.[1];
 }
+const chromium = chromiumVersion();
 
 const report: {
   date: string;
@@ -159,7 +160,7 @@ const report: {
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    chromium: chromiumVersion(),
+    chromium,
     backends: {},
   },
   errors: {},
@@ -173,7 +174,7 @@ for (const name of only) {
       command: report.command,
       backends,
       models,
-      chromium: chromiumVersion(),
+      chromium,
     },
   ];
 }
