@@ -467,29 +467,35 @@ export class HostEmbeddingTable implements RowStore {
   }
 
   /**
-   * Reads the first entry of `rows[from..to - 1]`'s weights and (Adam) moments, in a loop with nothing
-   * else to do: at a large vocabulary each is a cache and TLB miss, and here the processor has
-   * many of them in flight at once, where the row-by-row pass that follows would wait for each.
-   * Rows in the shared state (untouchedRows) are skipped: nothing of theirs is read. Returns
-   * the sum of what was read (so that the reads are not optimised away).
+   * Reads the first entry of `rows[from..to - 1]`'s weights and (Adam) moments, in a loop with
+   * nothing else to do: at a large vocabulary each is a cache and TLB miss, and here the
+   * processor has many of them in flight at once, where the row-by-row pass that follows would
+   * wait for each. Rows in the shared state (untouchedRows) are skipped: nothing of theirs is
+   * read. Returns the sum of what was read (so that the reads are not optimised away).
    */
   touchRows(rows: Int32Array, from: number, to: number): number {
+    if (!this.m || !this.v) return this.touchWeights(rows, from, to);
+    const d = this.dim;
+    const w = this.weights;
+    const m = this.m;
+    const v = this.v;
+    const untouched = this.untouched;
+    let sum = 0;
+    for (let u = from; u < to; u++) {
+      const row = rows[u];
+      if (untouched !== null && untouched[row] === 1) continue;
+      const i = row * d;
+      sum += w[i] + m[i] + v[i];
+    }
+    return sum;
+  }
+
+  /** touchRows for the weights only (a gather reads nothing else). */
+  private touchWeights(rows: Int32Array, from: number, to: number): number {
     const d = this.dim;
     const w = this.weights;
     let sum = 0;
-    if (this.m && this.v) {
-      const m = this.m;
-      const v = this.v;
-      const untouched = this.untouched;
-      for (let u = from; u < to; u++) {
-        const row = rows[u];
-        if (untouched !== null && untouched[row] === 1) continue;
-        const i = row * d;
-        sum += w[i] + m[i] + v[i];
-      }
-    } else {
-      for (let u = from; u < to; u++) sum += w[rows[u] * d];
-    }
+    for (let u = from; u < to; u++) sum += w[rows[u] * d];
     return sum;
   }
 
@@ -511,13 +517,10 @@ export class HostEmbeddingTable implements RowStore {
     const out = new Float32Array(uniqueRows.length * d);
     // Copied entry by entry: a subarray per row would allocate a view per row.
     for (let u = 0; u < uniqueRows.length; u++) {
-      // At a large vocabulary each row is a cache miss: read the next rows' first entries in a
-      // loop of their own, so that the processor has them in flight together (touchRows).
+      // At a large vocabulary each row is a cache miss: the next rows are read ahead together.
       if (u % TOUCH_AHEAD_ROWS === 0) {
-        let sum = 0;
         const to = Math.min(uniqueRows.length, u + TOUCH_AHEAD_ROWS);
-        for (let a = u; a < to; a++) sum += w[uniqueRows[a] * d];
-        this.touched += sum;
+        this.touched += this.touchWeights(uniqueRows, u, to);
       }
       const src = uniqueRows[u] * d;
       const dst = u * d;
@@ -653,23 +656,15 @@ export class HostEmbeddingTable implements RowStore {
     shared.wBefore = shared.w;
     shared.mBefore = shared.m;
     shared.vBefore = shared.v;
-    const one = this.sharedScratch;
-    one[0] = shared.w;
-    one[1] = shared.m;
-    one[2] = shared.v;
-    adamEntry(
-      one.subarray(0, 1),
-      one.subarray(1, 2),
-      one.subarray(2, 3),
-      0,
-      0,
-      Math.fround(this.adamStepSize),
-      Math.fround(this.adamInvBc2Sqrt),
-      this.coefficients32(),
-    );
-    shared.w = one[0];
-    shared.m = one[1];
-    shared.v = one[2];
+    const { w, m, v } = this.sharedScratch;
+    w[0] = shared.w;
+    m[0] = shared.m;
+    v[0] = shared.v;
+    const ss = Math.fround(this.adamStepSize);
+    adamEntry(w, m, v, 0, 0, ss, Math.fround(this.adamInvBc2Sqrt), this.coefficients32());
+    shared.w = w[0];
+    shared.m = m[0];
+    shared.v = v[0];
   }
 
   /** Adam's coefficients in float32 for the current optimizer settings. */
@@ -685,7 +680,11 @@ export class HostEmbeddingTable implements RowStore {
   };
 
   /** The shared state's value and moments while advanceUntouched steps them. */
-  private readonly sharedScratch = new Float32Array(3);
+  private readonly sharedScratch = {
+    w: new Float32Array(1),
+    m: new Float32Array(1),
+    v: new Float32Array(1),
+  };
 
   /**
    * Keeps every step's learning rate (and Adam's coefficients), so that catchUpDecay can replay

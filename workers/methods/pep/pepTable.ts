@@ -49,6 +49,13 @@ export function threshold32(gk: number, s: number): number {
   return Math.fround(Math.fround(gk) * sigmoid32(s));
 }
 
+/** The entries of V's row at `base` ([d]) above one threshold `t` in magnitude. */
+function countAbove(w: Float32Array, base: number, d: number, t: number): number {
+  let count = 0;
+  for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > t) count++;
+  return count;
+}
+
 /**
  * The entries of V's row at `base` ([d]) above their threshold gk · σ(s), s from S's row at
  * `sRow` (one per entry when `perDim` is 1, one for the row when 0). An S value repeats (rows
@@ -257,7 +264,7 @@ export class PepTable implements RowStore {
     let change = 0;
     for (let row = start; row < end; row++) {
       const base = row * d;
-      let count = 0;
+      let count: number;
       if (flags !== null && flags[row] === 1) {
         // A run of such rows: counted by the kernel (four entries at a time) when there is one.
         let next = row + 1;
@@ -272,7 +279,7 @@ export class PepTable implements RowStore {
           row = next - 1;
           continue;
         }
-        for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
+        count = countAbove(w, base, d, sharedT);
       } else {
         count = countAboveThresholds(w, base, d, sValues, row * width, perDim, gk);
       }
@@ -573,12 +580,9 @@ export class PepTable implements RowStore {
       // A shared row with no gradient stays in the shared state, which beginStep advanced.
       if (!stillShared) s.updateRow(row, sGrad, u * width);
       lastUpdate[row] = steps;
-      let count = 0;
-      if (stillShared) {
-        for (let k = 0; k < d; k++) if (Math.abs(w[base + k]) > sharedT) count++;
-      } else {
-        count = countAboveThresholds(w, base, d, sValues, row * width, perDim, gk);
-      }
+      const count = stillShared
+        ? countAbove(w, base, d, sharedT)
+        : countAboveThresholds(w, base, d, sValues, row * width, perDim, gk);
       change += count - countOf[u];
       counts[row] = count;
     }
@@ -644,9 +648,10 @@ export class PepTable implements RowStore {
 
   /**
    * Brings every row up to the last step ('lazy' mode; in 'exact' only S's rows in the shared
-   * state are written out), as the exact mode has it, and recounts: before V̂ is packed (a snapshot, an export) and before the table
-   * is saved or restored (checkpoints), which would otherwise see each row as it was when last
-   * used. A pass over the whole table: for those rare moments only.
+   * state are written out), as the exact mode has it, and recounts: before V̂ is packed (a
+   * snapshot, an export) and before the table is saved or restored (checkpoints), which would
+   * otherwise see each row as it was when last used. A pass over the whole table: for those rare
+   * moments only.
    */
   catchUpAll(): void {
     if (this.mode !== 'lazy') {
