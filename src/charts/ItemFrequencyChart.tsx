@@ -3,12 +3,12 @@ import {
   CartesianGrid,
   Line,
   LineChart,
-  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
 } from 'recharts';
+import { StableReferenceLine } from './stableReference';
 import { formatCount } from '../format';
 import { frequencyCurve } from '../state/seqFigures';
 import {
@@ -98,7 +98,7 @@ export const ItemFrequencyChart = memo(function ItemFrequencyChart({
         />
         <Tooltip {...TOOLTIP} formatter={formatTooltip} labelFormatter={formatRankLabel} />
         {cuts.map((rank, i) => (
-          <ReferenceLine
+          <StableReferenceLine
             key={`${rank}-${i}`}
             x={rank}
             stroke={CUT_COLOUR}

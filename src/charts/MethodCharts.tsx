@@ -12,7 +12,6 @@ import {
   Cell,
   Line,
   LineChart,
-  ReferenceLine,
   ResponsiveContainer,
   Scatter,
   ScatterChart,
@@ -20,6 +19,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { StableReferenceLine } from './stableReference';
 import type { ChartSpec, MethodSpec, SeriesSpec } from '../../workers/methods/methodSpec';
 import type { DatasetSummary, EvaluationMetrics } from '../../workers/protocol';
 import type { LabState, MethodHistogram, MethodVector, RunView } from '../state/labStore';
@@ -299,7 +299,7 @@ const LineSeriesChart = memo(function LineSeriesChart({
           )}
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
           {shown.map((m, i) => (
-            <ReferenceLine
+            <StableReferenceLine
               key={`${m.step}-${i}`}
               yAxisId="left"
               x={m.step}
@@ -518,7 +518,7 @@ const PointsChart = memo(function PointsChart({
           {series
             .filter((s) => s.dashed && points[s.id]?.length)
             .map((s) => (
-              <ReferenceLine
+              <StableReferenceLine
                 key={`ref-${s.id}`}
                 y={points[s.id][0].y}
                 stroke={seriesColor(s.color)}

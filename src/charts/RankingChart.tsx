@@ -3,12 +3,12 @@ import {
   CartesianGrid,
   Line,
   LineChart,
-  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
 } from 'recharts';
+import { StableReferenceLine } from './stableReference';
 import {
   RANKING_METRIC_KEYS,
   RANKING_METRIC_LABELS,
@@ -135,7 +135,7 @@ export const RankingChart = memo(function RankingChart({
           />
           {baseline &&
             metrics.map((k) => (
-              <ReferenceLine
+              <StableReferenceLine
                 key={`popular-${k}`}
                 y={baseline[k]}
                 stroke={RANKING_COLOURS[k]}
@@ -144,7 +144,7 @@ export const RankingChart = memo(function RankingChart({
               />
             ))}
           {markers.map((m, i) => (
-            <ReferenceLine
+            <StableReferenceLine
               key={`marker-${m.step}-${i}`}
               x={m.step}
               stroke={CHART_REF}

@@ -3,13 +3,12 @@ import {
   CartesianGrid,
   Line,
   LineChart,
-  ReferenceDot,
-  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
 } from 'recharts';
+import { StableReferenceDot, StableReferenceLine } from './stableReference';
 import type { EvaluationMetrics } from '../../workers/protocol';
 import {
   AUTO_DOMAIN,
@@ -201,7 +200,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
           />
           <Tooltip {...TOOLTIP} formatter={formatTooltipValue} />
           {bayes !== null && (
-            <ReferenceLine
+            <StableReferenceLine
               yAxisId="auc"
               y={bayes}
               stroke={GREEN}
@@ -253,7 +252,7 @@ export function ValidationChartView({ testId, evaluations, bayes }: ValidationCh
             isAnimationActive={false}
           />
           {best && (
-            <ReferenceDot
+            <StableReferenceDot
               yAxisId="auc"
               x={phased ? best.step : best.epoch}
               y={best.validationAuc}
