@@ -21,7 +21,7 @@ function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>, dee
 }
 
 /** Props equal key by key, plain-object props (labels) compared one level deeper. */
-export function sameReferenceProps<P extends object>(a: P, b: P): boolean {
+export function sameReferenceProps(a: object, b: object): boolean {
   return sameEntries(a as Record<string, unknown>, b as Record<string, unknown>, true);
 }
 
