@@ -136,7 +136,8 @@ const report: {
   command: string;
   machine: Machine;
   training?: TrainingRow[];
-  vocab?: { backend: string; vocabulary: number; msPerStep: number }[];
+  /** msPerStep: the median of `rounds` (absent in runs written before rounds were taken). */
+  vocab?: { backend: string; vocabulary: number; msPerStep: number; rounds?: number[] }[];
   firstPoint?: {
     firstRun: FirstPoint;
     remembered: FirstPoint;
@@ -387,13 +388,24 @@ async function timeSequences(page: Page, backend: string, rows: TrainingRow[]): 
   }
 }
 
+/** The vocabulary section's warm-up and timed steps per measurement. */
+const VOCAB_WARMUP_STEPS = 5;
+// The median of 10 steps moved by a third between two runs of the command on 2 cores.
+const VOCAB_TIMED_STEPS = 40;
+/**
+ * Rounds over the three vocabularies, each reported as the median of its rounds. On webgl
+ * (SwiftShader) one vocabulary's median step moved between 135 and 313 ms from one measurement
+ * to the next in the same page, so a single round could put either end of that in the ratio.
+ */
+const VOCAB_ROUNDS = 3;
+const VOCABULARIES = [10_000, 100_000, 1_000_000];
+
 async function timeVocabularies(page: Page, backend: string): Promise<void> {
   const timeAt = (totalVocabulary: number) =>
     benchmarkStepsInLab(page, {
       ...STEP_BENCH_MODEL,
-      warmupSteps: 5,
-      // The median of 10 steps moved by a third between two runs of the command on 2 cores.
-      steps: 40,
+      warmupSteps: VOCAB_WARMUP_STEPS,
+      steps: VOCAB_TIMED_STEPS,
       seed: 1,
       totalVocabulary,
       embeddingUpdate: 'lazy',
@@ -402,10 +414,18 @@ async function timeVocabularies(page: Page, backend: string): Promise<void> {
   // same one timed again later (15 warm-up steps did not close the gap), which made 10k, timed
   // first, look slower than 100k.
   await timeAt(10_000);
-  for (const totalVocabulary of [10_000, 100_000, 1_000_000]) {
-    const r = await timeAt(totalVocabulary);
-    (report.vocab ??= []).push({ backend, vocabulary: totalVocabulary, msPerStep: r.medianMs });
-    console.error(`  ${backend} vocabulary ${totalVocabulary}: ${r.medianMs.toFixed(1)} ms/step`);
+  const rounds = new Map<number, number[]>(VOCABULARIES.map((v) => [v, []]));
+  for (let round = 0; round < VOCAB_ROUNDS; round++) {
+    for (const totalVocabulary of VOCABULARIES) {
+      const r = await timeAt(totalVocabulary);
+      rounds.get(totalVocabulary)?.push(r.medianMs);
+      console.error(
+        `  ${backend} vocabulary ${totalVocabulary}, round ${round + 1}: ${r.medianMs.toFixed(1)} ms/step`,
+      );
+    }
+  }
+  for (const [vocabulary, ms] of rounds) {
+    (report.vocab ??= []).push({ backend, vocabulary, msPerStep: median(ms), rounds: ms });
   }
 }
 
@@ -661,7 +681,7 @@ function markdown(): string {
       '',
       '## Step time against the vocabulary',
       '',
-      'DeepFM, 26 fields, d=16, MLP 64-32, batch 256, lazy updates, Zipf-like ids; median of 10 steps after 3.',
+      `DeepFM, 26 fields, d=16, MLP 64-32, batch 256, lazy updates, Zipf-like ids. Each measurement is the median of ${VOCAB_TIMED_STEPS} steps after ${VOCAB_WARMUP_STEPS}; each backend first runs an untimed round at 10k, then ${VOCAB_ROUNDS} rounds over the three sizes. A cell gives the median of the rounds, with their range in brackets.`,
       '',
       '| backend | 10k (ms) | 100k (ms) | 1M (ms) | 1M / 10k |',
       '|---|---:|---:|---:|---:|',
@@ -669,8 +689,13 @@ function markdown(): string {
     for (const b of bs) {
       const at = (v: number) => report.vocab?.find((r) => r.backend === b && r.vocabulary === v);
       const [a, c, e] = [at(10_000), at(100_000), at(1_000_000)];
+      const cell = (r: (typeof report.vocab)[number] | undefined) => {
+        if (!r) return '-';
+        if (!r.rounds || r.rounds.length < 2) return n(r.msPerStep, 1);
+        return `${n(r.msPerStep, 1)} (${n(Math.min(...r.rounds), 1)}-${n(Math.max(...r.rounds), 1)})`;
+      };
       lines.push(
-        `| ${b} | ${a ? n(a.msPerStep, 1) : '-'} | ${c ? n(c.msPerStep, 1) : '-'} | ${e ? n(e.msPerStep, 1) : '-'} | ${a && e ? `${n(e.msPerStep / a.msPerStep, 2)}x` : '-'} |`,
+        `| ${b} | ${cell(a)} | ${cell(c)} | ${cell(e)} | ${a && e ? `${n(e.msPerStep / a.msPerStep, 2)}x` : '-'} |`,
       );
     }
   }
