@@ -17,6 +17,14 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [
+            {
+              name: 'recharts',
+              importNames: ['ReferenceLine', 'ReferenceDot'],
+              message:
+                'Use StableReferenceLine / StableReferenceDot (src/charts/stableReference.ts): recharts re-registers these on every render of their chart.',
+            },
+          ],
           patterns: [
             {
               group: ['@tensorflow/*'],

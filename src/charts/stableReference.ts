@@ -1,4 +1,5 @@
 import { memo } from 'react';
+// eslint-disable-next-line no-restricted-imports -- the one place that wraps them
 import { ReferenceDot, ReferenceLine } from 'recharts';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
