@@ -15,6 +15,9 @@
 // timeline, see src/charts/useRedrawTurn.ts):
 // a task can outlast 50 ms because its thread waited for a core (the training worker and, on a
 // software adapter, the GPU emulator's threads share the machine's cores with the page).
+// A run that ends inside the window (UMEC's default run is shorter than 30 s on wasm) says when,
+// and the tasks after that moment (every chart drawn once more, the page's heap collected) are
+// reported as "after the run ended": they are not the training's.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -37,6 +40,9 @@ const saveTrace = cliArg('save-trace', '');
 const seq = cliArg('task', 'ctr') === 'seq';
 /** The sequence task's controls have the same test ids with this prefix. */
 const ids = seq ? 'seq-' : '';
+
+/** The page's timeline mark for the moment the run left `running` (see below). */
+const RUN_ENDED_MARK = 'bench:run-ended';
 
 /**
  * The renderer main thread's tasks in a Chromium trace (the thread named CrRendererMain with the
@@ -152,12 +158,29 @@ try {
         .waitFor({ timeout: 60_000 });
     }
     await page.waitForTimeout(1000);
-    await page.evaluate(() => {
-      window.__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
-      }).observe({ type: 'longtask' });
-    });
+    await page.evaluate(
+      ([stateId, mark]) => {
+        window.__longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+        }).observe({ type: 'longtask' });
+        // When the run ends inside the window (a method's run can be shorter than it), the page
+        // draws every chart once more and its heap is collected: that work is not the training's.
+        // The moment is marked in the timeline (the trace records it) within 50 ms.
+        window.__runEndedAt = null;
+        let seenRunning = false;
+        const poll = setInterval(() => {
+          const state = document.querySelector(`[data-testid="${stateId}"]`)?.textContent ?? '';
+          if (state === 'running') seenRunning = true;
+          else if (seenRunning && ['stopping', 'done', 'failed'].includes(state)) {
+            window.__runEndedAt = performance.now();
+            performance.mark(mark);
+            clearInterval(poll);
+          }
+        }, 50);
+      },
+      [`${ids}run-state`, RUN_ENDED_MARK],
+    );
     if (trace) {
       await browser.startTracing(page, {
         categories: ['toplevel', 'devtools.timeline', 'blink.user_timing'],
@@ -184,6 +207,16 @@ try {
       const events = parsed.traceEvents ?? parsed;
       traced = mainThreadTasks(events);
       turns = chartTurnCosts(events, traced);
+      const ended = events.find(
+        (e) => e.cat?.includes('blink.user_timing') && e.name === RUN_ENDED_MARK,
+      );
+      for (const t of traced) t.afterRunEnded = ended !== undefined && t.ts >= ended.ts;
+      const endedInPage = await page.evaluate(() => window.__runEndedAt !== null);
+      if (endedInPage && ended === undefined) {
+        console.error(
+          `${backend}: the run ended, but the trace lacks its mark (${RUN_ENDED_MARK})`,
+        );
+      }
     }
     const steps = Number(await page.getByTestId(`${ids}run-step`).textContent());
     // A run that ended inside the window (a method's phases are shorter) has nothing to stop.
@@ -196,12 +229,17 @@ try {
     const tasks = (await page.evaluate(() => window.__longTasks)).filter(
       ([s]) => s >= from && s <= to,
     );
+    const runEndedAt = await page.evaluate(() => window.__runEndedAt);
     const durations = tasks.map(([, d]) => d).sort((a, b) => b - a);
     const at = tasks.map(([s, d]) => `${((s - from) / 1000).toFixed(1)}s:${d.toFixed(0)}`);
     rows.push({
       backend,
       steps,
+      /** Seconds into the window when the run ended, or null: it trained all through. */
+      runEndedS: runEndedAt === null ? null : (runEndedAt - from) / 1000,
       count: tasks.length,
+      countAfterRunEnded: tasks.filter(([start]) => runEndedAt !== null && start >= runEndedAt)
+        .length,
       longest: durations[0] ?? 0,
       over50: durations.filter((d) => d > 50).length,
       ...(traced
@@ -213,14 +251,18 @@ try {
         : {}),
     });
     console.error(
-      `${backend}: ${steps} steps, long tasks ${JSON.stringify(durations)} (at ${at.join(' ')})`,
+      `${backend}: ${steps} steps, long tasks ${JSON.stringify(durations)} (at ${at.join(' ')})` +
+        (runEndedAt === null
+          ? ''
+          : `; the run ended ${((runEndedAt - from) / 1000).toFixed(1)} s into the window`),
     );
     if (traced) {
       const row = rows[rows.length - 1];
       const over = row.tracedOver50.map(
         (t) =>
           `${t.wall.toFixed(0)} ms (CPU ${t.cpu.toFixed(0)}: ${t.inside}; ` +
-          `${t.turn ? `in the ${t.turn} chart's turn` : 'in no chart turn'})`,
+          `${t.turn ? `in the ${t.turn} chart's turn` : 'in no chart turn'}` +
+          `${t.afterRunEnded ? '; after the run ended' : ''})`,
       );
       console.error(
         `  trace: ${traced.length} main-thread tasks; over 50 ms: ${over.join(', ') || 'none'}; ` +
@@ -235,9 +277,10 @@ try {
       const t0 = Math.min(...traced.map((t) => t.ts));
       for (const t of [...traced].sort((a, b) => (b.cpu || 0) - (a.cpu || 0)).slice(0, 3)) {
         console.error(
-          `  task at ${((t.ts - t0) / 1e6).toFixed(1)} s: ${t.wall.toFixed(0)} ms wall, ` +
+          `  task ${((t.ts - t0) / 1e6).toFixed(1)} s after the click on Train: ${t.wall.toFixed(0)} ms wall, ` +
             `${t.cpu.toFixed(0)} ms CPU (${t.inside || 'no detail'}), ` +
-            `${t.turn ? `in the ${t.turn} chart's turn` : 'in no chart turn'}`,
+            `${t.turn ? `in the ${t.turn} chart's turn` : 'in no chart turn'}` +
+            `${t.afterRunEnded ? ', after the run ended' : ''}`,
         );
       }
       for (const c of row.chartTurns) {
@@ -263,7 +306,10 @@ if (trace) {
   );
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    const over = r.tracedOver50.map((t) => `${t.wall.toFixed(0)} (${t.cpu.toFixed(0)})`);
+    const over = r.tracedOver50.map(
+      (t) =>
+        `${t.wall.toFixed(0)} (${t.cpu.toFixed(0)})${t.afterRunEnded ? ' after the run ended' : ''}`,
+    );
     console.log(
       `| ${r.backend} | ${r.steps} | ${r.count} | ${r.longest.toFixed(0)} | ${over.join(', ') || 'none'} | ${r.mostCpuMs.toFixed(1)} |`,
     );
