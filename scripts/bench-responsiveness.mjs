@@ -218,6 +218,9 @@ try {
         );
       }
     }
+    // Read before the click on Stop below, which would end the run after the window.
+    const endedAt = await page.evaluate(() => window.__runEndedAt);
+    const runEndedAt = endedAt !== null && endedAt <= to ? endedAt : null;
     const steps = Number(await page.getByTestId(`${ids}run-step`).textContent());
     // A run that ended inside the window (a method's phases are shorter) has nothing to stop.
     const state = await page.getByTestId(`${ids}run-state`).textContent();
@@ -229,7 +232,6 @@ try {
     const tasks = (await page.evaluate(() => window.__longTasks)).filter(
       ([s]) => s >= from && s <= to,
     );
-    const runEndedAt = await page.evaluate(() => window.__runEndedAt);
     const durations = tasks.map(([, d]) => d).sort((a, b) => b - a);
     const at = tasks.map(([s, d]) => `${((s - from) / 1000).toFixed(1)}s:${d.toFixed(0)}`);
     rows.push({
