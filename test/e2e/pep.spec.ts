@@ -32,6 +32,11 @@ test('PEP through the form: sparsity rises, sizes appear, the retrained snapshot
   await expect(page.getByTestId('run-history')).toContainText('PEP');
   const sparsity = page.getByTestId('method-chart-sparsity');
   await expect(sparsity).toContainText('snapshot 50%');
+  // A marker line on the plot for each marker listed under it (the lines are drawn again only
+  // when their props change, src/charts/stableReference.ts: markers added during the run appear).
+  const listed = await sparsity.locator('.chart-markers li').count();
+  expect(listed).toBeGreaterThanOrEqual(1);
+  await expect(sparsity.locator('.recharts-reference-line')).toHaveCount(listed);
 
   // The run's card lists the snapshot; its Export downloads a model file of its own: the
   // retrained model of that snapshot, with a pruned table.
