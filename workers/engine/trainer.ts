@@ -326,6 +326,14 @@ export async function runExperiment(
   /** The uncompressed embedding the model card compares with (the dataset as first planned). */
   const denseEmbeddingParams = planned.dataset.totalVocabulary * train.embeddingDim;
   const stepsPerEpoch = Math.ceil(planned.dataset.split.train.length / cfg.batchSize);
+  /** Scores `rows` in passes the page's charts can draw between (scoringBatchRows). */
+  const evaluateRows = (
+    model: RankingModel,
+    planner: BatchPlanner,
+    ds: CtrDataset,
+    rows: Int32Array,
+  ): Promise<TestMetrics> =>
+    evaluateSplit(model, planner, ds, rows, scoringBatchRows(cfg.batchSize));
   const methodResult: Record<string, number | string | number[]> = {};
   const artifacts = new Map<string, ArrayBufferView>();
   const snapshots: ModelSnapshot[] = [];
@@ -481,13 +489,7 @@ export async function runExperiment(
       },
       marker,
       scoreValidation: () =>
-        evaluateSplit(
-          lane.model,
-          lane.planner,
-          lane.ds,
-          lane.ds.split.validation,
-          scoringBatchRows(cfg.batchSize),
-        ),
+        evaluateRows(lane.model, lane.planner, lane.ds, lane.ds.split.validation),
       result: methodResult,
       replaceModel: (next, nextDataset) => {
         if (!inBegin || lane.aside) {
@@ -739,13 +741,7 @@ export async function runExperiment(
     const abandoned = lane.aside !== null && lane.stoppedEarly;
     const test =
       phase.scoreTest && lane.ds.split.test.length > 0 && !abandoned
-        ? await evaluateSplit(
-            lane.model,
-            lane.planner,
-            lane.ds,
-            lane.ds.split.test,
-            scoringBatchRows(cfg.batchSize),
-          )
+        ? await evaluateRows(lane.model, lane.planner, lane.ds, lane.ds.split.test)
         : null;
     const result: PhaseResult = {
       id: phase.id,
@@ -842,13 +838,7 @@ export async function runExperiment(
     const finalBest = mainResults.filter((p) => !p.skipped).at(-1)?.bestEvaluation ?? null;
     let test: TestMetrics | null = null;
     if (ds.split.test.length > 0 && main.step > 0) {
-      test = await evaluateSplit(
-        model,
-        planner,
-        ds,
-        ds.split.test,
-        scoringBatchRows(cfg.batchSize),
-      );
+      test = await evaluateRows(model, planner, ds, ds.split.test);
       emit({ type: 'test', metrics: test });
     }
     const summary = summarizeModel(model, denseEmbeddingParams);
