@@ -22,19 +22,13 @@ export function FieldCardinalityChart({
     after: f.cardinalityAfterMinCount,
   }));
   const largest = Math.max(1, ...data.map((d) => d.before));
+  const series = [
+    { key: 'before', label: 'distinct values', color: BEFORE, box: true },
+    { key: 'after', label: `field size after min-count ${minCount}`, color: AFTER, box: true },
+  ];
   return (
     <div data-testid="dataset-cardinality-chart" data-fields={fields.length} data-largest={largest}>
-      <LineLegend
-        entries={[
-          { key: 'before', label: 'distinct values', color: BEFORE, box: true },
-          {
-            key: 'after',
-            label: `field size after min-count ${minCount}`,
-            color: AFTER,
-            box: true,
-          },
-        ]}
-      />
+      <LineLegend entries={series} />
       <ResponsiveContainer width="100%" height={198}>
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} barGap={0}>
           <CartesianGrid {...CHART_GRID} />
@@ -57,20 +51,16 @@ export function FieldCardinalityChart({
             tickFormatter={(v: number) => formatCount(v)}
           />
           <Tooltip {...TOOLTIP} />
-          <Bar
-            dataKey="before"
-            name="distinct values"
-            fill={BEFORE}
-            isAnimationActive={false}
-            shape={plainBar}
-          />
-          <Bar
-            dataKey="after"
-            name={`field size after min-count ${minCount}`}
-            fill={AFTER}
-            isAnimationActive={false}
-            shape={plainBar}
-          />
+          {series.map((b) => (
+            <Bar
+              key={b.key}
+              dataKey={b.key}
+              name={b.label}
+              fill={b.color}
+              isAnimationActive={false}
+              shape={plainBar}
+            />
+          ))}
         </BarChart>
       </ResponsiveContainer>
     </div>

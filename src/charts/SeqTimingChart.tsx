@@ -70,19 +70,16 @@ export const SeqTimingChart = memo(function SeqTimingChart({
     for (const row of data) hi = Math.max(hi, row.model, row.uncompressed);
     return niceTicks(0, hi > 0 ? hi * 1.1 : 1, 5);
   }, [data]);
+  const series = useMemo(
+    () => [
+      { key: 'model', label: modelLabel, color: MODEL, box: true },
+      { key: 'uncompressed', label: 'NextItNet (uncompressed)', color: UNCOMPRESSED, box: true },
+    ],
+    [modelLabel],
+  );
   return (
     <>
-      <LineLegend
-        entries={[
-          { key: 'model', label: modelLabel, color: MODEL, box: true },
-          {
-            key: 'uncompressed',
-            label: 'NextItNet (uncompressed)',
-            color: UNCOMPRESSED,
-            box: true,
-          },
-        ]}
-      />
+      <LineLegend entries={series} />
       <ResponsiveContainer width="100%" height={196}>
         <BarChart data={data} margin={{ ...LINE_CHART_MARGIN, top: 16, left: 8 }}>
           <CartesianGrid {...CHART_GRID} vertical={false} />
@@ -95,36 +92,24 @@ export const SeqTimingChart = memo(function SeqTimingChart({
             label={Y_LABEL}
           />
           <Tooltip {...TOOLTIP} formatter={formatMs} />
-          <Bar
-            dataKey="model"
-            name={modelLabel}
-            fill={MODEL}
-            isAnimationActive={false}
-            shape={plainBar}
-          >
-            <LabelList
-              dataKey="model"
-              position="top"
-              formatter={formatMs}
-              fontSize={11}
-              fill={CHART_TEXT}
-            />
-          </Bar>
-          <Bar
-            dataKey="uncompressed"
-            name="NextItNet (uncompressed)"
-            fill={UNCOMPRESSED}
-            isAnimationActive={false}
-            shape={plainBar}
-          >
-            <LabelList
-              dataKey="uncompressed"
-              position="top"
-              formatter={formatMs}
-              fontSize={11}
-              fill={CHART_TEXT}
-            />
-          </Bar>
+          {series.map((b) => (
+            <Bar
+              key={b.key}
+              dataKey={b.key}
+              name={b.label}
+              fill={b.color}
+              isAnimationActive={false}
+              shape={plainBar}
+            >
+              <LabelList
+                dataKey={b.key}
+                position="top"
+                formatter={formatMs}
+                fontSize={11}
+                fill={CHART_TEXT}
+              />
+            </Bar>
+          ))}
         </BarChart>
       </ResponsiveContainer>
     </>
