@@ -39,6 +39,7 @@ import {
 } from './chartProps';
 import { MountWhenIdle } from '../components/MountWhenIdle';
 import { useRedrawTurn } from './useRedrawTurn';
+import { methodChartInputs } from './methodChartInputs';
 import { LineLegend } from './LineLegend';
 import { plainBar } from './plainBar';
 import { FieldRoleSwatches } from './FieldRoleSwatches';
@@ -100,31 +101,16 @@ function emptyText(run: RunView, series: SeriesSpec[]): string {
   return when ? `Not drawn in this run: only when ${when}.` : 'Not drawn in this run.';
 }
 
-// What a chart of another type draws from: constants, so that only the chart's own inputs
-// count as a change.
-const NO_LINES: RunView['methodLines'] = {};
-const NO_EVALUATIONS: EvaluationMetrics[] = [];
-const NO_MARKERS: RunView['markers'] = [];
-const NO_VECTORS: RunView['methodVectors'] = {};
-const NO_POINTS: RunView['methodPoints'] = {};
-const NO_HISTOGRAMS: RunView['methodHistograms'] = {};
 const NO_HISTOGRAM: MethodHistogram = { step: 0, edges: [], counts: [] };
 const NO_VECTOR: MethodVector = { step: 0, values: [], labels: [] };
 
 function MethodChart({ spec, chart, run }: { spec: MethodSpec; chart: ChartSpec; run: RunView }) {
   const series = useMemo(() => spec.series.filter((s) => s.chart === chart.id), [spec, chart.id]);
-  // The run's fields this chart draws; the others stay constant. They change identity only with
+  // The run's fields this chart draws (methodChartInputs.ts). They change identity only with
   // new data, and the chart redraws them in its turn (useRedrawTurn): never in the same task as
   // another chart.
-  const line = chart.type === 'line';
-  const lines = line ? run.methodLines : NO_LINES;
-  const evaluations =
-    line && series.some((s) => s.kind === 'evaluation') ? run.evaluations : NO_EVALUATIONS;
-  const markers = line ? run.markers : NO_MARKERS;
-  const allVectors = chart.type === 'bars' ? run.methodVectors : NO_VECTORS;
-  const dataset = chart.type === 'bars' ? run.dataset : null;
-  const allPoints = chart.type === 'scatter' ? run.methodPoints : NO_POINTS;
-  const histograms = chart.type === 'histogram' ? run.methodHistograms : NO_HISTOGRAMS;
+  const { lines, evaluations, markers, allVectors, dataset, allPoints, histograms } =
+    methodChartInputs(chart, series, run);
   const shown = useRedrawTurn(
     useMemo(
       () => ({ lines, evaluations, markers, allVectors, dataset, allPoints, histograms }),
