@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_SETTLE_MS,
   MAX_TURN_MS,
+  MIN_TURN_INTERVAL_MS,
   RedrawQueue,
   type Scheduler,
 } from '../../../src/charts/redrawQueue';
@@ -29,9 +30,13 @@ function manualClock() {
     later,
     afterFrame: (run) => later(run, FRAME_MS),
     afterNextFrame: (run) => later(run, FRAME_MS / 2),
+    now: () => now,
   };
   return {
     schedule,
+    get now() {
+      return now;
+    },
     /** Runs the tasks due by `until` (one frame from now by default); false when none was. */
     tick(until = now + FRAME_MS): boolean {
       let ran = false;
@@ -170,6 +175,7 @@ describe('RedrawQueue', () => {
         later,
         afterFrame: (run) => later(run, 0),
         afterNextFrame: (run) => (frames.push(run), () => undefined),
+        now: () => now,
       },
       (drawing) => states.push(drawing),
     );
@@ -182,6 +188,50 @@ describe('RedrawQueue', () => {
     const settle = timers.find((t) => t.at === MAX_SETTLE_MS)!;
     settle.run();
     expect(states).toEqual([true, false]);
+  });
+
+  it('starts turns MIN_TURN_INTERVAL_MS apart while a run trains, back to back otherwise', () => {
+    const clock = manualClock();
+    let training = true;
+    const starts: number[] = [];
+    const queue = new RedrawQueue(
+      clock.schedule,
+      () => undefined,
+      (draw) => (draw(), () => undefined),
+      () => training,
+    );
+    const charts = [{}, {}, {}];
+    for (const c of charts) {
+      queue.request(c, () => {
+        starts.push(clock.now);
+        queue.done(c); // drawn at once
+      });
+    }
+    clock.tick(10 * MIN_TURN_INTERVAL_MS);
+    expect(starts).toHaveLength(3);
+    // The interval, then the frames every turn waits for.
+    expect(starts[1] - starts[0]).toBe(MIN_TURN_INTERVAL_MS + FRAME_MS);
+    expect(starts[2] - starts[1]).toBe(MIN_TURN_INTERVAL_MS + FRAME_MS);
+    // A chart whose data changes twice while it waits is drawn once, with the latest.
+    const drawn: string[] = [];
+    const [a, b] = charts;
+    queue.request(a, () => (drawn.push('a1'), queue.done(a)));
+    queue.request(b, () => (drawn.push('b1'), queue.done(b)));
+    queue.request(b, () => (drawn.push('b2'), queue.done(b)));
+    clock.tick(clock.now + 10 * MIN_TURN_INTERVAL_MS);
+    expect(drawn).toEqual(['a1', 'b2']);
+    // No run: the next turn starts after the frames only.
+    training = false;
+    const from = clock.now;
+    starts.length = 0;
+    for (const c of charts) {
+      queue.request(c, () => {
+        starts.push(clock.now);
+        queue.done(c);
+      });
+    }
+    clock.tick(from + 10 * MIN_TURN_INTERVAL_MS);
+    expect(starts).toEqual([from + FRAME_MS, from + 2 * FRAME_MS, from + 3 * FRAME_MS]);
   });
 
   it('draws a turn when the training loop grants it, timing the turn from then', () => {
