@@ -38,6 +38,8 @@ test('UMEC through the form: the resource reaches the budget changed mid-run, a 
   const resource = page.getByTestId('method-chart-resource');
   // The change is marked on the charts, and the hard prune lands under the new budget.
   await expect(resource).toContainText('Budget 0.5 → 0.4');
+  // Charts draw the run's last data in their turns, after the state reads done.
+  await expect(resource).toContainText(/hard prune: \d+ of 8 input groups/);
   const prune = (await resource.textContent()) ?? '';
   const match = /hard prune: (\d+) of 8 input groups.*?FLOPs ratio ([\d.]+)/.exec(prune);
   expect(match, prune).not.toBeNull();
