@@ -1,8 +1,8 @@
 import { formatCount } from '../format';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CHART_GRID, PLAIN_AXIS, seriesColor, TOOLTIP } from './chartProps';
 import type { DatasetFieldInfo } from '../../workers/datasetProtocol';
-import { plainBar } from './plainBar';
+import { plainBars } from './plainBar';
 import { LineLegend } from './LineLegend';
 
 const BEFORE = seriesColor('#b0b7c3');
@@ -51,16 +51,7 @@ export function FieldCardinalityChart({
             tickFormatter={(v: number) => formatCount(v)}
           />
           <Tooltip {...TOOLTIP} />
-          {series.map((b) => (
-            <Bar
-              key={b.key}
-              dataKey={b.key}
-              name={b.label}
-              fill={b.color}
-              isAnimationActive={false}
-              shape={plainBar}
-            />
-          ))}
+          {plainBars(series)}
         </BarChart>
       </ResponsiveContainer>
     </div>

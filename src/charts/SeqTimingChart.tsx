@@ -1,6 +1,5 @@
 import { memo, useMemo } from 'react';
 import {
-  Bar,
   BarChart,
   CartesianGrid,
   LabelList,
@@ -19,7 +18,7 @@ import {
   TOOLTIP,
 } from './chartProps';
 import { niceTicks } from './niceTicks';
-import { plainBar } from './plainBar';
+import { plainBars } from './plainBar';
 import { LineLegend } from './LineLegend';
 
 const MODEL = seriesColor('#1f5fa8');
@@ -92,23 +91,14 @@ export const SeqTimingChart = memo(function SeqTimingChart({
             label={Y_LABEL}
           />
           <Tooltip {...TOOLTIP} formatter={formatMs} />
-          {series.map((b) => (
-            <Bar
-              key={b.key}
-              dataKey={b.key}
-              name={b.label}
-              fill={b.color}
-              isAnimationActive={false}
-              shape={plainBar}
-            >
-              <LabelList
-                dataKey={b.key}
-                position="top"
-                formatter={formatMs}
-                fontSize={11}
-                fill={CHART_TEXT}
-              />
-            </Bar>
+          {plainBars(series, (key) => (
+            <LabelList
+              dataKey={key}
+              position="top"
+              formatter={formatMs}
+              fontSize={11}
+              fill={CHART_TEXT}
+            />
           ))}
         </BarChart>
       </ResponsiveContainer>

@@ -1,4 +1,5 @@
-import type { ReactElement } from 'react';
+import type { ReactElement, ReactNode } from 'react';
+import { Bar } from 'recharts';
 
 /** What recharts hands a custom bar shape (the subset used here; Cell's props arrive merged). */
 export interface BarRenderProps {
@@ -33,4 +34,34 @@ export function plainBar(props: BarRenderProps): ReactElement {
       strokeDasharray={props.strokeDasharray}
     />
   );
+}
+
+/** A bar series: its data key, its name (legend and tooltip) and its colour. */
+export interface BarSeries {
+  key: string;
+  label: string;
+  color: string;
+}
+
+/**
+ * One recharts Bar per series, drawn with plainBar and no animation; `child` gives each bar its
+ * children (e.g. a LabelList of its values). Called as a function inside the chart: recharts
+ * finds its bars among the chart's children.
+ */
+export function plainBars(
+  series: readonly BarSeries[],
+  child?: (key: string) => ReactNode,
+): ReactElement[] {
+  return series.map((s) => (
+    <Bar
+      key={s.key}
+      dataKey={s.key}
+      name={s.label}
+      fill={s.color}
+      isAnimationActive={false}
+      shape={plainBar}
+    >
+      {child?.(s.key)}
+    </Bar>
+  ));
 }
